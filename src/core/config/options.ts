@@ -1,0 +1,249 @@
+import { inspect } from 'node:util';
+import type { ConnectionSettings, Engine } from '../../drivers/driver.js';
+import { ConfigError } from '../errors.js';
+import { parseDatabaseUrl, type ParsedUrl } from './parse-url.js';
+
+/** Options for one database alias. Every duration is in milliseconds. */
+export interface AliasOptions {
+  /** `mysql://`, `mariadb://`, `postgres://`, `postgresql://` or `sqlite:` URL. */
+  readonly url: string;
+  /** Most connections this process opens to this database. Default 10. */
+  readonly maxConnections?: number;
+  /** How long a request waits for a free connection before `ACQUIRE_TIMEOUT`. Default 10000. */
+  readonly acquireTimeout?: number;
+  /** How many requests may wait at once; one more gets `QUEUE_FULL` at once. Default 1000. */
+  readonly maxWaiting?: number;
+  /** Age after which a connection is closed instead of reused; 0 closes it at the end of every request. Default 1800000 (30 min). */
+  readonly maxLifetime?: number;
+  /** How long a connection may sit idle before it is closed. Default 60000. */
+  readonly idleTimeout?: number;
+  /** A connection idle longer than this is pinged before reuse. Default 500. */
+  readonly healthCheckAfter?: number;
+  /** How long opening one connection may take. Default 10000. */
+  readonly connectTimeout?: number;
+  /** Run each request in one transaction: commit when the handler succeeds, roll back otherwise. Default false. */
+  readonly transactionPerRequest?: boolean;
+  /** When the client leaves, cancel the running statement on the server. Default false. */
+  readonly cancelOnAbort?: boolean;
+  /** Report a connection still held this long after its request ended; 0 turns it off. Default 0. */
+  readonly leakTimeout?: number;
+  /** Server-side limit per statement; 0 means none. Default 0. */
+  readonly statementTimeout?: number;
+  /** The `Retry-After` an adapter sends with a 503 for this alias. Default 1000. */
+  readonly retryAfter?: number;
+  /** Outside any scope, fail with `NO_SCOPE` instead of leasing for one call. Default false. */
+  readonly strict?: boolean;
+  /** MySQL/MariaDB only: which npm driver speaks the protocol. Default `mysql2`. */
+  readonly client?: 'mysql2' | 'mariadb';
+  /** Passed through to the driver's connect options. */
+  readonly driver?: Readonly<Record<string, unknown>>;
+}
+
+/** What `createDatabases` takes: per alias, a URL or options. `default` is required. */
+export type DatabasesConfig = Readonly<Record<string, string | AliasOptions>>;
+
+/** The validated, frozen options of one alias. */
+export interface ResolvedAlias {
+  readonly alias: string;
+  readonly engine: Engine;
+  readonly client: 'mysql2' | 'mariadb' | 'pg' | 'better-sqlite3';
+  /** The URL with its password masked. */
+  readonly url: string;
+  readonly maxConnections: number;
+  readonly acquireTimeout: number;
+  readonly maxWaiting: number;
+  readonly maxLifetime: number;
+  readonly idleTimeout: number;
+  readonly healthCheckAfter: number;
+  readonly connectTimeout: number;
+  readonly transactionPerRequest: boolean;
+  readonly cancelOnAbort: boolean;
+  readonly leakTimeout: number;
+  readonly statementTimeout: number;
+  readonly retryAfter: number;
+  readonly strict: boolean;
+  /** Connection settings for the driver; the password in it is not enumerable. */
+  readonly settings: ConnectionSettings;
+}
+
+const MAX_TIMER = 2_147_483_647;
+
+type NumberRule = { readonly default: number; readonly min: number; readonly max: number };
+const NUMBERS = {
+  maxConnections: { default: 10, min: 1, max: 10_000 },
+  acquireTimeout: { default: 10_000, min: 1, max: MAX_TIMER },
+  maxWaiting: { default: 1000, min: 0, max: 1_000_000 },
+  maxLifetime: { default: 1_800_000, min: 0, max: MAX_TIMER },
+  idleTimeout: { default: 60_000, min: 1, max: MAX_TIMER },
+  healthCheckAfter: { default: 500, min: 0, max: MAX_TIMER },
+  connectTimeout: { default: 10_000, min: 1, max: MAX_TIMER },
+  leakTimeout: { default: 0, min: 0, max: MAX_TIMER },
+  statementTimeout: { default: 0, min: 0, max: MAX_TIMER },
+  retryAfter: { default: 1000, min: 0, max: MAX_TIMER },
+} as const satisfies Record<string, NumberRule>;
+const BOOLEANS = { transactionPerRequest: false, cancelOnAbort: false, strict: false } as const;
+const KNOWN_KEYS = ['url', 'client', 'driver', ...Object.keys(NUMBERS), ...Object.keys(BOOLEANS)];
+
+/**
+ * Validates every alias and collects every problem into one `CONFIG_INVALID` error, so a
+ * user fixes a config in one round. Nothing connects here.
+ */
+export function resolveConfig(config: unknown): ReadonlyMap<string, ResolvedAlias> {
+  const problems: string[] = [];
+  const resolved = new Map<string, ResolvedAlias>();
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError([`createDatabases expects an object of aliases, got ${describe(config)}`]);
+  }
+  const entries = Object.entries(config);
+  if (!entries.some(([alias]) => alias === 'default')) problems.push('no "default" alias (dbs.get() with no argument uses it)');
+  for (const [alias, value] of entries) {
+    const result = resolveAlias(alias, value, problems);
+    if (result !== undefined) resolved.set(alias, result);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+function resolveAlias(alias: string, value: unknown, problems: string[]): ResolvedAlias | undefined {
+  const at = `${alias}:`;
+  const options = typeof value === 'string' ? { url: value } : value;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    problems.push(`${at} expected a URL string or an options object, got ${describe(value)}`);
+    return undefined;
+  }
+  const raw = options as Record<string, unknown>;
+  const before = problems.length;
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_KEYS.includes(key)) problems.push(`${at} unknown option "${key}"${suggest(key)}`);
+  }
+  const url = parseUrlOption(at, raw.url, problems);
+  const numbers = readNumbers(at, raw, problems);
+  const booleans = readBooleans(at, raw, problems);
+  const client = readClient(at, raw.client, url, problems);
+  const driverOptions = readDriverOptions(at, raw.driver, problems);
+  if (url !== undefined) checkRelations(at, url, numbers, problems);
+  if (problems.length > before || url === undefined || client === undefined) return undefined;
+  const settings = connectionSettings(url, numbers, driverOptions);
+  return Object.freeze({
+    alias, engine: url.engine, client, url: maskedUrl(url), ...numbers, ...booleans, settings,
+  });
+}
+
+function parseUrlOption(at: string, url: unknown, problems: string[]): ParsedUrl | undefined {
+  if (typeof url !== 'string' || url === '') {
+    problems.push(`${at} "url" must be a non-empty string, got ${describe(url)}`);
+    return undefined;
+  }
+  try {
+    return parseDatabaseUrl(url);
+  } catch (error) {
+    problems.push(`${at} ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function readNumbers(at: string, raw: Record<string, unknown>, problems: string[]): Record<keyof typeof NUMBERS, number> {
+  const out = {} as Record<keyof typeof NUMBERS, number>;
+  for (const [key, rule] of Object.entries(NUMBERS) as [keyof typeof NUMBERS, NumberRule][]) {
+    const value = raw[key] ?? rule.default;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      problems.push(`${at} "${key}" must be a whole number of ${key === 'maxConnections' || key === 'maxWaiting' ? 'connections' : 'milliseconds'}, got ${describe(value)}`);
+    } else if (value < rule.min || value > rule.max) {
+      problems.push(`${at} "${key}" must be between ${rule.min} and ${rule.max}, got ${value}`);
+    }
+    out[key] = typeof value === 'number' ? value : rule.default;
+  }
+  return out;
+}
+
+function readBooleans(at: string, raw: Record<string, unknown>, problems: string[]): Record<keyof typeof BOOLEANS, boolean> {
+  const out = {} as Record<keyof typeof BOOLEANS, boolean>;
+  for (const [key, fallback] of Object.entries(BOOLEANS) as [keyof typeof BOOLEANS, boolean][]) {
+    const value = raw[key] ?? fallback;
+    if (typeof value !== 'boolean') problems.push(`${at} "${key}" must be true or false, got ${describe(value)}`);
+    out[key] = value === true;
+  }
+  return out;
+}
+
+function readClient(at: string, client: unknown, url: ParsedUrl | undefined, problems: string[]): ResolvedAlias['client'] | undefined {
+  if (url === undefined) return undefined;
+  if (url.engine === 'postgres' || url.engine === 'sqlite') {
+    if (client !== undefined) problems.push(`${at} "client" applies to MySQL/MariaDB URLs only`);
+    return url.engine === 'postgres' ? 'pg' : 'better-sqlite3';
+  }
+  if (client === undefined) return 'mysql2';
+  if (client !== 'mysql2' && client !== 'mariadb') {
+    problems.push(`${at} "client" must be "mysql2" or "mariadb", got ${describe(client)}`);
+    return undefined;
+  }
+  return client;
+}
+
+function readDriverOptions(at: string, driver: unknown, problems: string[]): Readonly<Record<string, unknown>> {
+  if (driver === undefined) return Object.freeze({});
+  if (driver === null || typeof driver !== 'object' || Array.isArray(driver)) {
+    problems.push(`${at} "driver" must be an object of driver options, got ${describe(driver)}`);
+    return Object.freeze({});
+  }
+  return Object.freeze({ ...(driver as Record<string, unknown>) });
+}
+
+function checkRelations(at: string, url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
+  if (n.maxLifetime > 0 && n.idleTimeout > n.maxLifetime) {
+    problems.push(`${at} "idleTimeout" (${n.idleTimeout}) must not exceed "maxLifetime" (${n.maxLifetime})`);
+  }
+  if (url.engine === 'sqlite' && url.filename === ':memory:' && (n.maxConnections !== 1 || n.maxLifetime === 0)) {
+    problems.push(`${at} sqlite::memory: is a separate empty database per connection: set maxConnections: 1 and maxLifetime > 0, or use a file`);
+  }
+  if (url.engine !== 'sqlite' && url.database === undefined) {
+    problems.push(`${at} the URL names no database (…/dbname)`);
+  }
+}
+
+function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>): ConnectionSettings {
+  const settings = {
+    engine: url.engine, host: url.host, port: url.port, user: url.user, database: url.database,
+    filename: url.filename, params: url.params, statementTimeout: n.statementTimeout,
+    driverOptions, connectTimeout: n.connectTimeout,
+  };
+  // The password is a non-enumerable property: JSON.stringify, spread, inspect and
+  // structured logs of the settings never carry it.
+  Object.defineProperty(settings, 'password', { value: url.password, enumerable: false });
+  Object.defineProperty(settings, inspect.custom, { value: () => ({ ...settings, password: url.password === undefined ? undefined : '***' }) });
+  return Object.freeze(settings) as ConnectionSettings;
+}
+
+function maskedUrl(url: ParsedUrl): string {
+  if (url.engine === 'sqlite') return `sqlite:${url.filename ?? ''}`;
+  const auth = url.user === undefined ? '' : `${encodeURIComponent(url.user)}${url.password === undefined ? '' : ':***'}@`;
+  const port = url.port === undefined ? '' : `:${url.port}`;
+  return `${url.scheme}://${auth}${url.host}${port}/${url.database ?? ''}`;
+}
+
+function suggest(key: string): string {
+  const near = KNOWN_KEYS.find((known) => known.toLowerCase() === key.toLowerCase() || editDistance(known, key) <= 2);
+  return near === undefined ? '' : ` (did you mean "${near}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitute = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitute);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** A short description of a bad value that never echoes a long string (it could be a secret). */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 24 ? 'a long string' : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

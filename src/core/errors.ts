@@ -1,0 +1,87 @@
+/**
+ * Every error leakproof raises is a `LeakproofError` with a stable `code`. Match on `code`,
+ * not on the class or the message. Budget errors carry `httpStatus` and `retryAfterMs` so that
+ * every adapter answers them the same way. Messages state the pool's condition and never a
+ * password. The registry below is checked against `docs/errors.md` by a test.
+ *
+ * @module
+ */
+
+/** Each code, what it means and what to do about it. */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'The options given to createDatabases are wrong; the message lists every problem.',
+  DRIVER_MISSING: 'The npm package for this URL scheme is not installed; install it next to leakproof.',
+  UNKNOWN_ALIAS: 'dbs.get() was asked for an alias that createDatabases was not given.',
+  ACQUIRE_TIMEOUT: 'No connection became free within acquireTimeout; the pool was at maxConnections.',
+  QUEUE_FULL: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
+  DATABASE_REFUSED: 'The database itself refused a new connection (MySQL 1040, PostgreSQL 53300): its limit is lower than the sum of the budgets using it.',
+  CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
+  REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
+  NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
+  POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
+  RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface LeakproofErrorOptions {
+  readonly cause?: unknown;
+  /** The HTTP status an adapter should answer with. */
+  readonly httpStatus?: number;
+  /** For `503` answers: how long the client should wait before retrying. */
+  readonly retryAfterMs?: number;
+}
+
+/** The base of every leakproof error. `instanceof LeakproofError` and `error.code` are stable. */
+export class LeakproofError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: LeakproofErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.httpStatus = options.httpStatus ?? 500;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Bad options: raised by createDatabases, never later. */
+export class ConfigError extends LeakproofError {
+  /** Every problem found, one line each. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('CONFIG_INVALID', `invalid leakproof configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** The connection budget could not be met: answer `503` with `Retry-After`. */
+export class BudgetError extends LeakproofError {
+  constructor(code: 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'DATABASE_REFUSED', message: string, options: { cause?: unknown; retryAfterMs: number }) {
+    super(code, message, { ...options, httpStatus: 503 });
+  }
+}
+
+/** The request's scope cannot take more work. */
+export class ScopeError extends LeakproofError {
+  constructor(code: 'REQUEST_ENDED' | 'NO_SCOPE', message: string, options: LeakproofErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** The database could not be reached or the connection broke. */
+export class ConnectionError extends LeakproofError {
+  constructor(code: 'CONNECTION_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
+    super(code, message, { httpStatus: 503, ...options });
+  }
+}
+
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release. */
+export class UsageError extends LeakproofError {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE', message: string, options: LeakproofErrorOptions = {}) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,232 @@
+import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
+import type { Pool } from './pool.js';
+import type { PooledConnection } from './pooled-connection.js';
+import { isAbortive, runInFrame, type EndReason, type Scope } from './scope.js';
+import { TransactionFrame } from './transaction-frame.js';
+import type { Waiter } from './wait-queue.js';
+
+type Command<T> = (raw: DriverConnection) => Promise<T>;
+const noop = (): void => {};
+
+/**
+ * A request's hold on one pool: one connection, acquired on the first command, used by one
+ * command at a time, and released exactly once when the scope has ended and no command is in
+ * flight. The release is started from `end()`, which adapters call with the scope object they
+ * hold, never from whatever async context happens to emit the end event (the seed's bug).
+ */
+export class Lease {
+  readonly pool: Pool;
+  readonly scope: Scope;
+  #connection: PooledConnection | undefined;
+  /** The waiter that obtained the connection: the token `Pool.release` checks. */
+  #owner: Waiter<PooledConnection> | undefined;
+  #pending = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+  #endReason: EndReason | undefined;
+  #released: Promise<void> | undefined;
+  #onIdle: (() => void) | undefined;
+  #cancel: Promise<void> | undefined;
+  /** The acquire in progress, so an abort can withdraw it from the pool's queue. */
+  #waiter: Waiter<PooledConnection> | undefined;
+  /** `transactionPerRequest`: wanted (no BEGIN yet), open, or none. */
+  #requestTransaction: 'wanted' | 'open' | 'none';
+  #activeTransaction: TransactionFrame | undefined;
+  #transactionDone: Promise<void> | undefined;
+  #savepoints = 0;
+  /** Where the lease was taken, captured only when leak detection is on. */
+  #stack: string | undefined;
+
+  constructor(pool: Pool, scope: Scope) {
+    this.pool = pool;
+    this.scope = scope;
+    this.#requestTransaction = pool.config.transactionPerRequest ? 'wanted' : 'none';
+    if (pool.config.leakTimeout > 0) this.#stack = new Error('leased here').stack;
+  }
+
+  /** The server id of the held connection, if any (for tests and leak reports). */
+  get serverId(): number | undefined {
+    return this.#connection?.serverId;
+  }
+
+  /**
+   * Runs one command on the lease's connection, after the ones before it. A call from outside
+   * the transaction currently open on this lease waits until that transaction has finished.
+   */
+  async command<T>(frame: TransactionFrame | undefined, run: Command<T>): Promise<T> {
+    this.#assertOpen();
+    while (this.#activeTransaction !== undefined && !TransactionFrame.isWithin(frame, this.#activeTransaction)) {
+      await this.#transactionDone;
+      this.#assertOpen();
+    }
+    return this.#enqueue(run);
+  }
+
+  /** `db.transaction(body)` on this lease: a savepoint when nested, else BEGIN … COMMIT. */
+  async transaction<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
+    const outer = TransactionFrame.nearest(frame, this);
+    if (outer !== undefined || this.#requestTransaction !== 'none') return this.#savepoint(frame, body);
+    this.#assertOpen();
+    while (this.#activeTransaction !== undefined && !TransactionFrame.isWithin(frame, this.#activeTransaction)) {
+      await this.#transactionDone;
+      this.#assertOpen();
+    }
+    return this.#topLevel(frame, body);
+  }
+
+  async #topLevel<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
+        const own = new TransactionFrame(this, frame, undefined);
+    let done = noop;
+    this.#activeTransaction = own;
+    this.#transactionDone = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await this.#enqueue((raw) => raw.query(this.#sql.begin));
+      const result = await runInFrame(this.scope, own, () => body(own));
+      await this.#enqueue((raw) => raw.query(this.#sql.commit));
+      return result;
+    } catch (error) {
+      // After an abort the release rolls back; otherwise roll back here so the request can go on.
+      if (!this.#aborted()) await this.#enqueue((raw) => raw.query(this.#sql.rollback)).catch(noop);
+      throw error;
+    } finally {
+      this.#activeTransaction = undefined;
+      done();
+    }
+  }
+
+  async #savepoint<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
+        const name = `leakproof_sp_${++this.#savepoints}`;
+    const own = new TransactionFrame(this, frame, name);
+    await this.command(frame, (raw) => raw.query(this.#sql.savepoint(name)));
+    try {
+      const result = await runInFrame(this.scope, own, () => body(own));
+      await this.command(own, (raw) => raw.query(this.#sql.releaseSavepoint(name)));
+      return result;
+    } catch (error) {
+      if (!this.#aborted()) await this.command(own, (raw) => raw.query(this.#sql.rollbackToSavepoint(name))).catch(noop);
+      throw error;
+    }
+  }
+
+  /** Commits or rolls back the `transactionPerRequest` transaction, if one was begun. */
+  async completeRequestTransaction(success: boolean): Promise<void> {
+    const state = this.#requestTransaction;
+    this.#requestTransaction = 'none';
+    if (state !== 'open' || this.#aborted()) return;
+        await this.#enqueue((raw) => raw.query(success ? this.#sql.commit : this.#sql.rollback));
+  }
+
+  /**
+   * Ends the lease exactly once. A waiting acquire is withdrawn; after an abort the running
+   * statement is cancelled if `cancelOnAbort` is set. The connection is released once no
+   * command is in flight; the promise resolves when it is back in the pool or closed.
+   */
+  end(reason: EndReason): Promise<void> {
+    if (this.#released !== undefined) return this.#released;
+    this.#endReason = reason;
+    if (isAbortive(reason)) this.#stopWork();
+    if (this.#pending === 0) {
+      this.#released = this.#release();
+    } else {
+      this.#released = new Promise<void>((resolve) => (this.#onIdle = () => resolve(this.#release())));
+      this.#watchForLeak();
+    }
+    return this.#released;
+  }
+
+  #stopWork(): void {
+    if (this.#waiter !== undefined) this.pool.withdraw(this.#waiter, this.scope.endedError());
+    const connection = this.#connection;
+    if (connection !== undefined && this.#pending > 0 && this.pool.config.cancelOnAbort) {
+      this.#cancel = this.pool.cancel(connection);
+    }
+  }
+
+  async #release(): Promise<void> {
+    const connection = this.#connection;
+    const owner = this.#owner;
+    if (connection === undefined || owner === undefined) return;
+    this.#connection = undefined;
+    if (this.#cancel !== undefined) await this.#cancel;
+    // A cancel may still arrive after its statement finished and hit the next one: discard.
+    await this.pool.release(connection, owner, { discard: this.#cancel !== undefined });
+  }
+
+  #enqueue<T>(run: Command<T>): Promise<T> {
+    this.#pending++;
+    const step = (): Promise<T> => this.#run(run);
+    const result = this.#tail.then(step, step);
+    this.#tail = result.then(noop, noop);
+    return result;
+  }
+
+  async #run<T>(command: Command<T>): Promise<T> {
+    try {
+      if (this.#aborted()) throw this.scope.endedError();
+      const connection = this.#connection ?? (await this.#acquire());
+      if (this.#requestTransaction === 'wanted') {
+        this.#requestTransaction = 'open';
+        await this.#execute(connection, (raw) => raw.query(this.#sql.begin));
+      }
+      return await this.#execute(connection, command);
+    } finally {
+      if (--this.#pending === 0 && this.#onIdle !== undefined) this.#onIdle();
+    }
+  }
+
+  async #execute<T>(connection: PooledConnection, command: Command<T>): Promise<T> {
+    try {
+      return await command(connection.raw);
+    } catch (error) {
+      if (this.pool.driver?.classifyError(error) === 'connection') this.pool.markBroken(connection);
+      throw error;
+    }
+  }
+
+  async #acquire(): Promise<PooledConnection> {
+    const waiter = this.pool.acquire();
+    this.#waiter = waiter;
+    try {
+      const connection = await waiter.promise;
+      this.#connection = connection;
+      this.#owner = waiter;
+      if (this.#aborted()) throw this.scope.endedError();
+      return connection;
+    } finally {
+      this.#waiter = undefined;
+    }
+  }
+
+  #aborted(): boolean {
+    return this.#endReason !== undefined && isAbortive(this.#endReason);
+  }
+
+  #assertOpen(): void {
+    if (this.#endReason !== undefined) throw this.scope.endedError();
+  }
+
+  /** The driver's SQL. Read only inside commands: the driver is loaded by the first connect. */
+  get #sql(): TransactionSql {
+    return this.pool.driver!.sql;
+  }
+
+  #watchForLeak(): void {
+    const ms = this.pool.config.leakTimeout;
+    if (ms === 0) return;
+    const endedAt = Date.now();
+    const timer = setTimeout(() => this.#reportLeak(endedAt), ms);
+    timer.unref();
+    void this.#released?.then(() => clearTimeout(timer));
+  }
+
+  #reportLeak(endedAt: number): void {
+    this.pool.countLeak();
+    const where = this.scope.label ?? 'a scope';
+    process.emitWarning(
+      `connection ${this.serverId ?? '(acquiring)'} of alias "${this.pool.config.alias}" is still held ${Date.now() - endedAt} ms after ${where} ended\n${this.#stack ?? ''}`,
+      { code: 'LEAKPROOF_LEAK', type: 'LeakproofWarning' },
+    );
+    void this.#released?.then(() => {
+      process.emitWarning(`connection of alias "${this.pool.config.alias}" held by ${where} was returned ${Date.now() - endedAt} ms after the request ended`, { code: 'LEAKPROOF_LEAK_RETURNED', type: 'LeakproofWarning' });
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopeError } from './errors.js';
+import { Lease } from './lease.js';
+import type { Pool } from './pool.js';
+import type { TransactionFrame } from './transaction-frame.js';
+
+/**
+ * How a scope ended. `finished`: the response was sent and the handler settled. `failed`: the
+ * handler threw. `aborted`: the client went away. `timeout`: the request ran out of time.
+ * `shutdown`: the server closed it. The last three stop the request's work.
+ */
+export type EndReason = 'finished' | 'failed' | 'aborted' | 'timeout' | 'shutdown';
+
+/** What handler code sees of its request's scope through `currentScope()`. */
+export interface RequestScope {
+  /** Aborted when the request ends early: client gone, timeout, or shutdown. */
+  readonly signal: AbortSignal;
+  /** Whether the scope has ended. */
+  readonly ended: boolean;
+  /** How it ended, once it has. */
+  readonly endReason: EndReason | undefined;
+  /** A label for messages, such as `GET /polls/1`. */
+  readonly label: string | undefined;
+}
+
+/** What the async store holds: the request's scope and, inside `transaction()`, its frame. */
+export interface Context {
+  readonly scope: Scope;
+  readonly frame: TransactionFrame | undefined;
+}
+
+const storage = new AsyncLocalStorage<Context>();
+
+/** The scope of the request (or `dbs.run`) the caller runs in, or `undefined` outside one. */
+export function currentScope(): RequestScope | undefined {
+  return storage.getStore()?.scope;
+}
+
+/** @internal The whole async context: scope and transaction frame. */
+export function currentContext(): Context | undefined {
+  return storage.getStore();
+}
+
+/** @internal Runs `fn` with `frame` as the current transaction frame of `scope`. */
+export function runInFrame<T>(scope: Scope, frame: TransactionFrame, fn: () => T): T {
+  return storage.run({ scope, frame }, fn);
+}
+
+export function isAbortive(reason: EndReason): boolean {
+  return reason === 'aborted' || reason === 'timeout' || reason === 'shutdown';
+}
+
+/**
+ * One request's hold on the databases: at most one lease per pool, acquired lazily, and one
+ * `end()` that runs exactly once. Adapters keep the scope object itself and end it from their
+ * close listeners; they never look it up through the async store, which is gone on abort.
+ */
+export class Scope implements RequestScope, Context {
+  readonly label: string | undefined;
+  readonly frame = undefined;
+  #leases: Lease[] = [];
+  #endReason: EndReason | undefined;
+  #ending: Promise<void> | undefined;
+  #controller: AbortController | undefined;
+
+  constructor(label?: string) {
+    this.label = label;
+  }
+
+  get scope(): Scope {
+    return this;
+  }
+
+  /** Created on first use: most requests never look at it. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#endReason !== undefined && isAbortive(this.#endReason)) this.#controller.abort(this.endedError());
+    }
+    return this.#controller.signal;
+  }
+
+  get ended(): boolean {
+    return this.#endReason !== undefined;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.#endReason;
+  }
+
+  /** Runs `fn` inside this scope: every database call in it uses this scope's leases. */
+  run<T>(fn: () => T): T {
+    return storage.run(this, fn);
+  }
+
+  /** @internal This scope's lease on `pool`, created on first use. */
+  leaseFor(pool: Pool): Lease {
+    const leases = this.#leases;
+    for (let i = 0; i < leases.length; i++) if (leases[i]!.pool === pool) return leases[i]!;
+    if (this.#endReason !== undefined) throw this.endedError();
+    const lease = new Lease(pool, this);
+    leases.push(lease);
+    return lease;
+  }
+
+  /**
+   * Settles the per-request transaction of every lease (`transactionPerRequest`): commit when
+   * the handler succeeded, roll back when it failed. Call before `end`.
+   */
+  async complete(success: boolean): Promise<void> {
+    const errors: unknown[] = [];
+    for (const lease of this.#leases) {
+      await lease.completeRequestTransaction(success).catch((error: unknown) => errors.push(error));
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /**
+   * Ends the scope exactly once; later calls return the same promise. Resolves when every
+   * lease has been released (after the commands in flight finished).
+   */
+  end(reason: EndReason): Promise<void> {
+    if (this.#ending !== undefined) return this.#ending;
+    this.#endReason = reason;
+    if (isAbortive(reason)) this.#controller?.abort(this.endedError());
+    this.#ending = this.#releaseAll(reason);
+    return this.#ending;
+  }
+
+  async #releaseAll(reason: EndReason): Promise<void> {
+    const leases = this.#leases;
+    if (leases.length === 1) return leases[0]!.end(reason);
+    await Promise.all(leases.map((lease) => lease.end(reason)));
+  }
+
+  /** @internal The error new work in an ended scope fails with. */
+  endedError(): ScopeError {
+    const where = this.label === undefined ? '' : ` (${this.label})`;
+    return new ScopeError('REQUEST_ENDED', `the request${where} has ended (${this.#endReason ?? 'ending'}); its database work was stopped`);
+  }
+}

@@ -1,0 +1,19 @@
+import type { ResolvedAlias } from '../core/config/options.js';
+import type { Driver } from './driver.js';
+
+/**
+ * Loads the driver module for an alias on first use, so an application pulls in only the npm
+ * package of the databases it actually uses.
+ */
+export async function loadDriver(config: ResolvedAlias): Promise<Driver> {
+  switch (config.client) {
+    case 'mysql2':
+      return (await import('./mysql/mysql2-driver.js')).createMysql2Driver(config.settings);
+    case 'mariadb':
+      return (await import('./mysql/mariadb-driver.js')).createMariadbDriver(config.settings);
+    case 'pg':
+      return (await import('./postgres/pg-driver.js')).createPgDriver(config.settings);
+    case 'better-sqlite3':
+      return (await import('./sqlite/better-sqlite3-driver.js')).createBetterSqlite3Driver(config.settings);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * leakproof: request-scoped database connections that cannot leak.
+ *
+ * @example
+ * import { createDatabases, currentScope } from 'leakproof';
+ * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+ * await dbs.run(async () => dbs.get().query('SELECT 1 AS one'));
+ *
+ * @module
+ */
+export { createDatabases, Databases, type CloseOptions, type ScopeOptions } from './core/databases.js';
+export { Database, Transaction, type Queryable, type Row, type Params } from './core/database.js';
+export { currentScope, Scope, type RequestScope, type EndReason } from './core/scope.js';
+export type { AliasOptions, DatabasesConfig, ResolvedAlias } from './core/config/options.js';
+export type { PoolStats } from './core/pool-stats.js';
+export type { Engine, ExecuteResult } from './drivers/driver.js';
+export {
+  LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, UsageError,
+  ERROR_CODES, type ErrorCode,
+} from './core/errors.js';
