@@ -196,9 +196,6 @@ function checkRelations(at: string, url: ParsedUrl, n: Record<keyof typeof NUMBE
   if (url.engine === 'sqlite' && url.filename === ':memory:' && (n.maxConnections !== 1 || n.maxLifetime === 0)) {
     problems.push(`${at} sqlite::memory: is a separate empty database per connection: set maxConnections: 1 and maxLifetime > 0, or use a file`);
   }
-  if (url.engine !== 'sqlite' && url.database === undefined) {
-    problems.push(`${at} the URL names no database (…/dbname)`);
-  }
 }
 
 function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>): ConnectionSettings {
