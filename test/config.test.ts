@@ -6,13 +6,14 @@ import { ConfigError, createDatabases, LeakproofError } from '../src/index.js';
 const SECRET = 'hunter2-Very-Secret';
 
 function configError(fn: () => unknown): ConfigError {
+  let caught: unknown;
   try {
     fn();
   } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error;
+    caught = error;
   }
-  assert.fail('expected createDatabases to throw');
+  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
+  return caught;
 }
 
 describe('createDatabases configuration', () => {

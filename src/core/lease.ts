@@ -1,4 +1,5 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
+import { ConnectionError } from './errors.js';
 import type { Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { isAbortive, runInFrame, type EndReason, type Scope } from './scope.js';
@@ -169,7 +170,11 @@ export class Lease {
       }
       return await this.#execute(connection, command);
     } finally {
-      if (--this.#pending === 0 && this.#onIdle !== undefined) this.#onIdle();
+      if (--this.#pending === 0 && this.#onIdle !== undefined) {
+        const release = this.#onIdle;
+        this.#onIdle = undefined;
+        release();
+      }
     }
   }
 
@@ -177,8 +182,10 @@ export class Lease {
     try {
       return await command(connection.raw);
     } catch (error) {
-      if (this.pool.driver?.classifyError(error) === 'connection') this.pool.markBroken(connection);
-      throw error;
+      if (this.pool.driver?.classifyError(error) !== 'connection') throw error;
+      this.pool.markBroken(connection);
+      // A lost connection is an outage, not a bug in the statement: typed, and answered 503.
+      throw new ConnectionError('CONNECTION_FAILED', `the connection to ${this.pool.config.url} (alias=${this.pool.config.alias}) was lost during a statement: ${(error as Error).message}`, { cause: error, retryAfterMs: this.pool.config.retryAfter });
     }
   }
 

@@ -36,6 +36,8 @@ export interface PoolStats {
   readonly rollbacks: number;
   /** Connections closed instead of reused: broken, busy, cancelled, or failed to roll back. */
   readonly discarded: number;
+  /** Connections that died on their own: killed on the server, server restart, network. */
+  readonly lost: number;
   /** Statements cancelled on the server because their client left. */
   readonly cancels: number;
   /** Connections still held `leakTimeout` ms after their request ended. */
@@ -51,7 +53,7 @@ export type PoolCounters = {
 export function emptyCounters(): PoolCounters {
   return {
     created: 0, closed: 0, acquired: 0, released: 0, timeouts: 0, queueFull: 0, refusals: 0,
-    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, cancels: 0, leaks: 0,
+    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, leaks: 0,
     doubleReleases: 0,
   };
 }

@@ -385,7 +385,10 @@ export class Pool {
   }
 
   #onBroken(connection: PooledConnection): void {
+    if (connection.lost || connection.state === 'closing' || connection.state === 'closed') return;
+    connection.lost = true;
     connection.broken = true;
+    this.#counters.lost++;
     // Only an idle connection is ours to close now; a leased one is closed when released.
     if (connection.state === 'idle') void this.#closeIdle(connection);
   }

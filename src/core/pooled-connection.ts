@@ -21,6 +21,8 @@ export class PooledConnection {
   owner: object | undefined;
   /** Set when the driver reported it dead, or a command saw a connection-class error. */
   broken = false;
+  /** Set when it died on its own (server kill, restart), as opposed to being closed by the pool. */
+  lost = false;
 
   constructor(raw: DriverConnection, createdAt: number, maxLifetime: number) {
     this.raw = raw;

@@ -1,0 +1,147 @@
+/**
+ * The mariadb driver: one raw `mariadb` connector connection per `connect()` (never its pool).
+ *
+ * The connector keeps the server status flags of the last OK/EOF packet in `conn.info.status`
+ * (public and typed), which gives `inTransaction` for free. It sets IN_TRANS itself after every
+ * error packet, because a failed statement may have opened a transaction when autocommit is off;
+ * the pool then pays one ROLLBACK after a failed statement, never a leaked transaction.
+ *
+ * @module
+ */
+import type { Connection, ConnectionConfig } from 'mariadb';
+import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import { BrokenSignal } from '../broken-signal.js';
+import { definedOnly, paramsAsOptions, withSettings } from '../connect-params.js';
+import { markConnectError } from '../error-class.js';
+import { importPackage } from '../import-package.js';
+import { closeGracefully } from '../time-bound.js';
+import { mysqlTransactionSql } from '../transaction-sql.js';
+import { classifyMysqlError } from './mysql-errors.js';
+import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { killQuery, readMysqlLimits, statementTimeoutSql } from './mysql-session.js';
+
+type Mariadb = typeof import('mariadb');
+
+const SERVER_STATUS_IN_TRANS = 0x0001;
+
+/** Loads the mariadb connector (DRIVER_MISSING if absent) and returns the driver for one alias. */
+export async function createMariadbDriver(settings: ConnectionSettings): Promise<Driver> {
+  const mariadb = await importPackage<Mariadb>('mariadb', 'mariadb');
+  const sideSettings = withSettings(settings, { statementTimeout: 0 });
+  return Object.freeze({
+    engine: 'mysql',
+    packageName: 'mariadb',
+    connect: () => MariadbConnection.open(mariadb, settings),
+    readServerLimits: readMysqlLimits,
+    cancel: (connection: DriverConnection) => killQuery(() => MariadbConnection.open(mariadb, sideSettings), connection.serverId),
+    classifyError: classifyMysqlError,
+    sql: mysqlTransactionSql,
+  });
+}
+
+class MariadbConnection implements DriverConnection {
+  readonly serverId: number;
+  readonly #connection: Connection;
+  readonly #broken = new BrokenSignal();
+
+  private constructor(connection: Connection) {
+    this.#connection = connection;
+    this.serverId = connection.threadId ?? 0;
+    // The connector emits 'error' then 'end' as soon as the socket closes, idle or busy.
+    connection.on('error', (error: Error) => this.#broken.fire(error));
+    connection.on('end', () => this.#broken.fire(connectionLost()));
+  }
+
+  static async open(mariadb: Mariadb, settings: ConnectionSettings): Promise<MariadbConnection> {
+    let raw: Connection | undefined;
+    try {
+      raw = await mariadb.createConnection(mariadbOptions(settings));
+      const connection = new MariadbConnection(raw);
+      await connection.#applySession(settings);
+      return connection;
+    } catch (error) {
+      raw?.destroy();
+      throw markConnectError(error);
+    }
+  }
+
+  async #applySession(settings: ConnectionSettings): Promise<void> {
+    if (settings.statementTimeout <= 0) return;
+    await this.execute(statementTimeoutSql(this.#connection.serverVersion(), settings.statementTimeout));
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return lastRowSet(await this.#send(sql, params));
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return toExecuteResult(await this.#send(sql, params));
+  }
+
+  async #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
+    try {
+      return await this.#connection.query(sql, params);
+    } catch (error) {
+      this.#noteFailure(error);
+      throw error;
+    }
+  }
+
+  /** A command that fails because the connection died is the moment some deaths are noticed. */
+  #noteFailure(error: unknown): void {
+    if (classifyMysqlError(error) === 'connection') this.#broken.fire(error);
+  }
+
+  inTransaction(): boolean {
+    return ((this.#connection.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) !== 0;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#connection.ping();
+    } catch (error) {
+      this.#noteFailure(error);
+      throw error;
+    }
+  }
+
+  isBroken(): boolean {
+    return this.#broken.broken;
+  }
+
+  onBroken(callback: (error: Error) => void): void {
+    this.#broken.subscribe(callback);
+  }
+
+  async close(): Promise<void> {
+    this.#broken.closing();
+    if (this.#broken.broken) return this.destroy();
+    await closeGracefully(() => this.#connection.end(), () => this.destroy());
+  }
+
+  /**
+   * Closes the socket at once. If a command is still running, the connector itself also sends
+   * `KILL <threadId>` over a side connection so the server stops working for nobody.
+   */
+  destroy(): void {
+    this.#broken.closing();
+    try {
+      this.#connection.destroy();
+    } catch {
+      // Already closed: nothing left to free.
+    }
+  }
+}
+
+function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
+  return {
+    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    connectTimeout: settings.connectTimeout,
+    ...paramsAsOptions(settings.params),
+    ...settings.driverOptions,
+  };
+}
+
+function connectionLost(): Error {
+  return Object.assign(new Error('the MySQL server closed the connection'), { code: 'ER_SOCKET_UNEXPECTED_CLOSE', fatal: true });
+}

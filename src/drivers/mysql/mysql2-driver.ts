@@ -1,0 +1,216 @@
+/**
+ * The mysql2 driver: one raw `mysql2` connection per `connect()` (never mysql2's pool).
+ *
+ * Statements go over the text protocol (`connection.query`, with mysql2's quote-aware
+ * client-side `?` substitution), not `execute`: prepared statements are per connection, and
+ * with short-lived connections (one per request when `maxLifetime` is 0) nearly every `execute`
+ * would pay a PREPARE round trip for a statement that is thrown away at close. The text protocol
+ * is also what the mariadb connector's `query` uses, so both MySQL drivers return the same types,
+ * and it is what lets `mysql2-server-status.ts` read the transaction flag from the packets.
+ *
+ * @module
+ */
+import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
+import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import { BrokenSignal } from '../broken-signal.js';
+import { definedOnly, paramsAsOptions, withSettings } from '../connect-params.js';
+import { markConnectError } from '../error-class.js';
+import { importPackage } from '../import-package.js';
+import { closeGracefully } from '../time-bound.js';
+import { mysqlTransactionSql } from '../transaction-sql.js';
+import { classifyMysqlError } from './mysql-errors.js';
+import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { ServerStatusTracker } from './mysql2-server-status.js';
+import { killQuery, readMysqlLimits, statementTimeoutSql } from './mysql-session.js';
+
+type Mysql2 = typeof import('mysql2');
+
+/**
+ * mysql2 allocates its prepared-statement LRU at connect (default 16,000 entries, most of a
+ * ~2 ms connect). leakproof never prepares, so a small cache only guards `driverOptions` users.
+ */
+const MAX_PREPARED_STATEMENTS = 16;
+
+/** Loads mysql2 (DRIVER_MISSING if absent) and returns the driver for one alias. */
+export async function createMysql2Driver(settings: ConnectionSettings): Promise<Driver> {
+  const mysql2 = await importPackage<Mysql2>('mysql2', 'mysql');
+  const sideSettings = withSettings(settings, { statementTimeout: 0 });
+  return Object.freeze({
+    engine: 'mysql',
+    packageName: 'mysql2',
+    connect: () => Mysql2Connection.open(mysql2, settings),
+    readServerLimits: readMysqlLimits,
+    cancel: (connection: DriverConnection) => killQuery(() => Mysql2Connection.open(mysql2, sideSettings), connection.serverId),
+    classifyError: classifyMysqlError,
+    sql: mysqlTransactionSql,
+  });
+}
+
+class Mysql2Connection implements DriverConnection {
+  readonly serverId: number;
+  readonly #connection: Connection;
+  readonly #status: ServerStatusTracker;
+  readonly #broken = new BrokenSignal();
+
+  private constructor(connection: Connection, status: ServerStatusTracker) {
+    this.#connection = connection;
+    this.#status = status;
+    this.serverId = connection.threadId;
+    // mysql2 emits 'error' for a death while idle (and throws if nobody listens), but only
+    // 'end' when the socket closes under a running command: listen to both.
+    connection.on('error', (error: Error) => this.#broken.fire(error));
+    connection.on('end', () => this.#broken.fire(connectionLost()));
+  }
+
+  static async open(mysql2: Mysql2, settings: ConnectionSettings): Promise<Mysql2Connection> {
+    let raw: Connection | undefined;
+    try {
+      raw = mysql2.createConnection(mysql2Options(settings));
+      const status = ServerStatusTracker.attach(raw);
+      await handshake(raw);
+      const connection = new Mysql2Connection(raw, status);
+      await connection.#applySession(settings);
+      return connection;
+    } catch (error) {
+      if (raw !== undefined) discard(raw);
+      throw markConnectError(error);
+    }
+  }
+
+  async #applySession(settings: ConnectionSettings): Promise<void> {
+    if (settings.statementTimeout <= 0) return;
+    await this.execute(statementTimeoutSql(await this.#serverVersion(), settings.statementTimeout));
+  }
+
+  /** The version string of the handshake (no round trip); mysql2 keeps it on an internal field. */
+  async #serverVersion(): Promise<string> {
+    const handshake = (this.#connection as unknown as { _handshakePacket?: { serverVersion?: unknown } })._handshakePacket;
+    if (typeof handshake?.serverVersion === 'string') return handshake.serverVersion;
+    const rows = await this.query('SELECT VERSION() AS version');
+    const version = rows[0]?.['version'];
+    return typeof version === 'string' ? version : '';
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return lastRowSet(await this.#send(sql, params));
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return toExecuteResult(await this.#send(sql, params));
+  }
+
+  #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#connection.query(sql, mysql2Values(params), (error: QueryError | null, result: unknown) => {
+        if (!error) return resolve(result);
+        this.#noteFailure(error);
+        reject(error);
+      });
+    });
+  }
+
+  /** A command that fails because the connection died is the moment some deaths are noticed. */
+  #noteFailure(error: unknown): void {
+    if (classifyMysqlError(error) === 'connection') this.#broken.fire(error);
+  }
+
+  inTransaction(): boolean {
+    return this.#status.inTransaction;
+  }
+
+  ping(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#connection.ping((error: QueryError | null | undefined) => {
+        // mysql2 passes `undefined`, not `null`, on success here.
+        if (!error) return resolve();
+        this.#noteFailure(error);
+        reject(error);
+      });
+    });
+  }
+
+  isBroken(): boolean {
+    return this.#broken.broken;
+  }
+
+  onBroken(callback: (error: Error) => void): void {
+    this.#broken.subscribe(callback);
+  }
+
+  async close(): Promise<void> {
+    this.#broken.closing();
+    if (this.#broken.broken) return this.destroy();
+    await closeGracefully(() => endConnection(this.#connection), () => this.destroy());
+  }
+
+  destroy(): void {
+    this.#broken.closing();
+    destroySocket(this.#connection);
+  }
+}
+
+/**
+ * mysql2's own `destroy()` only half-closes the socket (`stream.end()`) and marks itself closing,
+ * so a running command stays pending until the server finishes it. Destroying the socket closes
+ * it now, and mysql2's 'close' handler fails pending commands with PROTOCOL_CONNECTION_LOST.
+ */
+function destroySocket(connection: Connection): void {
+  try {
+    const stream = (connection as unknown as { stream?: { destroy?: () => void } }).stream;
+    if (typeof stream?.destroy === 'function') stream.destroy();
+    else connection.destroy();
+  } catch {
+    // Already closed: nothing left to free.
+  }
+}
+
+/** A connection that failed to open: a late 'error' from its socket must not crash the process. */
+function discard(connection: Connection): void {
+  connection.on('error', () => {});
+  destroySocket(connection);
+}
+
+function mysql2Options(settings: ConnectionSettings): ConnectionOptions {
+  return {
+    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    connectTimeout: settings.connectTimeout,
+    maxPreparedStatements: MAX_PREPARED_STATEMENTS,
+    ...mysql2Params(settings.params),
+    ...settings.driverOptions,
+  };
+}
+
+/** mysql2 wants `ssl` as an object or an SSL profile name, never a boolean. */
+function mysql2Params(params: Readonly<Record<string, string>>): Record<string, unknown> {
+  const { ssl, ...rest } = paramsAsOptions(params);
+  if (ssl === undefined || ssl === false) return rest;
+  return { ...rest, ssl: ssl === true ? {} : ssl };
+}
+
+/** mysql2 never mutates the values; its typings just do not accept a readonly array. */
+function mysql2Values(params: readonly unknown[] | undefined): Array<NonNullable<unknown> | null> {
+  return (params ?? []) as Array<NonNullable<unknown> | null>;
+}
+
+function handshake(connection: Connection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      connection.off('connect', onConnect);
+      reject(error);
+    };
+    const onConnect = (): void => {
+      connection.off('error', onError);
+      resolve();
+    };
+    connection.once('connect', onConnect);
+    connection.once('error', onError);
+  });
+}
+
+function endConnection(connection: Connection): Promise<void> {
+  return new Promise((resolve, reject) => connection.end((error: QueryError | null) => (error ? reject(error) : resolve())));
+}
+
+function connectionLost(): Error {
+  return Object.assign(new Error('the MySQL server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
+}

@@ -1,0 +1,121 @@
+/**
+ * I2: the budget. The database never sees more connections than maxConnections; excess demand
+ * waits in FIFO order for acquireTimeout and is then answered 503 + Retry-After; a waiter whose
+ * client leaves is withdrawn; the database's own refusal becomes DATABASE_REFUSED.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { createDatabases, type Databases } from '../src/index.js';
+import { abortingRequest, httpGet } from './harness/faults.js';
+import type { TestServer } from './harness/test-server.js';
+import { forEachEngine } from './support/engines.js';
+import { eventually, serve } from './support/serve.js';
+
+forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await engine().startDedicated({ maxConnections: 20 });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('300 concurrent requests, maxConnections 10, server max_connections 20: no refusal, peak <= 10, excess 503 after acquireTimeout', async () => {
+    const dbs = createDatabases({ default: { url: server.url, maxConnections: 10, acquireTimeout: 1000, retryAfter: 2000 } });
+    const db = dbs.get();
+    const served = await serve(dbs, async (_req, res) => {
+      await db.query(engine().dialect.sleep(0.25));
+      res.end('ok');
+    });
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await engine().countOn(server));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    const started = Date.now();
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => httpGet(served.port, `/r${i}`, { timeoutMs: 30_000 })));
+    sampling = false;
+    await sampler;
+
+    const ok = responses.filter((r) => r.status === 200);
+    const rejected = responses.filter((r) => r.status === 503);
+    assert.equal(ok.length + rejected.length, 300, `unexpected statuses: ${[...new Set(responses.map((r) => r.status))].join(',')}`);
+    assert.ok(ok.length >= 10, `only ${ok.length} requests were served`);
+    assert.ok(rejected.length > 0, 'the budget never made anyone wait long enough to time out');
+    for (const r of rejected) {
+      assert.equal(r.headers['retry-after'], '2');
+      assert.equal(JSON.parse(r.body).error, 'ACQUIRE_TIMEOUT');
+      assert.match(JSON.parse(r.body).message, /open=10\/10/);
+    }
+    const stats = dbs.stats().default!;
+    assert.equal(stats.refusals, 0);
+    assert.equal(stats.timeouts, rejected.length);
+    assert.ok(stats.created <= 10, `created ${stats.created} connections`);
+    assert.ok(peak <= 10, `the server saw ${peak} connections at once`);
+    assert.ok(peak >= 5, `the sampler saw only ${peak} connections: it did not watch the load`);
+    assert.ok(Date.now() - started >= 1000, 'rejections came before acquireTimeout');
+
+    await served.close();
+    await dbs.close();
+    assert.equal(await engine().waitForCountOn(server, 0), 0);
+  });
+
+  it('a waiter whose client leaves is withdrawn, and the connection goes on to the next request', async () => {
+    const dbs = createDatabases({ default: { url: server.url, maxConnections: 1, acquireTimeout: 20_000 } });
+    const db = dbs.get();
+    const served = await serve(dbs, async (req, res) => {
+      await db.query(req.url === '/hold' ? engine().dialect.sleep(1) : 'SELECT 1 AS one');
+      res.end('ok');
+    });
+    const holder = httpGet(served.port, '/hold');
+    assert.ok(await eventually(() => dbs.stats().default!.inUse === 1));
+    await abortingRequest({ port: served.port, method: 'GET', path: '/wait', abortWhen: () => eventually(() => dbs.stats().default!.waiting === 1).then(() => undefined) });
+    assert.ok(await eventually(() => dbs.stats().default!.waiting === 0), 'the waiter was not withdrawn');
+    assert.equal((await holder).status, 200);
+    assert.equal((await httpGet(served.port, '/next')).status, 200);
+    const stats = dbs.stats().default!;
+    assert.deepEqual([stats.timeouts, stats.created, stats.acquired, stats.released, stats.inUse], [0, 1, 2, 2, 0]);
+    assert.ok(await engine().countOn(server) <= 1);
+    await served.close();
+    await dbs.close();
+    assert.equal(await engine().waitForCountOn(server, 0), 0);
+  });
+
+  it('maxWaiting bounds the queue: one more request gets QUEUE_FULL at once', async () => {
+    const dbs = createDatabases({ default: { url: server.url, maxConnections: 1, maxWaiting: 2, acquireTimeout: 20_000 } });
+    const db = dbs.get();
+    const served = await serve(dbs, async (_req, res) => {
+      await db.query(engine().dialect.sleep(0.3));
+      res.end('ok');
+    });
+    const responses = await Promise.all([0, 1, 2, 3].map((i) => httpGet(served.port, `/q${i}`)));
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 503]);
+    assert.equal(JSON.parse(responses.find((r) => r.status === 503)!.body).error, 'QUEUE_FULL');
+    assert.equal(dbs.stats().default!.queueFull, 1);
+    await served.close();
+    await dbs.close();
+  });
+
+  it("the database's own refusal becomes DATABASE_REFUSED (503), not a hang or a 500", async () => {
+    const dbs = createDatabases({ default: { url: server.url, maxConnections: 40, acquireTimeout: 5000 } });
+    const db = dbs.get();
+    const served = await serve(dbs, async (_req, res) => {
+      await db.query(engine().dialect.sleep(0.5));
+      res.end('ok');
+    });
+    const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => httpGet(served.port, `/x${i}`)));
+    const refused = responses.filter((r) => r.status === 503);
+    assert.ok(refused.length > 0, 'the server never refused: its max_connections was not reached');
+    for (const r of refused) assert.equal(JSON.parse(r.body).error, 'DATABASE_REFUSED');
+    assert.equal(responses.filter((r) => r.status === 200).length + refused.length, 40);
+    assert.equal(dbs.stats().default!.refusals, refused.length);
+    await served.close();
+    await dbs.close();
+    assert.equal(await engine().waitForCountOn(server, 0), 0);
+  });
+});

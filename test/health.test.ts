@@ -1,0 +1,100 @@
+/**
+ * Health: a connection killed on the server while idle is replaced transparently; a server
+ * restart in the middle of a load gives typed errors during the outage, no hang, success after
+ * it, and nothing leaked.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { createDatabases, LeakproofError } from '../src/index.js';
+import { httpGet } from './harness/faults.js';
+import type { TestServer } from './harness/test-server.js';
+import { forEachEngine } from './support/engines.js';
+import { delay, eventually, serve } from './support/serve.js';
+
+forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
+  it('an idle connection killed on the server is replaced transparently on the next request', async () => {
+    const dbs = createDatabases({ default: { url: engine().url } });
+    const db = dbs.get();
+    const ids: number[] = [];
+    const served = await serve(dbs, async (_req, res) => {
+      const [row] = await db.query(engine().dialect.serverIdSql);
+      ids.push(Number(row!.id));
+      res.end('ok');
+    });
+    assert.equal((await httpGet(served.port, '/1')).status, 200);
+    await engine().kill(ids[0]!);
+    assert.equal(await engine().waitForCount(0), 0, 'the kill did not take');
+    await delay(600); // past healthCheckAfter, so either the close event or the ping finds it dead
+    assert.equal((await httpGet(served.port, '/2')).status, 200);
+    assert.notEqual(ids[1], ids[0]);
+    const stats = dbs.stats().default!;
+    assert.equal(stats.lost + stats.healthCheckFailures, 1, JSON.stringify(stats));
+    assert.equal(await engine().count(), 1);
+    await served.close();
+    await dbs.close();
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('a statement on a connection killed mid-query fails with CONNECTION_FAILED and the connection is discarded', async () => {
+    const dbs = createDatabases({ default: { url: engine().url } });
+    const db = dbs.get();
+    const failure = dbs.run(() => db.query(engine().dialect.sleep(3))).catch((error: unknown) => error);
+    assert.ok(await eventually(async () => (await engine().connections()).some((c) => /sleep/i.test(c.query ?? ''))));
+    const [victim] = await engine().connections();
+    await engine().kill(victim!.id);
+    const error = await failure;
+    assert.ok(error instanceof LeakproofError && error.code === 'CONNECTION_FAILED', String(error));
+    assert.equal(error.httpStatus, 503);
+    assert.equal(dbs.stats().default!.open, 0);
+    const [row] = await dbs.run(() => db.query('SELECT 1 AS one'));
+    assert.equal(Number(row!.one), 1);
+    await dbs.close();
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+});
+
+forEachEngine('server restart under load', ['mariadb', 'postgres'], (engine) => {
+  let server: TestServer;
+  before(async () => {
+    server = await engine().startDedicated({ maxConnections: 50 });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('requests during the outage fail with typed errors and no hang; after it they succeed; nothing leaks', async () => {
+    const dbs = createDatabases({ default: { url: server.url, maxConnections: 5, acquireTimeout: 2000, connectTimeout: 2000 } });
+    const db = dbs.get();
+    const served = await serve(dbs, async (_req, res) => {
+      await db.query(engine().dialect.sleep(0.05));
+      res.end('ok');
+    });
+    const statuses: number[] = [];
+    const codes = new Set<string>();
+    let running = true;
+    const client = async (): Promise<void> => {
+      while (running) {
+        const response = await httpGet(served.port, '/', { timeoutMs: 15_000 });
+        statuses.push(response.status);
+        if (response.status !== 200) codes.add(JSON.parse(response.body).error);
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    await delay(300);
+    await server.kill();
+    await delay(500);
+    await server.restart();
+    const recovered = await eventually(() => statuses.slice(-8).length === 8 && statuses.slice(-8).every((s) => s === 200), 15_000);
+    running = false;
+    await Promise.all(clients);
+
+    assert.ok(recovered, `no run of successes after the restart: ${statuses.join(',')}`);
+    assert.ok(statuses.some((s) => s !== 200), 'no request saw the outage');
+    assert.ok(statuses.every((s) => s === 200 || s === 503), `statuses: ${[...new Set(statuses)].join(',')}`);
+    assert.deepEqual([...codes].filter((c) => c !== 'CONNECTION_FAILED' && c !== 'ACQUIRE_TIMEOUT'), []);
+    await served.close();
+    await dbs.close();
+    assert.equal(dbs.stats().default!.open, 0);
+    assert.equal(await engine().waitForCountOn(server, 0), 0);
+  });
+});

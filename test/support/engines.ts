@@ -1,0 +1,100 @@
+/**
+ * The loop every database test runs in: one `describe` per engine, each test reaching its
+ * engine through `engine()`: the URL of this process's own app user on the shared server, the
+ * server's own connection count for that user, and the dialect bits that differ.
+ *
+ * @example
+ * forEachEngine('end paths', ['mariadb', 'postgres'], (engine) => {
+ *   it('releases', async () => {
+ *     const dbs = createDatabases({ default: engine().url });
+ *     ...
+ *     assert.equal(await engine().waitForCount(0), 0);
+ *   });
+ * });
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import { countConnections, listConnections, waitForCount, type ServerConnection } from '../harness/count-connections.js';
+import { killConnection } from '../harness/faults.js';
+import { engineTargets } from '../harness/shared-server.js';
+import type { TestServer } from '../harness/test-server.js';
+import { DIALECTS, type Dialect, type EngineName } from './dialect.js';
+
+export interface EngineContext {
+  readonly name: EngineName;
+  readonly dialect: Dialect;
+  /** The app URL (password included) on the shared server, or a fresh SQLite file. */
+  readonly url: string;
+  /** The server's own count of this process's app connections (0 for SQLite). */
+  count(): Promise<number>;
+  /** Polls the server until the count is `expected` or `timeoutMs` passes; returns the last count. */
+  waitForCount(expected: number, timeoutMs?: number): Promise<number>;
+  /** This process's app sessions as the server lists them. */
+  connections(): Promise<ServerConnection[]>;
+  /** Ends a session from the server side. */
+  kill(serverId: number): Promise<void>;
+  /** A dedicated server for limits, kills and restarts; the caller stops it. */
+  startDedicated(options: { maxConnections?: number; idleTimeoutSeconds?: number }): Promise<TestServer>;
+  countOn(server: TestServer): Promise<number>;
+  waitForCountOn(server: TestServer, expected: number, timeoutMs?: number): Promise<number>;
+}
+
+export function forEachEngine(title: string, engines: readonly EngineName[], body: (engine: () => EngineContext) => void): void {
+  for (const name of engines) {
+    if (name === 'sqlite') describeSqlite(title, body);
+    else describeServer(title, name, body);
+  }
+}
+
+function describeServer(title: string, name: 'mariadb' | 'postgres', body: (engine: () => EngineContext) => void): void {
+  const [target] = engineTargets([name]);
+  describe(`${title} [${name}]`, { skip: target!.skip }, () => {
+    let context: EngineContext | undefined;
+    before(async () => {
+      const server = await target!.server();
+      context = serverContext(name, server, (options) => target!.start({ maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutSeconds === undefined ? undefined : options.idleTimeoutSeconds * 1000 }));
+    });
+    body(() => context ?? fail(name));
+  });
+}
+
+function serverContext(name: 'mariadb' | 'postgres', server: TestServer, start: EngineContext['startDedicated']): EngineContext {
+  return {
+    name,
+    dialect: DIALECTS[name],
+    url: server.url,
+    count: () => countConnections(server),
+    waitForCount: (expected, timeoutMs = 5000) => waitForCount(server, expected, { timeoutMs }),
+    connections: () => listConnections(server),
+    kill: async (serverId) => void (await killConnection(server, serverId)),
+    startDedicated: start,
+    countOn: (other) => countConnections(other),
+    waitForCountOn: (other, expected, timeoutMs = 5000) => waitForCount(other, expected, { timeoutMs }),
+  };
+}
+
+function describeSqlite(title: string, body: (engine: () => EngineContext) => void): void {
+  describe(`${title} [sqlite]`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakproof-sqlite-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const context: EngineContext = {
+      name: 'sqlite',
+      dialect: DIALECTS.sqlite,
+      url: `sqlite:${join(dir, 'test.sqlite3')}`,
+      count: async () => 0,
+      waitForCount: async () => 0,
+      connections: async () => [],
+      kill: () => Promise.reject(new Error('SQLite has no server to kill sessions on')),
+      startDedicated: () => Promise.reject(new Error('SQLite has no server')),
+      countOn: async () => 0,
+      waitForCountOn: async () => 0,
+    };
+    body(() => context);
+  });
+}
+
+function fail(name: string): never {
+  throw new Error(`the ${name} server was not set up (see the before hook's error)`);
+}
