@@ -1,0 +1,33 @@
+import { UsageError } from '../core/errors.js';
+
+/**
+ * Loads a driver's npm package on first use, so that users install only the driver they use
+ * (every driver is an optional peer dependency).
+ *
+ * @returns the package's CommonJS `module.exports` (or its ES namespace when it has no default).
+ * @throws UsageError `DRIVER_MISSING` when the package itself cannot be found.
+ */
+export async function importPackage<T>(packageName: string, scheme: string): Promise<T> {
+  let namespace: { default?: unknown };
+  try {
+    namespace = (await import(packageName)) as { default?: unknown };
+  } catch (error) {
+    if (!isPackageNotFound(error, packageName)) throw error;
+    throw new UsageError(
+      'DRIVER_MISSING',
+      `the "${packageName}" package is needed for ${scheme}: URLs but is not installed; run: npm install ${packageName}`,
+      { cause: error },
+    );
+  }
+  return (namespace.default ?? namespace) as T;
+}
+
+/**
+ * True only when the package itself is missing. A package that is present but fails to load
+ * (a missing dependency of its own, a broken native build) keeps its own error.
+ */
+function isPackageNotFound(error: unknown, packageName: string): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && error.message.includes(`'${packageName}'`);
+}

@@ -1,0 +1,43 @@
+import type { ExecuteResult } from '../driver.js';
+
+/**
+ * Shapes the results of mysql2 (`ResultSetHeader`) and the mariadb connector (`OkPacket`), which
+ * both answer a statement without rows with `{ affectedRows, insertId }` and a SELECT with an
+ * array of rows.
+ *
+ * @module
+ */
+
+interface OkResult {
+  readonly affectedRows: number | bigint;
+  readonly insertId: number | bigint;
+}
+
+/** Rows of a plain SELECT; for a CALL (row sets, then an OK result) the last row set; `[]` without rows. */
+export function lastRowSet(result: unknown): Record<string, unknown>[] {
+  if (!Array.isArray(result)) return [];
+  if (!result.some(Array.isArray)) return result as Record<string, unknown>[];
+  const sets = result.filter(Array.isArray);
+  return (sets[sets.length - 1] ?? []) as Record<string, unknown>[];
+}
+
+/** A CALL answers its row sets followed by the OK result of the call itself: use that one. */
+export function toExecuteResult(result: unknown): ExecuteResult {
+  const last: unknown = Array.isArray(result) ? result.findLast(isOkResult) : result;
+  const ok = isOkResult(last) ? last : undefined;
+  return { rowsAffected: Number(ok?.affectedRows ?? 0), insertId: generatedId(ok?.insertId) };
+}
+
+function isOkResult(result: unknown): result is OkResult {
+  return typeof result === 'object' && result !== null && !Array.isArray(result) && 'affectedRows' in result;
+}
+
+/**
+ * MySQL reports 0 when no id was generated, so 0 becomes `undefined`. The mariadb connector
+ * returns a BigInt: a number when it fits, as mysql2 returns.
+ */
+function generatedId(insertId: number | bigint | undefined): number | bigint | undefined {
+  if (insertId === undefined || insertId === 0 || insertId === 0n) return undefined;
+  if (typeof insertId === 'bigint' && insertId <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(insertId);
+  return insertId;
+}

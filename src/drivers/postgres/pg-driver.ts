@@ -1,0 +1,190 @@
+/**
+ * The pg driver: one raw `pg.Client` per `connect()` (never pg-pool).
+ *
+ * `inTransaction` reads the status byte of the last ReadyForQuery message ('I' idle,
+ * 'T' in a transaction, 'E' in a failed transaction), which PostgreSQL sends after every
+ * statement; 'E' counts as in a transaction since only a ROLLBACK leaves it.
+ *
+ * @module
+ */
+import type { Client, ClientConfig } from 'pg';
+import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import { BrokenSignal } from '../broken-signal.js';
+import { definedOnly, paramsAsOptions } from '../connect-params.js';
+import { markConnectError } from '../error-class.js';
+import { importPackage } from '../import-package.js';
+import { closeGracefully } from '../time-bound.js';
+import { postgresTransactionSql } from '../transaction-sql.js';
+import { classifyPostgresError } from './postgres-errors.js';
+import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
+
+type Pg = typeof import('pg');
+
+const DEFAULT_PORT = 5432;
+
+/** Fields pg sets on every client that its typings leave out. */
+interface ClientInternals {
+  processID?: number | null;
+  secretKey?: number | null;
+  getTransactionStatus?: () => string | null;
+}
+
+/** Loads pg (DRIVER_MISSING if absent) and returns the driver for one alias. */
+export async function createPgDriver(settings: ConnectionSettings): Promise<Driver> {
+  const pg = await importPackage<Pg>('pg', 'postgres');
+  return Object.freeze({
+    engine: 'postgres',
+    packageName: 'pg',
+    connect: () => PgConnection.open(pg, settings),
+    readServerLimits: readPostgresLimits,
+    cancel: (connection: DriverConnection) => cancelBackend(pg, connection),
+    classifyError: classifyPostgresError,
+    sql: postgresTransactionSql,
+  });
+}
+
+class PgConnection implements DriverConnection {
+  readonly serverId: number;
+  /** Where and with which key (sent by the backend at startup) a CancelRequest goes. */
+  readonly cancelTarget: CancelTarget;
+  readonly #client: Client;
+  readonly #transactionStatus: () => string | null;
+  readonly #broken = new BrokenSignal();
+
+  private constructor(client: Client, transactionStatus: () => string | null) {
+    const internals = client as unknown as ClientInternals;
+    this.#client = client;
+    this.#transactionStatus = transactionStatus;
+    this.serverId = internals.processID ?? 0;
+    // The client's own host and port: driverOptions or PG* environment variables may have set them.
+    this.cancelTarget = { host: client.host || 'localhost', port: client.port || DEFAULT_PORT, processID: this.serverId, secretKey: internals.secretKey ?? 0 };
+    // pg emits 'error' at once when the server ends an idle session (57P01 after
+    // pg_terminate_backend) or the socket drops, and throws if nobody listens.
+    client.on('error', (error: Error) => this.#broken.fire(error));
+    client.on('end', () => this.#broken.fire(new Error('Connection terminated unexpectedly')));
+  }
+
+  static async open(pg: Pg, settings: ConnectionSettings): Promise<PgConnection> {
+    let client: Client | undefined;
+    try {
+      client = new pg.Client(pgOptions(settings));
+      const transactionStatus = watchTransactionStatus(client);
+      await client.connect();
+      return new PgConnection(client, transactionStatus);
+    } catch (error) {
+      // A late 'error' from a client that failed to open must not crash the process.
+      client?.on('error', () => {});
+      destroyClient(client);
+      throw markConnectError(error);
+    }
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    const result = await this.#send(sql, params);
+    return result.rows as Record<string, unknown>[];
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    const result = await this.#send(sql, params);
+    return { rowsAffected: result.rowCount ?? 0, insertId: undefined };
+  }
+
+  /** Several statements in one string (no params) give one result each: keep the last. */
+  async #send(sql: string, params: readonly unknown[] | undefined): Promise<{ rows: unknown[]; rowCount: number | null }> {
+    try {
+      const result: unknown = await this.#client.query(sql, params as unknown[] | undefined);
+      return (Array.isArray(result) ? result[result.length - 1] : result) as { rows: unknown[]; rowCount: number | null };
+    } catch (error) {
+      this.#noteFailure(error);
+      throw error;
+    }
+  }
+
+  /** A command that fails because the connection died is the moment some deaths are noticed. */
+  #noteFailure(error: unknown): void {
+    if (classifyPostgresError(error) === 'connection') this.#broken.fire(error);
+  }
+
+  inTransaction(): boolean {
+    const status = this.#transactionStatus();
+    return status === 'T' || status === 'E';
+  }
+
+  /** An empty query: one round trip (EmptyQueryResponse + ReadyForQuery), nothing to parse or plan. */
+  async ping(): Promise<void> {
+    await this.#send('', undefined);
+  }
+
+  isBroken(): boolean {
+    return this.#broken.broken;
+  }
+
+  onBroken(callback: (error: Error) => void): void {
+    this.#broken.subscribe(callback);
+  }
+
+  /** Sends Terminate; pg itself destroys the socket instead if a query is still running. */
+  async close(): Promise<void> {
+    this.#broken.closing();
+    if (this.#broken.broken) return this.destroy();
+    await closeGracefully(() => this.#client.end(), () => this.destroy());
+  }
+
+  destroy(): void {
+    this.#broken.closing();
+    destroyClient(this.#client);
+  }
+}
+
+/**
+ * pg 8.21+ exposes the ReadyForQuery status as `client.getTransactionStatus()`. Older 8.x only
+ * emit the message on the client's `connection` (pg-protocol's ReadyForQueryMessage.status),
+ * so listen there; the listener must be attached before connect to see the first status.
+ */
+function watchTransactionStatus(client: Client): () => string | null {
+  const internals = client as unknown as ClientInternals;
+  if (typeof internals.getTransactionStatus === 'function') return () => internals.getTransactionStatus?.() ?? null;
+  let status: string | null = null;
+  client.connection.on('readyForQuery', (message: { status?: string }) => {
+    status = message.status ?? null;
+  });
+  return () => status;
+}
+
+/** pg has no public "close the socket now"; its own end() does this when a query hangs. */
+function destroyClient(client: Client | undefined): void {
+  try {
+    client?.connection.stream.destroy();
+  } catch {
+    // Never connected or already closed.
+  }
+}
+
+function pgOptions(settings: ConnectionSettings): ClientConfig {
+  return {
+    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    connectionTimeoutMillis: settings.connectTimeout,
+    // A startup parameter, so it costs no round trip and survives PgBouncer's pooling.
+    ...(settings.statementTimeout > 0 ? { statement_timeout: Math.round(settings.statementTimeout) } : {}),
+    ...pgParams(settings.params),
+    ...settings.driverOptions,
+  };
+}
+
+/**
+ * pg reads `sslmode` only from a connection string, so map it here: `disable` (and libpq's
+ * `allow`/`prefer`, which pg cannot do) → no TLS, `no-verify` → TLS without certificate checks,
+ * anything else → verified TLS.
+ */
+function pgParams(params: Readonly<Record<string, string>>): Record<string, unknown> {
+  const { sslmode, ...rest } = paramsAsOptions(params);
+  if (typeof sslmode !== 'string') return rest;
+  const ssl = ['disable', 'allow', 'prefer'].includes(sslmode) ? false : sslmode === 'no-verify' ? { rejectUnauthorized: false } : true;
+  return { ssl, ...rest };
+}
+
+/** A plain socket even when the session uses TLS: the server accepts a CancelRequest either way. */
+async function cancelBackend(pg: Pg, connection: DriverConnection): Promise<void> {
+  if (!(connection instanceof PgConnection) || connection.serverId === 0) return;
+  await sendCancelRequest(new pg.Connection() as unknown as CancelChannel, connection.cancelTarget);
+}

@@ -1,0 +1,36 @@
+import type { ErrorClass } from '../driver.js';
+import { errorField, errorMessage, isConnectError, isSocketError } from '../error-class.js';
+
+/** too_many_connections: `max_connections` or a role's / database's CONNECTION LIMIT. */
+const TOO_MANY_CONNECTIONS = '53300';
+
+/** SQLSTATEs after which the session is gone (or was never established). */
+const CONNECTION_SQLSTATES: ReadonlySet<string> = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, smart/fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, recovery)
+  '57P05', // idle_session_timeout (PostgreSQL 14+)
+  '25P03', // idle_in_transaction_session_timeout
+  '28000', // invalid_authorization_specification
+  '28P01', // invalid_password
+  '3D000', // invalid_catalog_name: the database in the URL does not exist
+]);
+
+/**
+ * pg's own messages for a dead client; they carry no `code`. "timeout expired" is its connect
+ * timeout, "Connection terminated" covers "… unexpectedly" and "… due to connection timeout".
+ */
+const CONNECTION_MESSAGES = /Connection terminated|is not queryable|timeout expired|Connection ended unexpectedly|server closed the connection unexpectedly/i;
+
+/**
+ * Sorts a pg error. Server errors carry the SQLSTATE in `code` (class 08 is "connection
+ * exception"); 57014 query_canceled (a CancelRequest or `statement_timeout`) is a `statement`
+ * error: the session goes on.
+ */
+export function classifyPostgresError(error: unknown): ErrorClass {
+  const code = errorField(error, 'code');
+  if (code === TOO_MANY_CONNECTIONS) return 'refused';
+  if (typeof code === 'string' && (code.startsWith('08') || CONNECTION_SQLSTATES.has(code))) return 'connection';
+  if (isConnectError(error) || isSocketError(error)) return 'connection';
+  return CONNECTION_MESSAGES.test(errorMessage(error)) ? 'connection' : 'statement';
+}

@@ -1,0 +1,144 @@
+/**
+ * The better-sqlite3 driver: one database handle per `connect()`.
+ *
+ * better-sqlite3 is synchronous, so each call runs to completion inside an async method (a
+ * throw becomes a rejection). Nothing can run concurrently on a handle, so there is nothing to
+ * cancel, and `statementTimeout` does not apply (SQLite has no server to enforce it).
+ * Each `:memory:` connection is its own empty database.
+ *
+ * @module
+ */
+import type { Database, Options, Statement } from 'better-sqlite3';
+import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import { BrokenSignal } from '../broken-signal.js';
+import { paramsAsOptions } from '../connect-params.js';
+import { markConnectError } from '../error-class.js';
+import { importPackage } from '../import-package.js';
+import { sqliteTransactionSql } from '../transaction-sql.js';
+import { classifySqliteError } from './sqlite-errors.js';
+
+type DatabaseConstructor = typeof import('better-sqlite3');
+
+/** How long a statement waits for another connection's lock before SQLITE_BUSY. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Prepared statements kept per handle: preparing costs more than running a small statement. */
+const STATEMENT_CACHE_SIZE = 32;
+
+/**
+ * `lastInsertRowid` is the handle's last inserted rowid, still there after an UPDATE; report it
+ * only for a statement that inserts, as MySQL does. (An INSERT behind a `WITH` clause reports none.)
+ */
+const INSERTS = /^\s*(?:--[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*(?:INSERT|REPLACE)\b/i;
+
+/** SQLite has no server-side session id; a process-wide counter stands in for one. */
+let lastConnectionId = 0;
+
+/** Loads better-sqlite3 (DRIVER_MISSING if absent) and returns the driver for one alias. */
+export async function createBetterSqlite3Driver(settings: ConnectionSettings): Promise<Driver> {
+  const Database = await importPackage<DatabaseConstructor>('better-sqlite3', 'sqlite');
+  return Object.freeze({
+    engine: 'sqlite',
+    packageName: 'better-sqlite3',
+    connect: async () => SqliteConnection.open(Database, settings),
+    readServerLimits: async () => ({ idleTimeoutMs: 0 }),
+    cancel: async () => {},
+    classifyError: classifySqliteError,
+    sql: sqliteTransactionSql,
+  });
+}
+
+class SqliteConnection implements DriverConnection {
+  readonly serverId = ++lastConnectionId;
+  readonly #db: Database;
+  readonly #statements = new Map<string, Statement<unknown[]>>();
+  readonly #broken = new BrokenSignal();
+
+  private constructor(db: Database) {
+    this.#db = db;
+  }
+
+  static open(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteConnection {
+    let db: Database | undefined;
+    try {
+      db = new Database(settings.filename ?? ':memory:', sqliteOptions(settings));
+      // WAL lets readers run while one connection writes; a :memory: or read-only db cannot use it.
+      if (!db.memory && !db.readonly) db.pragma('journal_mode = WAL');
+      return new SqliteConnection(db);
+    } catch (error) {
+      db?.close();
+      throw markConnectError(error);
+    }
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.#run(sql, (statement) => {
+      if (statement.reader) return statement.all(...(params ?? [])) as Record<string, unknown>[];
+      statement.run(...(params ?? []));
+      return [];
+    });
+  }
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return this.#run(sql, (statement) => {
+      const { changes, lastInsertRowid } = statement.run(...(params ?? []));
+      return { rowsAffected: changes, insertId: changes > 0 && INSERTS.test(sql) ? lastInsertRowid : undefined };
+    });
+  }
+
+  #run<T>(sql: string, work: (statement: Statement<unknown[]>) => T): T {
+    try {
+      return work(this.#prepare(sql));
+    } catch (error) {
+      if (classifySqliteError(error) === 'connection') this.#broken.fire(error);
+      throw error;
+    }
+  }
+
+  /** A small cache, oldest first out (a Map keeps insertion order). */
+  #prepare(sql: string): Statement<unknown[]> {
+    const cached = this.#statements.get(sql);
+    if (cached !== undefined) return cached;
+    const statement = this.#db.prepare<unknown[]>(sql);
+    if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
+  inTransaction(): boolean {
+    return this.#db.open && this.#db.inTransaction;
+  }
+
+  async ping(): Promise<void> {
+    if (!this.#db.open) throw new TypeError('The database connection is not open');
+  }
+
+  isBroken(): boolean {
+    return this.#broken.broken;
+  }
+
+  onBroken(callback: (error: Error) => void): void {
+    this.#broken.subscribe(callback);
+  }
+
+  async close(): Promise<void> {
+    this.destroy();
+  }
+
+  /** Closing the handle finalizes its statements; a handle never blocks on close. */
+  destroy(): void {
+    this.#broken.closing();
+    this.#statements.clear();
+    try {
+      this.#db.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** The busy timeout comes from `?busy_timeout=` (ms), else 5000; driverOptions win over both. */
+function sqliteOptions(settings: ConnectionSettings): Options {
+  const { busy_timeout: busyTimeout, ...rest } = paramsAsOptions(settings.params);
+  const timeout = typeof busyTimeout === 'string' && busyTimeout !== '' ? Number(busyTimeout) : DEFAULT_BUSY_TIMEOUT_MS;
+  return { timeout, ...rest, ...settings.driverOptions };
+}
