@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createDatabases, type Databases } from '../src/index.js';
 import { abortingRequest, httpGet } from './harness/faults.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
@@ -22,7 +21,7 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('300 concurrent requests, maxConnections 10, server max_connections 20: no refusal, peak <= 10, excess 503 after acquireTimeout', async () => {
-    const dbs = createDatabases({ default: { url: server.url, maxConnections: 10, acquireTimeout: 1000, retryAfter: 2000 } });
+    const dbs = engine().databases({ default: { url: server.url, maxConnections: 10, acquireTimeout: 1000, retryAfter: 2000 } });
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query(engine().dialect.sleep(0.25));
@@ -65,7 +64,7 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('a waiter whose client leaves is withdrawn, and the connection goes on to the next request', async () => {
-    const dbs = createDatabases({ default: { url: server.url, maxConnections: 1, acquireTimeout: 20_000 } });
+    const dbs = engine().databases({ default: { url: server.url, maxConnections: 1, acquireTimeout: 20_000 } });
     const db = dbs.get();
     const served = await serve(dbs, async (req, res) => {
       await db.query(req.url === '/hold' ? engine().dialect.sleep(1) : 'SELECT 1 AS one');
@@ -86,7 +85,7 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('maxWaiting bounds the queue: one more request gets QUEUE_FULL at once', async () => {
-    const dbs = createDatabases({ default: { url: server.url, maxConnections: 1, maxWaiting: 2, acquireTimeout: 20_000 } });
+    const dbs = engine().databases({ default: { url: server.url, maxConnections: 1, maxWaiting: 2, acquireTimeout: 20_000 } });
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query(engine().dialect.sleep(0.3));
@@ -102,7 +101,7 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
   });
 
   it("the database's own refusal becomes DATABASE_REFUSED (503), not a hang or a 500", async () => {
-    const dbs = createDatabases({ default: { url: server.url, maxConnections: 40, acquireTimeout: 5000 } });
+    const dbs = engine().databases({ default: { url: server.url, maxConnections: 40, acquireTimeout: 5000 } });
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query(engine().dialect.sleep(0.5));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createDatabases, LeakproofError } from '../src/index.js';
+import { LeakproofError } from '../src/index.js';
 import { httpGet } from './harness/faults.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
@@ -13,7 +13,7 @@ import { delay, eventually, serve } from './support/serve.js';
 
 forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
   it('an idle connection killed on the server is replaced transparently on the next request', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     const db = dbs.get();
     const ids: number[] = [];
     const served = await serve(dbs, async (_req, res) => {
@@ -36,7 +36,7 @@ forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('a statement on a connection killed mid-query fails with CONNECTION_FAILED and the connection is discarded', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     const db = dbs.get();
     const failure = dbs.run(() => db.query(engine().dialect.sleep(3))).catch((error: unknown) => error);
     assert.ok(await eventually(async () => (await engine().connections()).some((c) => /sleep/i.test(c.query ?? ''))));
@@ -63,7 +63,7 @@ forEachEngine('server restart under load', ['mariadb', 'postgres'], (engine) => 
   });
 
   it('requests during the outage fail with typed errors and no hang; after it they succeed; nothing leaks', async () => {
-    const dbs = createDatabases({ default: { url: server.url, maxConnections: 5, acquireTimeout: 2000, connectTimeout: 2000 } });
+    const dbs = engine().databases({ default: { url: server.url, maxConnections: 5, acquireTimeout: 2000, connectTimeout: 2000 } });
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query(engine().dialect.sleep(0.05));

@@ -42,8 +42,10 @@ forEachEngine('request end paths (node:http)', ['mariadb', 'postgres'], (engine)
     const response = await httpGet(served.port, '/');
     assert.equal(response.status, 200);
     assert.equal(await engine().waitForCount(0), 0);
+    // The server may drop the session a moment before the driver reports the close.
+    assert.ok(await eventually(() => dbs!.stats().default!.open === 0));
     const stats = dbs!.stats().default!;
-    assert.deepEqual([stats.acquired, stats.released, stats.created, stats.closed, stats.open], [1, 1, 1, 1, 0]);
+    assert.deepEqual([stats.acquired, stats.released, stats.created, stats.closed], [1, 1, 1, 1]);
   });
 
   it('throw: released after the handler rejects, and the client gets a 500', async () => {

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createDatabases } from '../src/index.js';
 import { httpGet } from './harness/faults.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
@@ -13,7 +12,7 @@ import { delay, eventually, serve } from './support/serve.js';
 
 forEachEngine('connection lifetime', ['mariadb', 'postgres'], (engine) => {
   it('maxLifetime 0: the server count returns to 0 after each request', async () => {
-    const dbs = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
     const db = dbs.get();
     const ids = new Set<unknown>();
     const served = await serve(dbs, async (_req, res) => {
@@ -31,7 +30,7 @@ forEachEngine('connection lifetime', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('persistent: one server session serves sequential requests and is retired after maxLifetime', async () => {
-    const dbs = createDatabases({ default: { url: engine().url, maxLifetime: 1500, idleTimeout: 1500 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 1500, idleTimeout: 1500 } });
     const db = dbs.get();
     const ids: number[] = [];
     const served = await serve(dbs, async (_req, res) => {
@@ -56,7 +55,7 @@ forEachEngine('connection lifetime', ['mariadb', 'postgres'], (engine) => {
   });
 
   it('idle connections are closed after idleTimeout', async () => {
-    const dbs = createDatabases({ default: { url: engine().url, idleTimeout: 300 } });
+    const dbs = engine().databases({ default: { url: engine().url, idleTimeout: 300 } });
     await Promise.all([1, 2, 3].map(() => dbs.run(() => dbs.get().query(engine().dialect.sleep(0.1)))));
     assert.equal(await engine().count(), 3);
     assert.equal(dbs.stats().default!.idle, 3);
@@ -77,7 +76,7 @@ forEachEngine("idle connections retire before the server's own idle timeout", ['
   });
 
   it('reads the server limit on connect and closes idle connections before the server reaps them', async () => {
-    const dbs = createDatabases({ default: { url: server.url, idleTimeout: 60_000 } });
+    const dbs = engine().databases({ default: { url: server.url, idleTimeout: 60_000 } });
     const db = dbs.get();
     await dbs.run(() => db.query('SELECT 1'));
     assert.equal(dbs.stats().default!.idle, 1);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createDatabases, type Databases } from '../src/index.js';
+import { type Databases } from '../src/index.js';
 import { forEachEngine } from './support/engines.js';
 import { delay } from './support/serve.js';
 
@@ -33,7 +33,7 @@ forEachEngine('pool invariants under a randomised soak', ['mariadb', 'postgres',
   it(`holds the budget at every step (seed ${seed})`, async () => {
     const rand = random(seed);
     const max = 3;
-    const dbs = createDatabases({ default: { url: engine().url, maxConnections: max, acquireTimeout: 300, maxWaiting: 6, maxLifetime: 800, idleTimeout: 400, healthCheckAfter: 50 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: max, acquireTimeout: 300, maxWaiting: 6, maxLifetime: 800, idleTimeout: 400, healthCheckAfter: 50 } });
     const db = dbs.get();
     const outcomes = new Map<string, number>();
     const note = (what: string): void => void outcomes.set(what, (outcomes.get(what) ?? 0) + 1);

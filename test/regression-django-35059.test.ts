@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createDatabases, currentScope, type RequestScope } from '../src/index.js';
+import { currentScope, type RequestScope } from '../src/index.js';
 import { abortingRequest, httpGet } from './harness/faults.js';
 import { forEachEngine } from './support/engines.js';
 import { eventually, serve } from './support/serve.js';
 
 forEachEngine('regression: django #35059, release from outside the request context', ['mariadb', 'postgres'], (engine) => {
   it('a client abort is seen outside the async context; the owner releases exactly once; the other request keeps its connection', async () => {
-    const dbs = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
     const db = dbs.get();
     const seenInCloseListener: (RequestScope | undefined)[] = [];
     const idsOfB = new Set<number>();
@@ -52,7 +52,7 @@ forEachEngine('regression: django #35059, release from outside the request conte
   });
 
   it("ending a scope from inside another request's context releases the owner's connection only, once", async () => {
-    const dbs = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
     const db = dbs.get();
     const a = dbs.createScope({ label: 'A' });
     const b = dbs.createScope({ label: 'B' });

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createDatabases, currentScope, LeakproofError } from '../src/index.js';
+import { currentScope, LeakproofError } from '../src/index.js';
 import { Pool } from '../src/core/pool.js';
 import { forEachEngine } from './support/engines.js';
 
 forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) => {
   it('one connection per request: concurrent queries in a scope share it, one at a time', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     const db = dbs.get();
     const ids = await dbs.run(async () => {
       const rows = await Promise.all(Array.from({ length: 8 }, () => db.query(engine().dialect.serverIdSql)));
@@ -25,7 +25,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   });
 
   it('concurrent requests never share a connection', async () => {
-    const dbs = createDatabases({ default: { url: engine().url, maxConnections: 4 } });
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 4 } });
     const db = dbs.get();
     let inside = 0;
     let release!: () => void;
@@ -42,7 +42,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   });
 
   it('outside a scope a call leases for itself alone; strict makes it NO_SCOPE', async () => {
-    const dbs = createDatabases({ default: { url: engine().url }, locked: { url: engine().url, strict: true } });
+    const dbs = engine().databases({ default: { url: engine().url }, locked: { url: engine().url, strict: true } });
     assert.equal(currentScope(), undefined);
     const [row] = await dbs.get().query('SELECT 1 AS one');
     assert.equal(Number(row!.one), 1);
@@ -57,7 +57,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   });
 
   it('dbs.run releases when the body throws, and exposes a scope whose signal stays quiet on a normal end', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     let signal: AbortSignal | undefined;
     await assert.rejects(dbs.run(async () => {
       await dbs.get().query('SELECT 1');
@@ -74,7 +74,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   });
 
   it('a query after its scope has ended fails with REQUEST_ENDED and opens nothing', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     const scope = dbs.createScope();
     await scope.run(() => dbs.get().query('SELECT 1'));
     await scope.end('aborted');
@@ -86,7 +86,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   });
 
   it('a second release of the same lease throws RELEASED_TWICE (outside production) and is counted', async () => {
-    const dbs = createDatabases({ default: { url: engine().url } });
+    const dbs = engine().databases({ default: { url: engine().url } });
     const pool = new Pool(dbs.options());
     const waiter = pool.acquire();
     const connection = await waiter.promise;

@@ -88,7 +88,7 @@ forEachEngine('transactions', ['mariadb', 'postgres', 'sqlite'], (engine) => {
   });
 
   it('transactionPerRequest: commits when the handler succeeds, rolls back when it throws', async () => {
-    const perRequest = createDatabases({ default: { url: engine().url, maxConnections: 1, transactionPerRequest: true } });
+    const perRequest = engine().databases({ default: { url: engine().url, maxConnections: 1, transactionPerRequest: true } });
     const db = perRequest.get();
     const served = await serve(perRequest, async (req, res) => {
       await db.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, [req.url!.slice(1)]);
@@ -110,7 +110,7 @@ forEachEngine('transactions when the client leaves', ['mariadb', 'postgres'], (e
   const p = (n: number): string => engine().dialect.param(n);
 
   async function run(options: { transactionPerRequest: boolean }): Promise<void> {
-    const dbs = createDatabases({ default: { url: engine().url, maxConnections: 1, ...options } });
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1, ...options } });
     const db = dbs.get();
     await dbs.run(async () => {
       await db.execute(`DROP TABLE IF EXISTS ${table}`);

@@ -53,13 +53,13 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
     const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
-    let result: unknown;
+    let result: Promise<unknown>;
     try {
-      result = lifecycle.scope.run(() => handler(req, res));
+      result = Promise.resolve(lifecycle.scope.run(() => handler(req, res)));
     } catch (error) {
-      result = Promise.reject(error);
+      result = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    Promise.resolve(result).then(
+    result.then(
       () => lifecycle.handlerSettled(false).catch((error: unknown) => fail(error, req, res, onError)),
       (error: unknown) => {
         const settled = lifecycle.handlerSettled(true).catch(() => undefined);

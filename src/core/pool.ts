@@ -70,7 +70,8 @@ export class Pool {
         return waiter;
       }
     }
-    if (this.#open >= this.config.maxConnections && this.#waiters.size >= this.config.maxWaiting) {
+    // Waiters served by connections already being opened are not queued behind the budget.
+    if (this.#open >= this.config.maxConnections && this.#waiters.size - this.#connecting >= this.config.maxWaiting) {
       this.#counters.queueFull++;
       waiter.reject(this.#budgetError('QUEUE_FULL', `wait queue full (maxWaiting=${this.config.maxWaiting})`));
       return waiter;
@@ -253,7 +254,7 @@ export class Pool {
     connection.owner = waiter;
     if (!waiter.resolve(connection)) {
       connection.owner = undefined;
-      this.#recycle(connection);
+      void this.#recycle(connection);
       return;
     }
     this.#leased.add(connection);

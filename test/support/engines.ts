@@ -15,11 +15,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe } from 'node:test';
+import { after, afterEach, before, describe } from 'node:test';
+import { createDatabases, type Databases, type DatabasesConfig } from '../../src/index.js';
 import { countConnections, listConnections, waitForCount, type ServerConnection } from '../harness/count-connections.js';
 import { killConnection } from '../harness/faults.js';
 import { engineTargets } from '../harness/shared-server.js';
 import type { TestServer } from '../harness/test-server.js';
+import { closeTracked, trackForCleanup } from './cleanup.js';
 import { DIALECTS, type Dialect, type EngineName } from './dialect.js';
 
 export interface EngineContext {
@@ -27,6 +29,8 @@ export interface EngineContext {
   readonly dialect: Dialect;
   /** The app URL (password included) on the shared server, or a fresh SQLite file. */
   readonly url: string;
+  /** `createDatabases`, closed after the test whatever its outcome. */
+  databases(config: DatabasesConfig): Databases;
   /** The server's own count of this process's app connections (0 for SQLite). */
   count(): Promise<number>;
   /** Polls the server until the count is `expected` or `timeoutMs` passes; returns the last count. */
@@ -56,6 +60,7 @@ function describeServer(title: string, name: 'mariadb' | 'postgres', body: (engi
       const server = await target!.server();
       context = serverContext(name, server, (options) => target!.start({ maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutSeconds === undefined ? undefined : options.idleTimeoutSeconds * 1000 }));
     });
+    afterEach(closeTracked);
     body(() => context ?? fail(name));
   });
 }
@@ -65,6 +70,7 @@ function serverContext(name: 'mariadb' | 'postgres', server: TestServer, start: 
     name,
     dialect: DIALECTS[name],
     url: server.url,
+    databases: tracked,
     count: () => countConnections(server),
     waitForCount: (expected, timeoutMs = 5000) => waitForCount(server, expected, { timeoutMs }),
     connections: () => listConnections(server),
@@ -83,6 +89,7 @@ function describeSqlite(title: string, body: (engine: () => EngineContext) => vo
       name: 'sqlite',
       dialect: DIALECTS.sqlite,
       url: `sqlite:${join(dir, 'test.sqlite3')}`,
+      databases: tracked,
       count: async () => 0,
       waitForCount: async () => 0,
       connections: async () => [],
@@ -91,8 +98,15 @@ function describeSqlite(title: string, body: (engine: () => EngineContext) => vo
       countOn: async () => 0,
       waitForCountOn: async () => 0,
     };
+    afterEach(closeTracked);
     body(() => context);
   });
+}
+
+function tracked(config: DatabasesConfig): Databases {
+  const dbs = createDatabases(config);
+  trackForCleanup(() => dbs.close());
+  return dbs;
 }
 
 function fail(name: string): never {

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Databases } from '../../src/index.js';
 import { withDatabases, type WithDatabasesOptions } from '../../src/adapters/http.js';
+import { trackForCleanup } from './cleanup.js';
 
 export interface Served {
   readonly server: http.Server;
@@ -17,14 +18,13 @@ export async function serve(dbs: Databases, handler: Handler, options: WithDatab
   const server = http.createServer(withDatabases(dbs, handler, { onError: () => {}, ...options }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  }));
+  trackForCleanup(close);
+  return { server, port, close };
 }
 
 /** Resolves after `ms`. */
