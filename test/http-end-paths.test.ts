@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
 import { createDatabases, currentScope, LeakproofError, type Databases } from '../src/index.js';
-import { abortingRequest, httpGet, postWithAbortedBody } from './harness/faults.js';
+import { abortingRequest, httpGet, pipelinedRequests, postWithAbortedBody } from './harness/faults.js';
 import { forEachEngine } from './support/engines.js';
 import { delay, eventually, serve, type Served } from './support/serve.js';
 
@@ -102,6 +102,26 @@ forEachEngine('request end paths (node:http)', ['mariadb', 'postgres'], (engine)
     await postWithAbortedBody({ port: served.port, path: '/upload', declaredLength: 1_000_000, sentBytes: 1000, abortAfterMs: 300 });
     assert.equal(await engine().waitForCount(0, 5000), 0);
     assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
+  });
+
+  it('two pipelined requests on a socket that dies while the first is pending: both released', async () => {
+    // The second response never gets a socket, so it never emits close: only the socket does.
+    const db = open().get();
+    served = await serve(dbs!, async (req, res) => {
+      for await (const _chunk of req) { /* drain the JSON body */ }
+      await db.query(engine().dialect.sleep(0.3));
+      res.end('ok');
+    });
+    const body = JSON.stringify({ vote: 1 });
+    const post = (path: string) => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
+    await pipelinedRequests({
+      port: served.port,
+      requests: [post('/p1'), post('/p2')],
+      abortWhen: () => eventually(() => dbs!.stats().default!.acquired === 2, 5000),
+    });
+    assert.equal(dbs!.stats().default!.acquired, 2, 'the second pipelined request never reached its handler');
+    assert.ok(await eventually(() => dbs!.stats().default!.released === 2, 5000), `released ${dbs!.stats().default!.released} of 2`);
+    assert.equal(await engine().waitForCount(0, 5000), 0);
   });
 
   it('request timeout: the scope ends as timeout, the client gets a 503, the connection is released', async () => {
