@@ -28,6 +28,8 @@ export class Pool {
   #busy = 0;
   #connecting = 0;
   #waiters = new WaitQueue<PooledConnection>();
+  /** Leased connections, tracked for the shutdown path only. */
+  #leased = new Set<PooledConnection>();
   #counters: PoolCounters = emptyCounters();
   /** Effective idle limit: the smaller of idleTimeout and the server's own idle timeout, less a margin. */
   #idleLimit: number;
@@ -93,6 +95,12 @@ export class Pool {
    * if that fails the connection is closed. Resolves when the connection is idle or closed.
    */
   async release(connection: PooledConnection, owner: object, options: { discard?: boolean } = {}): Promise<void> {
+    if (connection.owner === owner && connection.state === 'closed') {
+      // Destroyed by close() after its grace period while the request still held it.
+      connection.owner = undefined;
+      this.#counters.released++;
+      return;
+    }
     if (connection.owner !== owner || connection.state !== 'inUse') {
       this.#counters.doubleReleases++;
       if (isProduction) return;
@@ -169,13 +177,14 @@ export class Pool {
     const idle = this.#idle.splice(0);
     await Promise.all(idle.map((connection) => this.#closeIdle(connection)));
     if (await this.#quiet(graceMs)) return;
-    // Past the grace period: connections still leased are destroyed so close() always ends.
-    for (const connection of this.#leased) connection.raw.destroy();
-    await this.#quiet(1000);
+    // Past the grace period, connections still leased are cancelled (a destroyed socket alone
+    // leaves its statement running on the server) and destroyed, so close() always ends. They
+    // keep their owner, so the late release of their request is not a double release.
+    await Promise.all([...this.#leased].map(async (connection) => {
+      await this.cancel(connection);
+      await this.#close(connection, false);
+    }));
   }
-
-  /** Leased connections, tracked only for the shutdown path. */
-  #leased = new Set<PooledConnection>();
 
   #quiet(ms: number): Promise<boolean> {
     if (this.#open === 0) return Promise.resolve(true);
