@@ -11,14 +11,14 @@
 import type { Connection, ConnectionConfig } from 'mariadb';
 import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { definedOnly, paramsAsOptions, withSettings } from '../connect-params.js';
+import { definedOnly, paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
-import { mysqlTransactionSql } from '../transaction-sql.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import { lastRowSet, toExecuteResult } from './mysql-results.js';
-import { killQuery, readMysqlLimits, statementTimeoutSql } from './mysql-session.js';
+import { statementTimeoutSql } from './mysql-session.js';
+import { mysqlDriver } from './mysql-driver.js';
 
 type Mariadb = typeof import('mariadb');
 
@@ -27,16 +27,7 @@ const SERVER_STATUS_IN_TRANS = 0x0001;
 /** Loads the mariadb connector (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMariadbDriver(settings: ConnectionSettings): Promise<Driver> {
   const mariadb = await importPackage<Mariadb>('mariadb', 'mariadb');
-  const sideSettings = withSettings(settings, { statementTimeout: 0 });
-  return Object.freeze({
-    engine: 'mysql',
-    packageName: 'mariadb',
-    connect: () => MariadbConnection.open(mariadb, settings),
-    readServerLimits: readMysqlLimits,
-    cancel: (connection: DriverConnection) => killQuery(() => MariadbConnection.open(mariadb, sideSettings), connection.serverId),
-    classifyError: classifyMysqlError,
-    sql: mysqlTransactionSql,
-  });
+  return mysqlDriver('mariadb', settings, (connectSettings) => MariadbConnection.open(mariadb, connectSettings));
 }
 
 class MariadbConnection implements DriverConnection {

@@ -13,15 +13,15 @@
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
 import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { definedOnly, paramsAsOptions, withSettings } from '../connect-params.js';
+import { definedOnly, paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
-import { mysqlTransactionSql } from '../transaction-sql.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import { lastRowSet, toExecuteResult } from './mysql-results.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
-import { killQuery, readMysqlLimits, statementTimeoutSql } from './mysql-session.js';
+import { statementTimeoutSql } from './mysql-session.js';
+import { mysqlDriver } from './mysql-driver.js';
 
 type Mysql2 = typeof import('mysql2');
 
@@ -34,16 +34,7 @@ const MAX_PREPARED_STATEMENTS = 16;
 /** Loads mysql2 (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMysql2Driver(settings: ConnectionSettings): Promise<Driver> {
   const mysql2 = await importPackage<Mysql2>('mysql2', 'mysql');
-  const sideSettings = withSettings(settings, { statementTimeout: 0 });
-  return Object.freeze({
-    engine: 'mysql',
-    packageName: 'mysql2',
-    connect: () => Mysql2Connection.open(mysql2, settings),
-    readServerLimits: readMysqlLimits,
-    cancel: (connection: DriverConnection) => killQuery(() => Mysql2Connection.open(mysql2, sideSettings), connection.serverId),
-    classifyError: classifyMysqlError,
-    sql: mysqlTransactionSql,
-  });
+  return mysqlDriver('mysql2', settings, (connectSettings) => Mysql2Connection.open(mysql2, connectSettings));
 }
 
 class Mysql2Connection implements DriverConnection {
