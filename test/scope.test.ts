@@ -82,6 +82,12 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
     const error = await scope.run(() => dbs.get().query('SELECT 1')).catch((e: unknown) => e);
     assert.ok(error instanceof LeakproofError && error.code === 'REQUEST_ENDED', String(error));
     assert.equal(dbs.stats().default!.acquired, 1);
+    // A database first touched after the end: a rejected promise, not a synchronous throw.
+    const other = engine().databases({ default: { url: engine().url } });
+    const pending = scope.run(() => other.get().execute('SELECT 1'));
+    assert.ok(pending instanceof Promise);
+    await assert.rejects(pending, (e: unknown) => e instanceof LeakproofError && e.code === 'REQUEST_ENDED');
+    assert.equal(other.stats().default!.created, 0);
     await dbs.close();
   });
 

@@ -93,13 +93,15 @@ export class Scope implements RequestScope, Context {
     return storage.run(this, fn);
   }
 
-  /** @internal This scope's lease on `pool`, created on first use. */
+  /** @internal This scope's lease on `pool`, created on first use; never throws. */
   leaseFor(pool: Pool): Lease {
     const leases = this.#leases;
     for (let i = 0; i < leases.length; i++) if (leases[i]!.pool === pool) return leases[i]!;
-    if (this.#endReason !== undefined) throw this.endedError();
     const lease = new Lease(pool, this);
     leases.push(lease);
+    // A lease asked for after the end is born ended: its commands reject with REQUEST_ENDED
+    // (as a rejected promise, never a synchronous throw) and it never acquires.
+    if (this.#endReason !== undefined) void lease.end(this.#endReason);
     return lease;
   }
 
