@@ -67,7 +67,7 @@ export class Databases {
    * });
    */
   async run<T>(fn: () => Promise<T> | T, options: ScopeOptions = {}): Promise<T> {
-    const scope = this.createScope(options);
+    const scope = new Scope(options.label);
     let result: T;
     try {
       result = await scope.run(fn);

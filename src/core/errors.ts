@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
+  PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
+  PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -83,5 +85,21 @@ export class ConnectionError extends LeakproofError {
 export class UsageError extends LeakproofError {
   constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
+  }
+}
+
+/**
+ * The probe could not run: bad options (`PROBE_USAGE`) or an unreachable target or database
+ * (`PROBE_UNREACHABLE`). The CLI exits with `exitCode` (2) for both.
+ */
+export class ProbeError extends LeakproofError {
+  /** Every problem found, one line each (one entry for `PROBE_UNREACHABLE`). */
+  readonly problems: readonly string[];
+  readonly exitCode = 2;
+
+  constructor(code: 'PROBE_USAGE' | 'PROBE_UNREACHABLE', problems: readonly string[], options: LeakproofErrorOptions = {}) {
+    const message = code === 'PROBE_USAGE' ? `invalid probe options:\n  - ${problems.join('\n  - ')}` : problems.join('; ');
+    super(code, message, options);
+    this.problems = Object.freeze([...problems]);
   }
 }

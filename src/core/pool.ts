@@ -12,6 +12,7 @@ const MAX_CONCURRENT_CANCELS = 2;
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
 
 const isProduction = process.env.NODE_ENV === 'production';
+const RESOLVED = Promise.resolve();
 
 /**
  * The connection pool of one alias. Every state change of a connection is one named method,
@@ -83,6 +84,24 @@ export class Pool {
     return waiter;
   }
 
+  /**
+   * The fast path: the most recently used idle connection, synchronously, if nobody is waiting
+   * and it needs no health check. `owner` becomes the token for `release`.
+   */
+  tryAcquire(owner: object): PooledConnection | undefined {
+    const connection = this.#idle[this.#idle.length - 1];
+    if (connection === undefined || this.#waiters.size > 0) return undefined;
+    const now = Date.now();
+    if (now - connection.idleSince > this.config.healthCheckAfter || connection.isExpired(now) || connection.isUnusable()) return undefined;
+    this.#idle.pop();
+    this.#busy++;
+    connection.state = 'inUse';
+    connection.owner = owner;
+    this.#leased.add(connection);
+    this.#counters.acquired++;
+    return connection;
+  }
+
   /** Withdraws a waiter whose request ended; a connection meant for it goes back to the pool. */
   withdraw(waiter: Waiter<PooledConnection>, reason: Error): void {
     this.#waiters.remove(waiter);
@@ -94,26 +113,30 @@ export class Pool {
    * may still be in flight, or a cancel was sent). An open transaction is rolled back first;
    * if that fails the connection is closed. Resolves when the connection is idle or closed.
    */
-  async release(connection: PooledConnection, owner: object, options: { discard?: boolean } = {}): Promise<void> {
+  release(connection: PooledConnection, owner: object, options?: { discard?: boolean }): Promise<void> {
     if (connection.owner === owner && connection.state === 'closed') {
       // Destroyed by close() after its grace period while the request still held it.
       connection.owner = undefined;
       this.#counters.released++;
-      return;
+      return RESOLVED;
     }
     if (connection.owner !== owner || connection.state !== 'inUse') {
       this.#counters.doubleReleases++;
-      if (isProduction) return;
-      throw new UsageError('RELEASED_TWICE', `connection ${connection.serverId} of pool "${this.config.alias}" was released twice`);
+      if (isProduction) return RESOLVED;
+      return Promise.reject(new UsageError('RELEASED_TWICE', `connection ${connection.serverId} of pool "${this.config.alias}" was released twice`));
     }
     connection.owner = undefined;
     this.#counters.released++;
-    if (options.discard === true || connection.isUnusable()) {
+    if (options?.discard === true || connection.isUnusable()) {
       this.#counters.discarded++;
       return this.#close(connection, false);
     }
-    if (connection.raw.inTransaction() && !(await this.#rollback(connection))) return;
+    if (connection.raw.inTransaction()) return this.#rollbackThenRecycle(connection);
     return this.#recycle(connection);
+  }
+
+  async #rollbackThenRecycle(connection: PooledConnection): Promise<void> {
+    if (await this.#rollback(connection)) await this.#recycle(connection);
   }
 
   /** Marks a leased connection unusable after a connection-class error; it is closed on release. */
@@ -362,7 +385,7 @@ export class Pool {
     }
     this.#makeIdle(connection);
     this.#dispatch();
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   #makeIdle(connection: PooledConnection): void {

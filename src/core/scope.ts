@@ -30,6 +30,7 @@ export interface Context {
 }
 
 const storage = new AsyncLocalStorage<Context>();
+const RESOLVED = Promise.resolve();
 
 /** The scope of the request (or `dbs.run`) the caller runs in, or `undefined` outside one. */
 export function currentScope(): RequestScope | undefined {
@@ -109,7 +110,12 @@ export class Scope implements RequestScope, Context {
    * Settles the per-request transaction of every lease (`transactionPerRequest`): commit when
    * the handler succeeded, roll back when it failed. Call before `end`.
    */
-  async complete(success: boolean): Promise<void> {
+  complete(success: boolean): Promise<void> {
+    if (!this.#leases.some((lease) => lease.hasRequestTransaction)) return RESOLVED;
+    return this.#completeAll(success);
+  }
+
+  async #completeAll(success: boolean): Promise<void> {
     const errors: unknown[] = [];
     for (const lease of this.#leases) {
       await lease.completeRequestTransaction(success).catch((error: unknown) => errors.push(error));
@@ -125,14 +131,11 @@ export class Scope implements RequestScope, Context {
     if (this.#ending !== undefined) return this.#ending;
     this.#endReason = reason;
     if (isAbortive(reason)) this.#controller?.abort(this.endedError());
-    this.#ending = this.#releaseAll(reason);
-    return this.#ending;
-  }
-
-  async #releaseAll(reason: EndReason): Promise<void> {
     const leases = this.#leases;
-    if (leases.length === 1) return leases[0]!.end(reason);
-    await Promise.all(leases.map((lease) => lease.end(reason)));
+    if (leases.length === 0) this.#ending = RESOLVED;
+    else if (leases.length === 1) this.#ending = leases[0]!.end(reason);
+    else this.#ending = Promise.all(leases.map((lease) => lease.end(reason))).then(() => undefined);
+    return this.#ending;
   }
 
   /** @internal The error new work in an ended scope fails with. */
