@@ -337,8 +337,10 @@ export class Pool {
       return;
     }
     const waiter = this.#waiters.shift();
-    if (waiter === undefined) this.#makeIdle(connection);
-    else this.#hand(connection, waiter);
+    if (waiter !== undefined) this.#hand(connection, waiter);
+    // Its requester left while it was opening: with maxLifetime 0 nothing may wait idle (I6).
+    else if (this.config.maxLifetime === 0) void this.#close(connection, true);
+    else this.#makeIdle(connection);
     this.#dispatch();
   }
 
