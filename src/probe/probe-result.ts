@@ -53,6 +53,11 @@ export interface ProbeConfig {
   readonly filter: { readonly user?: string; readonly database?: string; readonly host?: string };
   /** Per-request client timeout. */
   readonly requestTimeoutMs: number;
+  /**
+   * Prometheus only: the gauge summed over its series. Default `leakproof_connections_open`.
+   * Absent for the SQL samplers. (Added after schema 1 was drafted; optional, so additive.)
+   */
+  readonly metric?: string;
 }
 
 /** One reading of the database's connection count. `t` is ms since the run started. */
@@ -166,6 +171,7 @@ export interface ProbeProgress {
   readonly total: number | undefined;
   readonly inFlight: number;
   readonly connections: number;
+  /** `ok`, `errors` and `disconnects` are totals over the whole run so far. */
   readonly ok: number;
   readonly errors: number;
   readonly disconnects: number;

@@ -1,0 +1,39 @@
+/**
+ * Reads the count through a sampler, tolerating a few failed readings in a row (a reconnect, a
+ * slow moment) but not more: a run without the database's count has nothing to judge by.
+ *
+ * @module
+ */
+import { ProbeError } from '../core/errors.js';
+import { scrub } from './mask-secrets.js';
+import type { Sampler } from './samplers/sampler.js';
+
+/** Failed readings in a row after which the run ends with `PROBE_UNREACHABLE`. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+
+export class SampleReader {
+  readonly #sampler: Sampler;
+  readonly #secrets: readonly string[];
+  readonly #where: string;
+  #failures = 0;
+
+  /** `where` names the source in messages (its URL, password masked). */
+  constructor(sampler: Sampler, where: string, secrets: readonly string[]) {
+    this.#sampler = sampler;
+    this.#where = where;
+    this.#secrets = secrets;
+  }
+
+  /** The count, or undefined after a tolerated failure; throws after too many in a row. */
+  async read(): Promise<number | undefined> {
+    try {
+      const count = await this.#sampler.sample();
+      this.#failures = 0;
+      return count;
+    } catch (error) {
+      if (++this.#failures < MAX_CONSECUTIVE_FAILURES) return undefined;
+      const message = scrub(error instanceof Error ? error.message : String(error), this.#secrets);
+      throw new ProbeError('PROBE_UNREACHABLE', [`the database at ${this.#where} stopped answering the sampler (${this.#failures} readings failed in a row): ${message}`]);
+    }
+  }
+}

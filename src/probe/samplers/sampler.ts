@@ -1,0 +1,27 @@
+/**
+ * Where the probe reads the connection count: the database's own view of its sessions, or an
+ * app's Prometheus endpoint. One sampler holds at most one connection to the database, opened
+ * before the baseline and excluded from every count.
+ *
+ * @module
+ */
+import type { ProbeConfig, SamplerKind } from '../probe-result.js';
+
+/** Which sessions count (all of them when empty). */
+export type SessionFilter = ProbeConfig['filter'];
+
+export interface Sampler {
+  readonly kind: SamplerKind;
+  /** The number of matching sessions now, the sampler's own excluded. */
+  sample(): Promise<number>;
+  /**
+   * How many sessions the server lets non-superusers open (`max_connections` less reserved
+   * slots), or undefined when the source cannot tell.
+   */
+  maxConnections(): Promise<number | undefined>;
+  /** Closes the sampler's connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How long one reading (or opening the connection) may take before it counts as failed. */
+export const SAMPLE_TIMEOUT_MS = 5000;

@@ -1,0 +1,48 @@
+/**
+ * The one SQL connection a sampler needs, behind a shape both drivers fit, so the reconnect and
+ * timeout rules live in one place (`SqlSampler`).
+ *
+ * @module
+ */
+import type { SessionFilter } from './sampler.js';
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlSession {
+  /** True once the connection broke or was closed: the next reading opens a new one. */
+  readonly dead: boolean;
+  query(sql: string, params: readonly unknown[]): Promise<SqlRow[]>;
+  /** Ends the connection, destroying it if the server does not answer quickly. */
+  close(): Promise<void>;
+}
+
+/** A parameterised WHERE clause. */
+export interface SqlCondition {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** What differs between the SQL engines. */
+export interface SqlDialect {
+  open(url: string, timeoutMs: number): Promise<SqlSession>;
+  /** Counts matching client sessions, the current one excluded; one row with column `n`. */
+  countQuery(filter: SessionFilter): SqlCondition;
+  /** The non-superuser connection limit; one row with column `n`. */
+  readonly maxConnectionsSql: string;
+}
+
+/** Resolves `promise`, or rejects after `ms` with a message naming `what`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Ends a connection politely, and destroys it if that takes longer than `ms`. */
+export async function closeWithin(end: () => Promise<unknown>, destroy: () => void, ms = 2000): Promise<void> {
+  const ended = end().then(() => true, () => false);
+  const timedOut = new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref());
+  if (!(await Promise.race([ended, timedOut]))) destroy();
+}

@@ -1,0 +1,124 @@
+/**
+ * The verdict: a pure function of what the probe measured. Rules, strongest first:
+ *
+ * 1. `leak`: the count at the last settle point is above `baseline + allowedIdle`, or the floor
+ *    (the lowest count in each pause, starting from the baseline) rose strictly over at least 3
+ *    points and ended above `baseline + allowedIdle`.
+ * 2. `over-budget`: the peak count exceeded `maxConnections` (when given).
+ * 3. `capacity`: the database refused connections, or the peak reached its `max_connections`
+ *    (less a margin for the sampler's own connection and 2 %): a sizing problem, not a leak.
+ * 4. `no-leak`: none of the above.
+ *
+ * A leak outranks over-budget because it is the cause to fix first; every rule that holds is
+ * still named in the reasons.
+ *
+ * @module
+ */
+import type { ProbeConfig, RoundSummary, SettlePoint, Verdict, VerdictKind } from './probe-result.js';
+
+export interface VerdictInput {
+  readonly baseline: number;
+  readonly peak: number;
+  readonly rounds: readonly Pick<RoundSummary, 'floor' | 'refusals'>[];
+  readonly settle: readonly SettlePoint[];
+  readonly config: Pick<ProbeConfig, 'allowedIdle' | 'maxConnections' | 'settlePointsMs'>;
+  /** The server's limit for non-superusers, when the sampler could read it. */
+  readonly serverMaxConnections: number | undefined;
+  /** False when the run was stopped early. */
+  readonly complete: boolean;
+}
+
+interface Finding {
+  readonly kind: VerdictKind;
+  readonly reason: string;
+}
+
+const ORDER: readonly VerdictKind[] = ['leak', 'over-budget', 'capacity'];
+
+/**
+ * @example
+ * decideVerdict({ baseline: 0, peak: 40, rounds: [{ floor: 12, refusals: 0 }, { floor: 25, refusals: 0 }, { floor: undefined, refusals: 0 }],
+ *   settle: [{ afterMs: 10000, connections: 37 }], config: { allowedIdle: 0, maxConnections: undefined, settlePointsMs: [10000] },
+ *   serverMaxConnections: 151, complete: true }).kind // 'leak'
+ */
+export function decideVerdict(input: VerdictInput): Verdict {
+  const findings = [...settleLeak(input), ...risingFloor(input), ...overBudget(input), ...capacity(input)];
+  const kind = ORDER.find((candidate) => findings.some((finding) => finding.kind === candidate)) ?? 'no-leak';
+  const main = findings.filter((finding) => finding.kind === kind).map((finding) => finding.reason);
+  const also = findings.filter((finding) => finding.kind !== kind).map((finding) => `Also: ${lowerFirst(finding.reason)}`);
+  const reasons = kind === 'no-leak' ? noLeakReasons(input) : [...main, ...also, ...(kind === 'capacity' ? [settledNote(input)] : [])];
+  if (!input.complete) reasons.push('The run was stopped early, so this verdict rests on fewer measurements than planned.');
+  return { kind, exitCode: kind === 'leak' || kind === 'over-budget' ? 1 : 0, reasons };
+}
+
+/** The most connections that may stay open at rest without it being a leak. */
+export function restLimit(input: Pick<VerdictInput, 'baseline' | 'config'>): number {
+  return input.baseline + input.config.allowedIdle;
+}
+
+/** How close to `max_connections` counts as at the limit: the sampler's own slot, plus 2 %. */
+export function capacityMargin(serverMax: number): number {
+  return 1 + Math.max(1, Math.ceil(serverMax * 0.02));
+}
+
+function settleLeak(input: VerdictInput): Finding[] {
+  const last = input.settle.at(-1);
+  const limit = restLimit(input);
+  if (last === undefined || last.connections <= limit) return [];
+  const history = input.settle.length > 1 ? ` (${input.settle.map((point) => `${point.connections} at ${point.afterMs} ms`).join(', ')})` : '';
+  return [{
+    kind: 'leak',
+    reason: `${last.connections} connections were still open ${last.afterMs} ms after the load stopped${history}, above the baseline of ${input.baseline} plus ${input.config.allowedIdle} allowed idle (${limit}): connections are not being released.`,
+  }];
+}
+
+function risingFloor(input: VerdictInput): Finding[] {
+  const floors = [input.baseline, ...input.rounds.flatMap((round) => (round.floor === undefined ? [] : [round.floor]))];
+  const rising = floors.every((floor, i) => i === 0 || floor > (floors[i - 1] ?? Infinity));
+  const last = floors.at(-1) ?? 0;
+  if (floors.length < 3 || !rising || last <= restLimit(input)) return [];
+  return [{
+    kind: 'leak',
+    reason: `The count at rest rose after every round (baseline ${floors.join(' → ')}) and ended above ${restLimit(input)}: each round left connections behind.`,
+  }];
+}
+
+function overBudget(input: VerdictInput): Finding[] {
+  const budget = input.config.maxConnections;
+  if (budget === undefined || input.peak <= budget) return [];
+  return [{ kind: 'over-budget', reason: `The database counted up to ${input.peak} connections, more than the budget of ${budget}.` }];
+}
+
+function capacity(input: VerdictInput): Finding[] {
+  const refusals = input.rounds.reduce((sum, round) => sum + round.refusals, 0);
+  const findings: Finding[] = [];
+  if (refusals > 0) {
+    findings.push({ kind: 'capacity', reason: `${refusals} requests were refused by the database for its connection limit (Too many connections, 1040 / 53300, DATABASE_REFUSED).` });
+  }
+  const max = input.serverMaxConnections;
+  if (max !== undefined && input.peak >= max - capacityMargin(max)) {
+    findings.push({ kind: 'capacity', reason: `The count peaked at ${input.peak}, at the server's limit of ${max} connections.` });
+  }
+  return findings;
+}
+
+function settledNote(input: VerdictInput): string {
+  const last = input.settle.at(-1);
+  const settled = last === undefined ? 'It did not leave connections behind in the pauses' : `It settled to ${last.connections} connections ${last.afterMs} ms after the load`;
+  return `${settled}, so this is a sizing problem, not a leak: keep the app's pool (times its processes) below the server's max_connections, or raise it.`;
+}
+
+function noLeakReasons(input: VerdictInput): string[] {
+  const last = input.settle.at(-1);
+  const reasons = [last === undefined
+    ? 'The run ended before the first settle point, so the settled count is unknown; no leak was seen while it ran.'
+    : `The count settled to ${last.connections} connections ${last.afterMs} ms after the load, within the baseline of ${input.baseline} plus ${input.config.allowedIdle} allowed idle (${restLimit(input)}).`];
+  const floors = input.rounds.flatMap((round) => (round.floor === undefined ? [] : [round.floor]));
+  if (floors.length > 0) reasons.push(`The count at rest between rounds did not keep rising (${[input.baseline, ...floors].join(' → ')}).`);
+  reasons.push(`The peak was ${input.peak}${input.config.maxConnections === undefined ? '' : `, within the budget of ${input.config.maxConnections}`}${input.serverMaxConnections === undefined ? '' : ` (server limit ${input.serverMaxConnections})`}.`);
+  return reasons;
+}
+
+function lowerFirst(text: string): string {
+  return text.length > 0 && /^[A-Z][a-z]/.test(text) ? `${text[0]!.toLowerCase()}${text.slice(1)}` : text;
+}
