@@ -7,7 +7,6 @@
 import type { Database, Databases } from '../../src/index.js';
 import { HttpError } from './http-error.js';
 import { placeholders } from './sql.js';
-import { WriteLock } from './write-lock.js';
 
 export interface Question {
   readonly id: number;
@@ -24,13 +23,10 @@ export interface Choice {
 export class PollStore {
   readonly #db: Database;
   readonly #q: (sql: string) => string;
-  /** SQLite only: see `WriteLock`. */
-  readonly #writes: WriteLock | undefined;
 
   constructor(dbs: Databases) {
     this.#db = dbs.get();
     this.#q = placeholders(dbs.options().engine);
-    this.#writes = dbs.options().engine === 'sqlite' ? new WriteLock() : undefined;
   }
 
   async questions(): Promise<Question[]> {
@@ -55,12 +51,11 @@ export class PollStore {
    * neither does (a choice of another question throws inside, which rolls back).
    */
   async vote(questionId: number, choiceId: number): Promise<void> {
-    const transaction = () => this.#db.transaction(async (tx) => {
+    await this.#db.transaction(async (tx) => {
       const { rowsAffected } = await tx.execute(this.#q('UPDATE polls_choice SET votes = votes + 1 WHERE id = ? AND question_id = ?'), [choiceId, questionId]);
       if (rowsAffected !== 1) throw new HttpError(400, `question ${questionId} has no choice ${choiceId}`);
       await tx.execute(this.#q('UPDATE polls_question SET total_votes = total_votes + 1 WHERE id = ?'), [questionId]);
     });
-    await (this.#writes === undefined ? transaction() : this.#writes.run(transaction));
   }
 }
 

@@ -22,4 +22,9 @@ const doubleQuotes = (name: string): string => `"${name.replaceAll('"', '""')}"`
 export const mysqlTransactionSql = transactionSql('START TRANSACTION', backticks);
 export const postgresTransactionSql = transactionSql('BEGIN', doubleQuotes);
 /** SQLite: a deferred `BEGIN`; a writer takes the lock on its first write, waiting up to the busy timeout. */
-export const sqliteTransactionSql = transactionSql('BEGIN', doubleQuotes);
+/**
+ * IMMEDIATE takes the write lock at BEGIN: a transaction that read first and then found another
+ * writer could never get the lock without restarting (SQLITE_BUSY_SNAPSHOT), while a BEGIN
+ * that meets a busy lock can simply be retried.
+ */
+export const sqliteTransactionSql = transactionSql('BEGIN IMMEDIATE', doubleQuotes);

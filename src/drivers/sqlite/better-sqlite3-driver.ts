@@ -53,17 +53,21 @@ class SqliteConnection implements DriverConnection {
   readonly #statements = new Map<string, Statement<unknown[]>>();
   readonly #broken = new BrokenSignal();
 
-  private constructor(db: Database) {
+  readonly #busyTimeout: number;
+
+  private constructor(db: Database, busyTimeout: number) {
     this.#db = db;
+    this.#busyTimeout = busyTimeout;
   }
 
   static open(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteConnection {
     let db: Database | undefined;
     try {
-      db = new Database(settings.filename ?? ':memory:', sqliteOptions(settings));
+      const { busyTimeout, options } = sqliteOptions(settings);
+      db = new Database(settings.filename ?? ':memory:', options);
       // WAL lets readers run while one connection writes; a :memory: or read-only db cannot use it.
       if (!db.memory && !db.readonly) db.pragma('journal_mode = WAL');
-      return new SqliteConnection(db);
+      return new SqliteConnection(db, busyTimeout);
     } catch (error) {
       db?.close();
       throw markConnectError(error);
@@ -71,7 +75,7 @@ class SqliteConnection implements DriverConnection {
   }
 
   async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.#run(sql, (statement) => {
+    return this.#runWhenUnlocked(sql, (statement) => {
       if (statement.reader) return statement.all(...(params ?? [])) as Record<string, unknown>[];
       statement.run(...(params ?? []));
       return [];
@@ -79,10 +83,28 @@ class SqliteConnection implements DriverConnection {
   }
 
   async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
-    return this.#run(sql, (statement) => {
+    return this.#runWhenUnlocked(sql, (statement) => {
       const { changes, lastInsertRowid } = statement.run(...(params ?? []));
       return { rowsAffected: changes, insertId: changes > 0 && INSERTS.test(sql) ? lastInsertRowid : undefined };
     });
+  }
+
+  /**
+   * better-sqlite3 waits for a lock held by another connection synchronously, which would freeze
+   * the event loop, and with it the very request holding the lock. So SQLite's own busy wait is
+   * off (timeout 0) and a busy statement is retried here, asynchronously, with a growing pause,
+   * until the alias's busy timeout has passed.
+   */
+  async #runWhenUnlocked<T>(sql: string, work: (statement: Statement<unknown[]>) => T): Promise<T> {
+    const deadline = Date.now() + this.#busyTimeout;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        return this.#run(sql, work);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   #run<T>(sql: string, work: (statement: Statement<unknown[]>) => T): T {
@@ -136,9 +158,21 @@ class SqliteConnection implements DriverConnection {
   }
 }
 
-/** The busy timeout comes from `?busy_timeout=` (ms), else 5000; driverOptions win over both. */
-function sqliteOptions(settings: ConnectionSettings): Options {
-  const { busy_timeout: busyTimeout, ...rest } = paramsAsOptions(settings.params);
-  const timeout = typeof busyTimeout === 'string' && busyTimeout !== '' ? Number(busyTimeout) : DEFAULT_BUSY_TIMEOUT_MS;
-  return { timeout, ...rest, ...settings.driverOptions };
+/**
+ * The busy timeout comes from `?busy_timeout=` (ms), else 5000, and a `timeout` driver option
+ * wins over both. It bounds leakproof's asynchronous retries; SQLite's own, synchronous wait is
+ * always 0.
+ */
+function sqliteOptions(settings: ConnectionSettings): { busyTimeout: number; options: Options } {
+  const { busy_timeout: fromUrl, ...rest } = paramsAsOptions(settings.params);
+  const { timeout: fromDriver, ...driverOptions } = settings.driverOptions as Options;
+  const busyTimeout = typeof fromDriver === 'number' ? fromDriver
+    : typeof fromUrl === 'string' && fromUrl !== '' ? Number(fromUrl) : DEFAULT_BUSY_TIMEOUT_MS;
+  return { busyTimeout, options: { ...rest, ...driverOptions, timeout: 0 } };
+}
+
+/** SQLITE_BUSY and its extended codes, except a stale snapshot, which no retry can cure. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT';
 }
