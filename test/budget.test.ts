@@ -112,7 +112,9 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     assert.ok(refused.length > 0, 'the server never refused: its max_connections was not reached');
     for (const r of refused) assert.equal(JSON.parse(r.body).error, 'DATABASE_REFUSED');
     assert.equal(responses.filter((r) => r.status === 200).length + refused.length, 40);
-    assert.equal(dbs.stats().default!.refusals, refused.length);
+    // A refused connect attempt whose request was meanwhile served by a returned connection is
+    // counted but answered nobody: refusals can exceed the 503s, never fall short of them.
+    assert.ok(dbs.stats().default!.refusals >= refused.length, JSON.stringify(dbs.stats().default));
     await served.close();
     await dbs.close();
     assert.equal(await engine().waitForCountOn(server, 0), 0);
