@@ -1,0 +1,68 @@
+/**
+ * Which leakproof the bench measures: the JavaScript `tsc` emits from src/, as users run it.
+ *
+ * Not the TypeScript source through tsx: tsx transpiles with esbuild's `keepNames`, which wraps
+ * every named closure in `__name(fn, "name")`, an `Object.defineProperty` each time the closure
+ * is created. leakproof creates such closures per query (e.g. `step` in `Lease.#enqueue`); the
+ * raw drivers, plain JavaScript in node_modules, are never transformed. Measured from source,
+ * leakproof would pay a cost its users never do (about 3 µs per query in a profile).
+ *
+ * The build goes to node_modules/.cache (ignored by git, and inside the project so the
+ * compiled files resolve the drivers from its node_modules); `BENCH_FROM_SOURCE=1` measures
+ * the source through tsx instead, for debugging.
+ *
+ * @module
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Core from '../src/index.js';
+import type * as Http from '../src/adapters/http.js';
+
+/** Set by the parent for its children: the directory of the compiled src/. */
+const DIST_ENV = 'LEAKPROOF_BENCH_DIST';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Compiles src/ (emit only: the typecheck is `npm run typecheck`'s job) and points children at it. */
+export function buildLeakproof(): string {
+  const cache = join(ROOT, 'node_modules', '.cache', 'leakproof-bench');
+  const out = join(cache, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  // The build config's options, but only the two entry points and what they import: a file
+  // elsewhere in src/ that is still being written must not break the bench.
+  const project = join(cache, 'tsconfig.json');
+  writeFileSync(project, JSON.stringify({
+    extends: join(ROOT, 'tsconfig.build.json'),
+    compilerOptions: { outDir: out, declaration: false, sourceMap: false },
+    include: [],
+    files: [join(ROOT, 'src', 'index.ts'), join(ROOT, 'src', 'adapters', 'http.ts')],
+  }));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const args = [tsc, '-p', project, '--noCheck'];
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`compiling src/ failed:\n${result.stdout}${result.stderr}`);
+  process.env[DIST_ENV] = out;
+  return out;
+}
+
+export interface Leakproof {
+  readonly createDatabases: typeof Core.createDatabases;
+  readonly withDatabases: typeof Http.withDatabases;
+  /** What was loaded, for the report. */
+  readonly from: string;
+}
+
+/** In a child: the compiled leakproof if the parent built it, else the source (through tsx). */
+export async function loadLeakproof(): Promise<Leakproof> {
+  const dist = process.env[DIST_ENV];
+  if (dist === undefined || dist === '') {
+    const [core, http] = await Promise.all([import('../src/index.js'), import('../src/adapters/http.js')]);
+    return { createDatabases: core.createDatabases, withDatabases: http.withDatabases, from: 'src/ through tsx' };
+  }
+  const load = (path: string): Promise<unknown> => import(pathToFileURL(join(dist, path)).href);
+  const [core, http] = (await Promise.all([load('index.js'), load('adapters/http.js')])) as [typeof Core, typeof Http];
+  return { createDatabases: core.createDatabases, withDatabases: http.withDatabases, from: dist };
+}
