@@ -4,6 +4,7 @@ import type { ResolvedAlias } from './config/options.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
 import { PooledConnection } from './pooled-connection.js';
+import { RESOLVED } from './resolved.js';
 import { Waiter, WaitQueue } from './wait-queue.js';
 
 /** At most this many cancel side channels per pool at once; more wait for a slot. */
@@ -12,7 +13,6 @@ const MAX_CONCURRENT_CANCELS = 2;
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
 
 const isProduction = process.env.NODE_ENV === 'production';
-const RESOLVED = Promise.resolve();
 
 /**
  * The connection pool of one alias. Every state change of a connection is one named method,
@@ -28,7 +28,7 @@ export class Pool {
   #idle: PooledConnection[] = [];
   #busy = 0;
   #connecting = 0;
-  #waiters = new WaitQueue<PooledConnection>();
+  readonly #waiters: WaitQueue<PooledConnection>;
   /** Leased connections, tracked for the shutdown path only. */
   #leased = new Set<PooledConnection>();
   #counters: PoolCounters = emptyCounters();
@@ -45,6 +45,7 @@ export class Pool {
   constructor(config: ResolvedAlias) {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
+    this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
   }
 
   get #open(): number {
@@ -79,7 +80,7 @@ export class Pool {
       waiter.reject(this.#budgetError('QUEUE_FULL', `wait queue full (maxWaiting=${this.config.maxWaiting})`));
       return waiter;
     }
-    this.#enqueue(waiter);
+    this.#waiters.push(waiter);
     this.#dispatch();
     return waiter;
   }
@@ -238,13 +239,9 @@ export class Pool {
     }
   }
 
-  #enqueue(waiter: Waiter<PooledConnection>): void {
-    this.#waiters.push(waiter);
-    waiter.startTimer(this.config.acquireTimeout, () => {
-      this.#waiters.remove(waiter);
-      this.#counters.timeouts++;
-      waiter.reject(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`));
-    });
+  #timedOut(waiter: Waiter<PooledConnection>): void {
+    this.#counters.timeouts++;
+    waiter.reject(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`));
   }
 
   /** Pops the most recently used idle connection that may still be reused. */

@@ -11,10 +11,11 @@ export class Waiter<T> {
   readonly promise: Promise<T>;
   #resolve!: (value: T) => void;
   #reject!: (error: Error) => void;
-  #timer: NodeJS.Timeout | undefined;
   #settled = false;
   /** Set while the waiter sits in a queue, so removal is O(1) amortised. */
   queued = false;
+  /** When the queue times it out (ms since the epoch); set when it is queued. */
+  deadline = Infinity;
 
   constructor() {
     this.promise = new Promise<T>((resolve, reject) => {
@@ -27,38 +28,41 @@ export class Waiter<T> {
     return this.#settled;
   }
 
-  /** Rejects with `onTimeout()` after `ms` unless settled first. The timer never keeps the process alive. */
-  startTimer(ms: number, onTimeout: () => void): void {
-    this.#timer = setTimeout(onTimeout, ms);
-    this.#timer.unref();
-  }
-
   /** Returns false if the waiter was already settled (the caller keeps the value). */
   resolve(value: T): boolean {
-    if (!this.#settle()) return false;
+    if (this.#settled) return false;
+    this.#settled = true;
     this.#resolve(value);
     return true;
   }
 
   reject(error: Error): boolean {
-    if (!this.#settle()) return false;
-    this.#reject(error);
-    return true;
-  }
-
-  #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#reject(error);
     return true;
   }
 }
 
-/** FIFO queue; settled waiters are skipped lazily instead of spliced out. */
+/**
+ * FIFO queue with one timeout for every waiter. Settled waiters are skipped lazily instead of
+ * spliced out. Waiters are queued in arrival order with the same timeout, so their deadlines
+ * ascend from head to tail and one timer, armed for the oldest, serves them all: no timer per
+ * waiter, which under load would be one more timer (and async resource) per request.
+ */
 export class WaitQueue<T> {
+  readonly #timeoutMs: number;
+  readonly #onTimeout: (waiter: Waiter<T>) => void;
   #items: Waiter<T>[] = [];
   #head = 0;
   #live = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  /** `onTimeout` is called for a waiter still queued `timeoutMs` after it was pushed; it is removed first. */
+  constructor(timeoutMs: number, onTimeout: (waiter: Waiter<T>) => void) {
+    this.#timeoutMs = timeoutMs;
+    this.#onTimeout = onTimeout;
+  }
 
   /** Waiters still waiting. */
   get size(): number {
@@ -67,42 +71,55 @@ export class WaitQueue<T> {
 
   push(waiter: Waiter<T>): void {
     waiter.queued = true;
+    waiter.deadline = Date.now() + this.#timeoutMs;
     this.#items.push(waiter);
     this.#live++;
+    this.#armTimer(waiter.deadline);
   }
 
-  /** Puts a waiter back at the head (its connection failed a health check). */
+  /**
+   * Puts a waiter back at the head (its connection failed a health check). It keeps its
+   * deadline, which is the oldest, so the order of deadlines still holds.
+   */
   unshift(waiter: Waiter<T>): void {
     waiter.queued = true;
     if (this.#head > 0) this.#items[--this.#head] = waiter;
     else this.#items.unshift(waiter);
     this.#live++;
+    this.#armTimer(waiter.deadline);
   }
 
   /** The oldest waiter still waiting, removed from the queue. */
   shift(): Waiter<T> | undefined {
-    while (this.#head < this.#items.length) {
-      const waiter = this.#items[this.#head++];
-      if (waiter !== undefined && waiter.queued) {
-        this.#take(waiter);
-        this.#compact();
-        return waiter;
-      }
+    const waiter = this.#peek();
+    if (waiter !== undefined) {
+      this.#head++;
+      this.#take(waiter);
     }
     this.#compact();
-    return undefined;
+    return waiter;
   }
 
-  /** Removes a waiter wherever it is (timeout, withdrawal). */
+  /** Removes a waiter wherever it is (withdrawal). */
   remove(waiter: Waiter<T>): void {
     if (waiter.queued) this.#take(waiter);
   }
 
-  /** Removes and returns every waiter still waiting. */
+  /** Removes and returns every waiter still waiting, and stops the timer. */
   drain(): Waiter<T>[] {
     const out: Waiter<T>[] = [];
     for (let waiter = this.shift(); waiter !== undefined; waiter = this.shift()) out.push(waiter);
     return out;
+  }
+
+  /** The oldest waiter still queued, left in place; settled ones before it are dropped. */
+  #peek(): Waiter<T> | undefined {
+    while (this.#head < this.#items.length) {
+      const waiter = this.#items[this.#head];
+      if (waiter !== undefined && waiter.queued) return waiter;
+      this.#head++;
+    }
+    return undefined;
   }
 
   #take(waiter: Waiter<T>): void {
@@ -114,9 +131,38 @@ export class WaitQueue<T> {
     if (this.#live === 0) {
       this.#items = [];
       this.#head = 0;
+      this.#stopTimer();
     } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head).filter((w) => w.queued);
       this.#head = 0;
     }
+  }
+
+  /** Arms the timer for `deadline` unless it is already armed (for an earlier or equal one). */
+  #armTimer(deadline: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(1, deadline - Date.now()));
+    // Waiting requests keep the process alive by themselves; the timer must not.
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Times out every waiter whose deadline has passed, oldest first, then re-arms for the next. */
+  #expire(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    for (let waiter = this.#peek(); waiter !== undefined && waiter.deadline <= now; waiter = this.#peek()) {
+      this.#head++;
+      this.#take(waiter);
+      this.#onTimeout(waiter);
+    }
+    this.#compact();
+    const next = this.#peek();
+    if (next !== undefined) this.#armTimer(next.deadline);
   }
 }
