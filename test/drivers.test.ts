@@ -20,6 +20,7 @@ import { createMariadbDriver } from '../src/drivers/mysql/mariadb-driver.js';
 import { createMysql2Driver } from '../src/drivers/mysql/mysql2-driver.js';
 import { createPgDriver } from '../src/drivers/postgres/pg-driver.js';
 import { createBetterSqlite3Driver } from '../src/drivers/sqlite/better-sqlite3-driver.js';
+import { eventually } from './support/serve.js';
 
 const MARIADB_URL = process.env['LEAKPROOF_MARIADB_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 const POSTGRES_URL = process.env['LEAKPROOF_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -492,6 +493,8 @@ describe('refused: the server is out of connections', () => {
         assert.equal(driver.classifyError(error), 'refused');
       } finally {
         await first.close();
+        // close() resolves on the client side; the next driver's test needs the slot free on the server.
+        assert.ok(await eventually(async () => (await countMysqlSessions(`${TAG}_one`)) === 0), 'the session outlived close()');
       }
     });
   }

@@ -60,7 +60,8 @@ forEachEngine('connection lifetime', ['mariadb', 'postgres'], (engine) => {
     assert.equal(await engine().count(), 3);
     assert.equal(dbs.stats().default!.idle, 3);
     assert.equal(await engine().waitForCount(0, 3000), 0);
-    assert.equal(dbs.stats().default!.open, 0);
+    // The server may drop the sessions a moment before the driver reports them closed.
+    assert.ok(await eventually(() => dbs.stats().default!.open === 0), `open=${dbs.stats().default!.open}`);
     await dbs.close();
   });
 });
