@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { RESOLVED } from '../core/resolved.js';
 import type { EndReason, Scope } from '../core/scope.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -78,23 +79,35 @@ export class RequestLifecycle {
 
   /**
    * The handler's promise settled. Settles the per-request transaction first (commit on
-   * success, rollback on failure); rejects if the commit failed.
+   * success, rollback on failure); rejects if the commit failed. Without one it returns the
+   * shared resolved promise, which callers need not wait for.
    */
-  async handlerSettled(failed: boolean): Promise<void> {
+  handlerSettled(failed: boolean): Promise<void> {
     this.#handlerSettled = true;
     this.#handlerFailed = failed;
-    try {
-      if (!this.scope.ended) await this.scope.complete(!failed);
-    } catch (error) {
-      this.#handlerFailed = true;
-      throw error;
-    } finally {
-      if (this.#responseEnded && !this.scope.ended) this.#end(this.#handlerFailed ? 'failed' : 'finished');
+    const completing = this.scope.ended ? RESOLVED : this.scope.complete(!failed);
+    if (completing === RESOLVED) {
+      this.#endIfResponded();
+      return RESOLVED;
     }
+    return completing.then(
+      () => this.#endIfResponded(),
+      (error: unknown) => {
+        this.#handlerFailed = true;
+        this.#endIfResponded();
+        throw error;
+      },
+    );
+  }
+
+  #endIfResponded(): void {
+    if (this.#responseEnded && !this.scope.ended) this.#end(this.#handlerFailed ? 'failed' : 'finished');
   }
 
   #end(reason: EndReason): void {
-    this.scope.end(reason).catch((error: unknown) => {
+    const ending = this.scope.end(reason);
+    if (ending === RESOLVED) return;
+    ending.catch((error: unknown) => {
       process.emitWarning(`leakproof: releasing the connections of ${this.scope.label ?? 'a request'} failed: ${String(error)}`, { code: 'LEAKPROOF_RELEASE' });
     });
   }

@@ -18,6 +18,7 @@
  */
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
+import { RESOLVED } from '../core/resolved.js';
 import { RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -53,20 +54,28 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
     const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
-    let result: Promise<unknown>;
+    const succeeded = (): void => {
+      const settling = lifecycle.handlerSettled(false);
+      if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
+    };
+    const failed = (error: unknown): void => {
+      void lifecycle.handlerSettled(true).catch(() => undefined).then(() => fail(error, req, res, onError));
+    };
+    let result: unknown;
     try {
-      result = Promise.resolve(lifecycle.scope.run(() => handler(req, res)));
+      result = lifecycle.scope.run(() => handler(req, res));
     } catch (error) {
-      result = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      failed(error);
+      return;
     }
-    result.then(
-      () => lifecycle.handlerSettled(false).catch((error: unknown) => fail(error, req, res, onError)),
-      (error: unknown) => {
-        const settled = lifecycle.handlerSettled(true).catch(() => undefined);
-        return settled.then(() => fail(error, req, res, onError));
-      },
-    ).catch((error: unknown) => fail(error, req, res, onError));
+    // One `then` per request, none for a synchronous handler (each promise costs on Node 20).
+    if (isPromiseLike(result)) result.then(succeeded, failed);
+    else succeeded();
   };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function startTimeout(lifecycle: RequestLifecycle, res: AnyResponse, ms: number): void {
@@ -81,6 +90,9 @@ function startTimeout(lifecycle: RequestLifecycle, res: AnyResponse, ms: number)
 function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, req: Req, res: Res, onError: (error: unknown, req: Req, res: Res) => void): void {
   try {
     onError(error, req, res);
+  } catch (hookError) {
+    // The answer must still go out, and nothing may reject unhandled from here.
+    console.error('leakproof/http: onError threw:', hookError);
   } finally {
     if (error instanceof LeakproofError) {
       answer(res, error.httpStatus, { error: error.code, message: error.message }, error.retryAfterMs);

@@ -3,6 +3,7 @@ import { Database } from './database.js';
 import { UsageError } from './errors.js';
 import { Pool } from './pool.js';
 import type { PoolStats } from './pool-stats.js';
+import { RESOLVED } from './resolved.js';
 import { Scope } from './scope.js';
 
 export interface ScopeOptions {
@@ -71,13 +72,16 @@ export class Databases {
     let result: T;
     try {
       result = await scope.run(fn);
-      await scope.complete(true);
+      // Not awaiting the shared resolved promise saves two promises per run (see resolved.ts).
+      const completing = scope.complete(true);
+      if (completing !== RESOLVED) await completing;
     } catch (error) {
       await scope.complete(false).catch(() => undefined);
       await scope.end('failed');
       throw error;
     }
-    await scope.end('finished');
+    const ending = scope.end('finished');
+    if (ending !== RESOLVED) await ending;
     return result;
   }
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ScopeError } from './errors.js';
 import { Lease } from './lease.js';
 import type { Pool } from './pool.js';
+import { RESOLVED } from './resolved.js';
 import type { TransactionFrame } from './transaction-frame.js';
 
 /**
@@ -30,7 +31,6 @@ export interface Context {
 }
 
 const storage = new AsyncLocalStorage<Context>();
-const RESOLVED = Promise.resolve();
 
 /** The scope of the request (or `dbs.run`) the caller runs in, or `undefined` outside one. */
 export function currentScope(): RequestScope | undefined {

@@ -19,6 +19,7 @@ import { classifyMysqlError } from './mysql-errors.js';
 import { lastRowSet, toExecuteResult } from './mysql-results.js';
 import { statementTimeoutSql } from './mysql-session.js';
 import { mysqlDriver } from './mysql-driver.js';
+import { rejection } from '../rejection.js';
 
 type Mariadb = typeof import('mariadb');
 
@@ -61,22 +62,28 @@ class MariadbConnection implements DriverConnection {
     await this.execute(statementTimeoutSql(this.#connection.serverVersion(), settings.statementTimeout));
   }
 
-  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return lastRowSet(await this.#send(sql, params));
+  // Plain `then` chains, not async methods: this is the per-query path, where each extra
+  // promise also runs AsyncLocalStorage's hook on Node 20.
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.#send(sql, params).then(lastRowSet, this.#failed);
   }
 
-  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
-    return toExecuteResult(await this.#send(sql, params));
+  execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return this.#send(sql, params).then(toExecuteResult, this.#failed);
   }
 
-  async #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
+  #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
     try {
-      return await this.#connection.query(sql, params);
+      return this.#connection.query(sql, params);
     } catch (error) {
-      this.#noteFailure(error);
-      throw error;
+      return rejection(error);
     }
   }
+
+  readonly #failed = (error: unknown): never => {
+    this.#noteFailure(error);
+    throw error;
+  };
 
   /** A command that fails because the connection died is the moment some deaths are noticed. */
   #noteFailure(error: unknown): void {

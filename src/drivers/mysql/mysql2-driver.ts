@@ -82,18 +82,20 @@ class Mysql2Connection implements DriverConnection {
     return typeof version === 'string' ? version : '';
   }
 
-  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return lastRowSet(await this.#send(sql, params));
+  // One promise per statement, made in #send: this is the per-query path, where each extra
+  // promise also runs AsyncLocalStorage's hook on Node 20.
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.#send(sql, params, lastRowSet);
   }
 
-  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
-    return toExecuteResult(await this.#send(sql, params));
+  execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return this.#send(sql, params, toExecuteResult);
   }
 
-  #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
+  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: unknown) => T): Promise<T> {
     return new Promise((resolve, reject) => {
       this.#connection.query(sql, mysql2Values(params), (error: QueryError | null, result: unknown) => {
-        if (!error) return resolve(result);
+        if (!error) return resolve(shape(result));
         this.#noteFailure(error);
         reject(error);
       });

@@ -17,6 +17,7 @@ import { closeGracefully } from '../time-bound.js';
 import { postgresTransactionSql } from '../transaction-sql.js';
 import { classifyPostgresError } from './postgres-errors.js';
 import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
+import { rejection } from '../rejection.js';
 
 type Pg = typeof import('pg');
 
@@ -79,26 +80,29 @@ class PgConnection implements DriverConnection {
     }
   }
 
-  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    const result = await this.#send(sql, params);
-    return result.rows as Record<string, unknown>[];
+  // Plain `then` chains, not async methods: this is the per-query path, where each extra
+  // promise also runs AsyncLocalStorage's hook on Node 20.
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.#send(sql, params).then(rowsOf, this.#failed);
   }
 
-  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
-    const result = await this.#send(sql, params);
-    return { rowsAffected: result.rowCount ?? 0, insertId: undefined };
+  execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+    return this.#send(sql, params).then(executeResultOf, this.#failed);
   }
 
-  /** Several statements in one string (no params) give one result each: keep the last. */
-  async #send(sql: string, params: readonly unknown[] | undefined): Promise<{ rows: unknown[]; rowCount: number | null }> {
+  #send(sql: string, params: readonly unknown[] | undefined): Promise<PgResult | PgResult[]> {
+    // pg throws synchronously for some bad arguments; the caller expects a rejection.
     try {
-      const result: unknown = await this.#client.query(sql, params as unknown[] | undefined);
-      return (Array.isArray(result) ? result[result.length - 1] : result) as { rows: unknown[]; rowCount: number | null };
+      return this.#client.query<Record<string, unknown>>(sql, params as unknown[] | undefined);
     } catch (error) {
-      this.#noteFailure(error);
-      throw error;
+      return rejection(error);
     }
   }
+
+  readonly #failed = (error: unknown): never => {
+    this.#noteFailure(error);
+    throw error;
+  };
 
   /** A command that fails because the connection died is the moment some deaths are noticed. */
   #noteFailure(error: unknown): void {
@@ -112,7 +116,7 @@ class PgConnection implements DriverConnection {
 
   /** An empty query: one round trip (EmptyQueryResponse + ReadyForQuery), nothing to parse or plan. */
   async ping(): Promise<void> {
-    await this.#send('', undefined);
+    await this.#send('', undefined).catch(this.#failed);
   }
 
   isBroken(): boolean {
@@ -134,6 +138,24 @@ class PgConnection implements DriverConnection {
     this.#broken.closing();
     destroyClient(this.#client);
   }
+}
+
+interface PgResult {
+  readonly rows: Record<string, unknown>[];
+  readonly rowCount: number | null;
+}
+
+/** Several statements in one string (no params) give one result each: the last one counts. */
+function lastResult(result: PgResult | PgResult[]): PgResult {
+  return Array.isArray(result) ? result[result.length - 1]! : result;
+}
+
+function rowsOf(result: PgResult | PgResult[]): Record<string, unknown>[] {
+  return lastResult(result).rows;
+}
+
+function executeResultOf(result: PgResult | PgResult[]): ExecuteResult {
+  return { rowsAffected: lastResult(result).rowCount ?? 0, insertId: undefined };
 }
 
 /**

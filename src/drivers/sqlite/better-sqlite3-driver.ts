@@ -16,6 +16,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { sqliteTransactionSql } from '../transaction-sql.js';
 import { classifySqliteError } from './sqlite-errors.js';
+import { rejection } from '../rejection.js';
 
 type DatabaseConstructor = typeof import('better-sqlite3');
 
@@ -74,7 +75,7 @@ class SqliteConnection implements DriverConnection {
     }
   }
 
-  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
     return this.#runWhenUnlocked(sql, (statement) => {
       if (statement.reader) return statement.all(...(params ?? [])) as Record<string, unknown>[];
       statement.run(...(params ?? []));
@@ -82,7 +83,7 @@ class SqliteConnection implements DriverConnection {
     });
   }
 
-  async execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
+  execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#runWhenUnlocked(sql, (statement) => {
       const { changes, lastInsertRowid } = statement.run(...(params ?? []));
       return { rowsAffected: changes, insertId: changes > 0 && INSERTS.test(sql) ? lastInsertRowid : undefined };
@@ -92,17 +93,27 @@ class SqliteConnection implements DriverConnection {
   /**
    * better-sqlite3 waits for a lock held by another connection synchronously, which would freeze
    * the event loop, and with it the very request holding the lock. So SQLite's own busy wait is
-   * off (timeout 0) and a busy statement is retried here, asynchronously, with a growing pause,
-   * until the alias's busy timeout has passed.
+   * off (timeout 0) and a busy statement is retried, asynchronously, with a growing pause, until
+   * the alias's busy timeout has passed. The first try runs at once and, when it succeeds (the
+   * usual case), costs a single resolved promise.
    */
-  async #runWhenUnlocked<T>(sql: string, work: (statement: Statement<unknown[]>) => T): Promise<T> {
-    const deadline = Date.now() + this.#busyTimeout;
+  #runWhenUnlocked<T>(sql: string, work: (statement: Statement<unknown[]>) => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#run(sql, work));
+    } catch (error) {
+      if (!isBusy(error)) return rejection(error);
+      return this.#retryWhenUnlocked(sql, work, Date.now() + this.#busyTimeout);
+    }
+  }
+
+  async #retryWhenUnlocked<T>(sql: string, work: (statement: Statement<unknown[]>) => T, deadline: number): Promise<T> {
     for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      if (Date.now() + pause > deadline) return this.#run(sql, work);
+      await new Promise((resolve) => setTimeout(resolve, pause));
       try {
         return this.#run(sql, work);
       } catch (error) {
-        if (!isBusy(error) || Date.now() + pause > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        if (!isBusy(error)) throw error;
       }
     }
   }
