@@ -179,7 +179,11 @@ export class Lease {
     if (this.#aborted() || this.#requestTransaction === 'wanted') return this.#acquireThenRun(command);
     const connection = this.#connection ?? this.#tryAcquire();
     if (connection !== undefined) return this.#start(connection, command);
-    return this.#acquire().then((acquired) => this.#start(acquired, command), this.#failed);
+    const waiter = this.#wait();
+    return waiter.promise.then((acquired) => {
+      this.#hold(waiter, acquired);
+      return this.#aborted() ? this.#failed(this.scope.endedError()) : this.#start(acquired, command);
+    }, this.#failedWaiting);
   }
 
   #start<T>(connection: PooledConnection, command: Command<T>): Promise<T> {
@@ -249,24 +253,38 @@ export class Lease {
     return connection;
   }
 
-  /** Waits in the pool's queue; the waiter stays withdrawable (`#stopWork`) until it settles. */
-  #acquire(): Promise<PooledConnection> {
+  /** Waits in the pool's queue, withdrawable (`#stopWork`) until the waiter settles. */
+  async #acquire(): Promise<PooledConnection> {
+    const waiter = this.#wait();
+    let connection: PooledConnection;
+    try {
+      connection = await waiter.promise;
+    } catch (error) {
+      this.#waiter = undefined;
+      throw error;
+    }
+    this.#hold(waiter, connection);
+    if (this.#aborted()) throw this.scope.endedError();
+    return connection;
+  }
+
+  #wait(): Waiter<PooledConnection> {
     const waiter = this.pool.acquire();
     this.#waiter = waiter;
-    return waiter.promise.then(
-      (connection) => {
-        this.#waiter = undefined;
-        this.#connection = connection;
-        this.#owner = waiter;
-        if (this.#aborted()) throw this.scope.endedError();
-        return connection;
-      },
-      (error: unknown) => {
-        this.#waiter = undefined;
-        throw error;
-      },
-    );
+    return waiter;
   }
+
+  /** Takes the connection a waiter obtained; it is released later even if the request ended meanwhile. */
+  #hold(waiter: Waiter<PooledConnection>, connection: PooledConnection): void {
+    this.#waiter = undefined;
+    this.#connection = connection;
+    this.#owner = waiter;
+  }
+
+  readonly #failedWaiting = (error: unknown): never => {
+    this.#waiter = undefined;
+    return this.#failed(error);
+  };
 
   #aborted(): boolean {
     return this.#endReason !== undefined && isAbortive(this.#endReason);

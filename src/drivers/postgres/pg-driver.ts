@@ -17,7 +17,6 @@ import { closeGracefully } from '../time-bound.js';
 import { postgresTransactionSql } from '../transaction-sql.js';
 import { classifyPostgresError } from './postgres-errors.js';
 import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
-import { rejection } from '../rejection.js';
 
 type Pg = typeof import('pg');
 
@@ -80,29 +79,26 @@ class PgConnection implements DriverConnection {
     }
   }
 
-  // Plain `then` chains, not async methods: this is the per-query path, where each extra
-  // promise also runs AsyncLocalStorage's hook on Node 20.
+  // pg's callback form and one promise of our own: this is the per-query path, where each
+  // extra promise also runs AsyncLocalStorage's hook on Node 20.
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.#send(sql, params).then(rowsOf, this.#failed);
+    return this.#send(sql, params, rowsOf);
   }
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
-    return this.#send(sql, params).then(executeResultOf, this.#failed);
+    return this.#send(sql, params, executeResultOf);
   }
 
-  #send(sql: string, params: readonly unknown[] | undefined): Promise<PgResult | PgResult[]> {
-    // pg throws synchronously for some bad arguments; the caller expects a rejection.
-    try {
-      return this.#client.query<Record<string, unknown>>(sql, params as unknown[] | undefined);
-    } catch (error) {
-      return rejection(error);
-    }
+  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: PgResult | PgResult[]) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // pg treats undefined values as none (a simple query, so several statements may be sent).
+      this.#client.query(sql, params as unknown[], (error: Error | null, result: unknown) => {
+        if (error === null || error === undefined) return resolve(shape(result as PgResult | PgResult[]));
+        this.#noteFailure(error);
+        reject(error);
+      });
+    });
   }
-
-  readonly #failed = (error: unknown): never => {
-    this.#noteFailure(error);
-    throw error;
-  };
 
   /** A command that fails because the connection died is the moment some deaths are noticed. */
   #noteFailure(error: unknown): void {
@@ -116,7 +112,7 @@ class PgConnection implements DriverConnection {
 
   /** An empty query: one round trip (EmptyQueryResponse + ReadyForQuery), nothing to parse or plan. */
   async ping(): Promise<void> {
-    await this.#send('', undefined).catch(this.#failed);
+    await this.#send('', undefined, () => undefined);
   }
 
   isBroken(): boolean {
