@@ -18,7 +18,7 @@
  */
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
-import { RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { guardPipedSources, RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
 
@@ -52,6 +52,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   return (req, res) => {
     const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
+    guardPipedSources(res, (error) => onError(error, req, res));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
     let result: Promise<unknown>;
     try {
@@ -108,4 +109,4 @@ function logUnexpected(error: unknown): void {
   console.error('leakproof/http: request handler failed:', error);
 }
 
-export { watchResponseEnd, RequestLifecycle } from './end-of-request.js';
+export { watchResponseEnd, guardPipedSources, RequestLifecycle } from './end-of-request.js';
