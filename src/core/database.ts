@@ -31,20 +31,28 @@ export interface Queryable {
    * `STREAM_OPEN`: waiting for the stream from inside a loop over it would never end.
    *
    * @example
-   * import { pipeline } from 'node:stream/promises';
+   * import http from 'node:http';
+   * import { once } from 'node:events';
    * import { Readable, Transform } from 'node:stream';
+   * import { pipeline } from 'node:stream/promises';
+   * import { createDatabases, currentScope } from 'leakproof';
+   * import { withDatabases } from 'leakproof/http';
    *
+   * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+   * const db = dbs.get();
    * http.createServer(withDatabases(dbs, async (req, res) => {
    *   res.setHeader('content-type', 'application/x-ndjson');
-   *   const rows = db.stream('SELECT id, question FROM poll ORDER BY id');
-   *   const lines = new Transform({ objectMode: true, transform: (row, _enc, done) => done(null, JSON.stringify(row) + '\n') });
-   *   await pipeline(Readable.from(rows), lines, res);
-   * }));
-   *
-   * // or, row by row:
-   * for await (const row of db.stream<{ id: number }>('SELECT id FROM poll')) {
-   *   if (!res.write(`${row.id}\n`)) await once(res, 'drain');
-   * }
+   *   if (req.url === '/polls.ndjson') {
+   *     const lines = new Transform({ writableObjectMode: true, transform: (row, _enc, done) => done(null, JSON.stringify(row) + '\n') });
+   *     await pipeline(Readable.from(db.stream('SELECT id, question FROM poll ORDER BY id')), lines, res);
+   *     return;
+   *   }
+   *   // Row by row; the signal aborts when the client leaves (its response never drains then).
+   *   for await (const row of db.stream<{ id: number }>('SELECT id FROM poll')) {
+   *     if (!res.write(`${row.id}\n`)) await once(res, 'drain', { signal: currentScope()!.signal });
+   *   }
+   *   res.end();
+   * })).listen(3000);
    */
   stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R>;
 }

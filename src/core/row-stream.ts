@@ -50,6 +50,13 @@ type Phase = 'new' | 'waiting' | 'open' | 'closing' | 'done';
  * stream then holds the request's connection, as a command in flight, until the rows end, the
  * consumer stops (`break` calls `return()`), a read fails, or the request's scope ends; an
  * aborted request makes a pending `next()` reject at once with `REQUEST_ENDED`.
+ *
+ * @example
+ * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+ * let votes = 0;
+ * for await (const row of dbs.get().stream<{ votes: number }>('SELECT votes FROM choice', [], { batchSize: 500 })) {
+ *   votes += row.votes;
+ * }
  */
 export class RowStream<R extends Row = Row> implements AsyncIterableIterator<R>, LeaseStream {
   readonly #sql: string;
