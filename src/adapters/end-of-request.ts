@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
 import { RESOLVED } from '../core/resolved.js';
 import type { EndReason, Scope } from '../core/scope.js';
 
@@ -45,6 +46,25 @@ export function watchResponseEnd(req: AnyRequest, res: AnyResponse, onEnd: (how:
   } else {
     socket.once('close', finish);
   }
+}
+
+/**
+ * `source.pipe(res)` leaves the source's errors unhandled: a `db.stream()` source fails with
+ * REQUEST_ENDED when the client leaves, and with no listener that error would crash the
+ * process; a source failing mid-response would leave the response hanging. So every source
+ * piped into the response gets a listener that hands the error to `onError` and cuts the
+ * response off, unless something else (`pipeline`, the handler) listens for its errors too,
+ * or the response is already over.
+ */
+export function guardPipedSources(res: AnyResponse, onError: (error: unknown) => void): void {
+  (res as NodeJS.EventEmitter).on('pipe', (source: Readable) => {
+    const onSourceError = (error: unknown): void => {
+      if (source.listenerCount('error') > 1 || res.destroyed || res.writableEnded) return;
+      onError(error);
+      res.destroy();
+    };
+    source.on('error', onSourceError);
+  });
 }
 
 function completed(res: AnyResponse): boolean {

@@ -19,7 +19,7 @@
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { guardPipedSources, RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
 
@@ -53,6 +53,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   return (req, res) => {
     const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
+    guardPipedSources(res, (error) => onError(error, req, res));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
     const succeeded = (): void => {
       const settling = lifecycle.handlerSettled(false);
@@ -120,4 +121,4 @@ function logUnexpected(error: unknown): void {
   console.error('leakproof/http: request handler failed:', error);
 }
 
-export { watchResponseEnd, RequestLifecycle } from './end-of-request.js';
+export { watchResponseEnd, guardPipedSources, RequestLifecycle } from './end-of-request.js';

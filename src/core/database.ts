@@ -2,6 +2,7 @@ import type { Engine, ExecuteResult } from '../drivers/driver.js';
 import { ScopeError } from './errors.js';
 import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
+import { RowStream, type StreamOptions } from './row-stream.js';
 import { currentContext, Scope, type Context } from './scope.js';
 import type { TransactionFrame } from './transaction-frame.js';
 
@@ -20,6 +21,40 @@ export interface Queryable {
    * transaction as well as calls through `tx`.
    */
   transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Streams the rows of a statement with the driver's own row streaming (a cursor on
+   * PostgreSQL, which needs the `pg-cursor` package), reading `batchSize` rows at a time,
+   * so memory stays flat however many rows come. Nothing runs until the first row is asked
+   * for. The stream then holds the request's connection until the last row was read, the loop
+   * stopped early (`break`, a throw), or the request ended (a pending read then rejects with
+   * `REQUEST_ENDED`). Meanwhile other statements of the same request on this alias fail with
+   * `STREAM_OPEN`: waiting for the stream from inside a loop over it would never end.
+   *
+   * @example
+   * import http from 'node:http';
+   * import { once } from 'node:events';
+   * import { Readable, Transform } from 'node:stream';
+   * import { pipeline } from 'node:stream/promises';
+   * import { createDatabases, currentScope } from 'leakproof';
+   * import { withDatabases } from 'leakproof/http';
+   *
+   * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+   * const db = dbs.get();
+   * http.createServer(withDatabases(dbs, async (req, res) => {
+   *   res.setHeader('content-type', 'application/x-ndjson');
+   *   if (req.url === '/polls.ndjson') {
+   *     const lines = new Transform({ writableObjectMode: true, transform: (row, _enc, done) => done(null, JSON.stringify(row) + '\n') });
+   *     await pipeline(Readable.from(db.stream('SELECT id, question FROM poll ORDER BY id')), lines, res);
+   *     return;
+   *   }
+   *   // Row by row; the signal aborts when the client leaves (its response never drains then).
+   *   for await (const row of db.stream<{ id: number }>('SELECT id FROM poll')) {
+   *     if (!res.write(`${row.id}\n`)) await once(res, 'drain', { signal: currentScope()!.signal });
+   *   }
+   *   res.end();
+   * })).listen(3000);
+   */
+  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R>;
 }
 
 /**
@@ -63,6 +98,14 @@ export class Database implements Queryable {
     return runTransaction(context, this.#pool, body);
   }
 
+  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
+    const context = currentContext();
+    const pool = this.#pool;
+    if (context !== undefined) return new RowStream<R>(sql, params, options, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
+    // Outside a scope the stream gets a one-off scope of its own, which ends when the stream does.
+    return new RowStream<R>(sql, params, options, (stream) => this.#withoutScope(() => currentContext()!.scope.leaseFor(pool).stream(undefined, stream)));
+  }
+
   #withoutScope<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#pool.config.strict) {
       return Promise.reject(new ScopeError('NO_SCOPE', `a query on alias "${this.alias}" ran outside any request scope and the alias is strict; run it inside dbs.run() or a request handler`));
@@ -95,6 +138,10 @@ export class Transaction implements Queryable {
 
   transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
     return runTransaction({ scope: this.#lease.scope, frame: this.#frame }, this.#lease.pool, body);
+  }
+
+  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
+    return new RowStream<R>(sql, params, options, (stream) => this.#lease.stream(this.#frame, stream));
   }
 }
 

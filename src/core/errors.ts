@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
+  STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
   PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
   PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
@@ -81,9 +82,9 @@ export class ConnectionError extends LeakproofError {
   }
 }
 
-/** leakproof was used the wrong way: a missing package, an unknown alias, a double release. */
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }

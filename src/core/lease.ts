@@ -1,9 +1,10 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
 import { rejection } from '../drivers/rejection.js';
-import { ConnectionError, LeakproofError } from './errors.js';
+import { ConnectionError, LeakproofError, UsageError } from './errors.js';
 import type { Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
+import type { LeaseStream } from './row-stream.js';
 import { isAbortive, runInFrame, type EndReason, type Scope } from './scope.js';
 import { TransactionFrame } from './transaction-frame.js';
 import type { Waiter } from './wait-queue.js';
@@ -37,6 +38,8 @@ export class Lease {
   #activeTransaction: TransactionFrame | undefined;
   #transactionDone: Promise<void> | undefined;
   #savepoints = 0;
+  /** The stream queued or running on this lease, if any (at most one: a second is refused). */
+  #stream: LeaseStream | undefined;
   /** Where the lease was taken, captured only when leak detection is on. */
   #stack: string | undefined;
 
@@ -63,9 +66,43 @@ export class Lease {
    */
   command<T>(frame: TransactionFrame | undefined, run: Command<T>): Promise<T> {
     if (this.#endReason !== undefined) return Promise.reject(this.scope.endedError());
+    if (this.#stream?.needsConsumer === true) return Promise.reject(this.#streamOpenError());
+    return this.#command(frame, run);
+  }
+
+  /** `command` without the open-stream check: for the COMMITs and ROLLBACKs that must wait for a stream. */
+  #command<T>(frame: TransactionFrame | undefined, run: Command<T>): Promise<T> {
     // The common case takes no extra promise: on Node 20 each one costs under AsyncLocalStorage.
     if (this.#activeTransaction === undefined) return this.#enqueue(run);
     return this.#afterTransaction(frame).then(() => this.#enqueue(run));
+  }
+
+  /**
+   * Runs a stream as one long command: queued like any other, holding the connection from its
+   * turn until it has ended or was closed. While it needs its consumer (queued or open), other
+   * statements fail with STREAM_OPEN rather than wait: from inside a loop over the stream they
+   * would wait forever.
+   */
+  stream(frame: TransactionFrame | undefined, stream: LeaseStream): Promise<void> {
+    if (this.#endReason !== undefined) return Promise.reject(this.scope.endedError());
+    if (this.#stream?.needsConsumer === true) return Promise.reject(this.#streamOpenError());
+    this.#stream = stream;
+    const done = this.#command(frame, (raw) => this.#runStream(stream, raw));
+    return done.finally(() => {
+      if (this.#stream === stream) this.#stream = undefined;
+    });
+  }
+
+  #runStream(stream: LeaseStream, raw: DriverConnection): Promise<void> {
+    const connection = this.#connection!;
+    return stream.run(raw, {
+      cancel: () => this.pool.cancel(connection),
+      discard: () => this.pool.markBroken(connection),
+    });
+  }
+
+  #streamOpenError(): UsageError {
+    return new UsageError('STREAM_OPEN', `a statement on alias "${this.pool.config.alias}" was issued while a db.stream() of ${this.scope.label ?? 'this scope'} still holds its connection; finish, break out of or close the stream first (a statement waiting for it inside the loop over it would wait forever)`);
   }
 
   /** Waits until no transaction is open on this lease that `frame` is not part of. */
@@ -81,6 +118,7 @@ export class Lease {
     const outer = TransactionFrame.nearest(frame, this);
     if (outer !== undefined || this.#requestTransaction !== 'none') return this.#savepoint(frame, body);
     this.#assertOpen();
+    if (this.#stream?.needsConsumer === true) throw this.#streamOpenError();
     await this.#afterTransaction(frame);
     return this.#topLevel(frame, body);
   }
@@ -111,10 +149,10 @@ export class Lease {
     await this.command(frame, (raw) => raw.query(this.#sql.savepoint(name)));
     try {
       const result = await runInFrame(this.scope, own, () => body(own));
-      await this.command(own, (raw) => raw.query(this.#sql.releaseSavepoint(name)));
+      await this.#command(own, (raw) => raw.query(this.#sql.releaseSavepoint(name)));
       return result;
     } catch (error) {
-      if (!this.#aborted()) await this.command(own, (raw) => raw.query(this.#sql.rollbackToSavepoint(name))).catch(noop);
+      if (!this.#aborted()) await this.#command(own, (raw) => raw.query(this.#sql.rollbackToSavepoint(name))).catch(noop);
       throw error;
     }
   }
@@ -136,6 +174,8 @@ export class Lease {
     if (this.#released !== undefined) return this.#released;
     this.#endReason = reason;
     if (isAbortive(reason)) this.#stopWork();
+    // A stream nobody may read any more (its scope is over) gives the connection back now.
+    this.#stream?.stop(this.scope.endedError(), isAbortive(reason));
     if (this.#pending === 0) {
       this.#released = this.#release();
     } else {

@@ -51,6 +51,13 @@ export interface DriverConnection {
   /** Runs a statement and returns the affected-row count and generated id. */
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult>;
   /**
+   * Starts a statement whose rows are read a batch at a time with the driver's own row
+   * streaming (MySQL: a paused socket; PostgreSQL: a cursor; SQLite: a stepping statement),
+   * so that at most about `batchSize` rows are held in memory however large the result.
+   * The connection is busy until the stream has ended or was closed.
+   */
+  stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream>;
+  /**
    * Whether the session is inside a transaction, read from the protocol's own status
    * (MySQL server status flag, PostgreSQL ReadyForQuery status, SQLite `inTransaction`),
    * so release needs no extra round trip to find out.
@@ -69,6 +76,30 @@ export interface DriverConnection {
    * (server kill, restart, network); the pool then discards it.
    */
   onBroken(callback: (error: Error) => void): void;
+}
+
+export interface DriverStreamOptions {
+  /** Rows read per batch (per round trip where the protocol has one). */
+  readonly batchSize: number;
+}
+
+/** One statement's rows, read batch by batch. Used by one caller at a time. */
+export interface DriverRowStream {
+  /** The next rows (at least one), or `undefined` once the result has ended. Rejects with the driver's error. */
+  read(): Promise<Record<string, unknown>[] | undefined>;
+  /**
+   * Whether `close()` is cheap now: the result has ended, or the protocol can abandon it
+   * (PostgreSQL closes its cursor, SQLite resets its statement). MySQL cannot: its rest must
+   * be read or the statement killed, so an aborted request discards such a connection instead.
+   */
+  readonly closesCleanly: boolean;
+  /**
+   * Ends the stream early and leaves the connection ready for the next statement. `cancel`
+   * stops the statement on the server over the pool's side channel; a driver that cannot
+   * abandon a long result (MySQL) calls it, then reads what is still in flight. Waits for a
+   * `read()` in flight. Rejects if the connection could not be brought back: discard it then.
+   */
+  close(cancel: () => Promise<void>): Promise<void>;
 }
 
 /** What a driver learns about the server when a pool first connects. */

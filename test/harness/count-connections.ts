@@ -38,6 +38,8 @@ export interface ServerConnection {
   readonly inTransaction: boolean;
   /** How long the session has been idle, in ms; absent when it is not idle. */
   readonly idleMs?: number;
+  /** What it waits for: MariaDB's `STATE` (`Writing to net`), PostgreSQL's `wait_event` (`ClientRead`); null when nothing. */
+  readonly waitingFor: string | null;
 }
 
 /** Options for `waitForCount`. */
@@ -116,7 +118,7 @@ async function mariadbSessions(server: TestServer, filter: ConnectionFilter): Pr
   // INNODB_TRX lists a session's transaction once it touched InnoDB; PROCESSLIST has no flag.
   const rows = await adminQuery(
     server,
-    `SELECT p.ID AS id, p.USER AS user, p.COMMAND AS command, p.INFO AS query, p.TIME_MS AS timeMs,
+    `SELECT p.ID AS id, p.USER AS user, p.COMMAND AS command, p.INFO AS query, p.TIME_MS AS timeMs, p.STATE AS waitingFor,
             t.trx_id IS NOT NULL AS inTransaction
        FROM information_schema.PROCESSLIST p
        LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
@@ -138,6 +140,7 @@ function mariadbConnection(row: Row): ServerConnection {
     command,
     query: idle ? null : ((row['query'] as string | null) ?? null),
     inTransaction,
+    waitingFor: (row['waitingFor'] as string | null) || null,
     ...(idle ? { idleMs: Math.round(Number(row['timeMs'])) } : {}),
   };
 }
@@ -146,7 +149,7 @@ async function postgresSessions(server: TestServer, filter: ConnectionFilter): P
   const { where, params } = sessionFilter(server, filter);
   const rows = await adminQuery(
     server,
-    `SELECT p.pid AS id, p.usename AS "user", p.state, p.query,
+    `SELECT p.pid AS id, p.usename AS "user", p.state, p.query, p.wait_event AS "waitingFor",
             p.state LIKE 'idle in transaction%' OR (p.state = 'active' AND p.xact_start < p.query_start) AS "inTransaction",
             extract(epoch FROM clock_timestamp() - p.state_change) * 1000 AS "idleMs"
        FROM pg_stat_activity p
@@ -165,6 +168,7 @@ function postgresConnection(row: Row): ServerConnection {
     state,
     query: state === 'active' ? ((row['query'] as string | null) ?? null) : null,
     inTransaction: row['inTransaction'] === true,
+    waitingFor: (row['waitingFor'] as string | null) ?? null,
     ...(idle ? { idleMs: Math.round(Number(row['idleMs'])) } : {}),
   };
 }

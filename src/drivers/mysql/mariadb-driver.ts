@@ -9,7 +9,7 @@
  * @module
  */
 import type { Connection, ConnectionConfig } from 'mariadb';
-import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
@@ -17,6 +17,7 @@ import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { MysqlRowStream } from './mysql-row-stream.js';
 import { statementTimeoutSql } from './mysql-session.js';
 import { mysqlDriver } from './mysql-driver.js';
 import { rejection } from '../rejection.js';
@@ -70,6 +71,13 @@ class MariadbConnection implements DriverConnection {
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params).then(toExecuteResult, this.#failed);
+  }
+
+  /** The connector's row stream pauses the socket once its buffer (16 rows) is full. */
+  async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
+    const rows = this.#connection.queryStream(sql, params as unknown[] | undefined);
+    rows.on('error', (error: unknown) => this.#noteFailure(error));
+    return new MysqlRowStream(rows, options.batchSize);
   }
 
   #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
@@ -19,6 +19,7 @@ import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { MysqlRowStream } from './mysql-row-stream.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
 import { statementTimeoutSql } from './mysql-session.js';
 import { mysqlDriver } from './mysql-driver.js';
@@ -90,6 +91,13 @@ class Mysql2Connection implements DriverConnection {
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, toExecuteResult);
+  }
+
+  /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
+  async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
+    const rows = this.#connection.query(sql, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
+    rows.on('error', (error: unknown) => this.#noteFailure(error));
+    return new MysqlRowStream(rows, options.batchSize);
   }
 
   #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: unknown) => T): Promise<T> {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Client, ClientConfig } from 'pg';
-import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
@@ -16,6 +16,7 @@ import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { postgresTransactionSql } from '../transaction-sql.js';
 import { classifyPostgresError } from './postgres-errors.js';
+import { loadCursor, PgRowStream } from './pg-row-stream.js';
 import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
 
 type Pg = typeof import('pg');
@@ -87,6 +88,12 @@ class PgConnection implements DriverConnection {
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, executeResultOf);
+  }
+
+  async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
+    const Cursor = await loadCursor();
+    const cursor = this.#client.query(new Cursor(sql, params as unknown[] | undefined));
+    return new PgRowStream(cursor, options.batchSize, (error) => this.#noteFailure(error));
   }
 
   #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: PgResult | PgResult[]) => T): Promise<T> {

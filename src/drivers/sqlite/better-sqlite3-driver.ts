@@ -9,14 +9,15 @@
  * @module
  */
 import type { Database, Options, Statement } from 'better-sqlite3';
-import type { ConnectionSettings, Driver, DriverConnection, ExecuteResult } from '../driver.js';
+import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { paramsAsOptions } from '../connect-params.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
+import { rejection } from '../rejection.js';
 import { sqliteTransactionSql } from '../transaction-sql.js';
 import { classifySqliteError } from './sqlite-errors.js';
-import { rejection } from '../rejection.js';
+import { SqliteRowStream } from './sqlite-row-stream.js';
 
 type DatabaseConstructor = typeof import('better-sqlite3');
 
@@ -90,6 +91,17 @@ class SqliteConnection implements DriverConnection {
     });
   }
 
+  async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
+    return this.#runWhenUnlocked(sql, (statement) => {
+      if (!statement.reader) {
+        statement.run(...(params ?? []));
+        return SqliteRowStream.empty();
+      }
+      const rows = statement.iterate(...(params ?? [])) as Iterator<Record<string, unknown>>;
+      return SqliteRowStream.open(rows, options.batchSize, (error) => this.#noteFailure(error));
+    });
+  }
+
   /**
    * better-sqlite3 waits for a lock held by another connection synchronously, which would freeze
    * the event loop, and with it the very request holding the lock. So SQLite's own busy wait is
@@ -122,9 +134,13 @@ class SqliteConnection implements DriverConnection {
     try {
       return work(this.#prepare(sql));
     } catch (error) {
-      if (classifySqliteError(error) === 'connection') this.#broken.fire(error);
+      this.#noteFailure(error);
       throw error;
     }
+  }
+
+  #noteFailure(error: unknown): void {
+    if (classifySqliteError(error) === 'connection') this.#broken.fire(error);
   }
 
   /** A small cache, oldest first out (a Map keeps insertion order). */

@@ -1,0 +1,76 @@
+import type { DriverRowStream } from '../driver.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * A SQLite result read through better-sqlite3's `statement.iterate()`, which steps the
+ * statement only as rows are asked for. Each `read()` steps one batch synchronously, so the
+ * event loop runs between batches and only one batch is ever held. Closing early resets the
+ * statement (`return()` on the iterator): nothing is left to read and the handle is free.
+ */
+export class SqliteRowStream implements DriverRowStream {
+  #rows: Iterator<Row> | undefined;
+  /** The first batch, read when the stream was opened so that SQLITE_BUSY surfaces where it is retried. */
+  #first: Row[] | undefined;
+  readonly #batchSize: number;
+  readonly #onError: (error: unknown) => void;
+
+  private constructor(rows: Iterator<Row> | undefined, batchSize: number, onError: (error: unknown) => void) {
+    this.#rows = rows;
+    this.#batchSize = batchSize;
+    this.#onError = onError;
+  }
+
+  /** Opens the stream and steps its first batch now; throws what the first step throws. */
+  static open(rows: Iterator<Row>, batchSize: number, onError: (error: unknown) => void): SqliteRowStream {
+    const stream = new SqliteRowStream(rows, batchSize, onError);
+    stream.#first = stream.#take();
+    return stream;
+  }
+
+  /** A statement without rows (it has run already). */
+  static empty(): SqliteRowStream {
+    return new SqliteRowStream(undefined, 1, () => {});
+  }
+
+  get closesCleanly(): boolean {
+    return true;
+  }
+
+  async read(): Promise<Row[] | undefined> {
+    const first = this.#first;
+    this.#first = undefined;
+    const rows = first ?? this.#readBatch();
+    return rows.length > 0 ? rows : undefined;
+  }
+
+  async close(): Promise<void> {
+    const rows = this.#rows;
+    this.#rows = undefined;
+    rows?.return?.();
+  }
+
+  #readBatch(): Row[] {
+    try {
+      return this.#take();
+    } catch (error) {
+      this.#rows = undefined;
+      this.#onError(error);
+      throw error;
+    }
+  }
+
+  #take(): Row[] {
+    const batch: Row[] = [];
+    const rows = this.#rows;
+    while (rows !== undefined && batch.length < this.#batchSize) {
+      const step = rows.next();
+      if (step.done === true) {
+        this.#rows = undefined;
+        break;
+      }
+      batch.push(step.value);
+    }
+    return batch;
+  }
+}
