@@ -50,7 +50,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   const onError = options.onError ?? logUnexpected;
   const timeout = options.requestTimeout ?? 0;
   return (req, res) => {
-    const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
+    const lifecycle = new RequestLifecycle(dbs.createScope({ label: requestLabel(req) }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
     let result: Promise<unknown>;
@@ -67,6 +67,11 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
       },
     ).catch((error: unknown) => fail(error, req, res, onError));
   };
+}
+
+/** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
+function requestLabel(req: AnyRequest): string {
+  return `${req.method ?? 'GET'} ${(req.url ?? '/').split('?', 1)[0]}`;
 }
 
 function startTimeout(lifecycle: RequestLifecycle, res: AnyResponse, ms: number): void {
