@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
+  METRICS_INVALID: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.',
   PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
   PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
 } as const;
@@ -81,9 +82,9 @@ export class ConnectionError extends LeakproofError {
   }
 }
 
-/** leakproof was used the wrong way: a missing package, an unknown alias, a double release. */
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, clashing metrics. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'METRICS_INVALID', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }
