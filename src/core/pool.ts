@@ -1,5 +1,6 @@
 import type { Driver, DriverConnection } from '../drivers/driver.js';
 import { loadDriver } from '../drivers/load-driver.js';
+import type { PoolCondition } from '../observability/channels.js';
 import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import type { Databases } from './databases.js';
@@ -181,6 +182,11 @@ export class Pool {
   /** The pool's event publisher, for the reports made outside the pool (leaks). */
   get events(): PoolEvents {
     return this.#events;
+  }
+
+  /** The gauges of `stats()` alone: what every event carries, built without the counters. */
+  condition(): PoolCondition {
+    return { open: this.#open, maxConnections: this.config.maxConnections, inUse: this.#busy, idle: this.#idle.length, connecting: this.#connecting, waiting: this.#waiters.size };
   }
 
   stats(): PoolStats {
