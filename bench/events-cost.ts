@@ -73,6 +73,51 @@ async function child(dist: string, subscribe: boolean, ops: number): Promise<voi
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/**
+ * The finer comparison of `reuse`: base and current loaded side by side in one process (each
+ * with its own pool, scope and AsyncLocalStorage, so both pay the same promise tax), short
+ * batches alternating A B B A …, and the median of the per-pair ratios. Drift on a shared
+ * machine hits both halves of a pair alike, so the ratio is steadier than either time.
+ */
+async function pairedChild(baseDist: string, currentDist: string, pairs: number, ops: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'leakproof-events-paired-'));
+  const open = async (dist: string, name: string): Promise<{ op: () => Promise<unknown>; close: () => Promise<void> }> => {
+    const { createDatabases } = (await import(pathToFileURL(join(dist, 'index.js')).href)) as typeof import('../src/index.js');
+    const dbs = createDatabases({ default: `sqlite://${join(dir, `${name}.sqlite3`)}` });
+    const db = dbs.get();
+    const query = (): Promise<unknown> => db.query('SELECT 1');
+    return { op: () => dbs.run(query), close: () => dbs.close() };
+  };
+  const sides = [await open(baseDist, 'base'), await open(currentDist, 'current')];
+  const batch = async (side: number): Promise<number> => {
+    const { op } = sides[side]!;
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < ops; i++) await op();
+    const used = process.cpuUsage(cpu);
+    return ((used.user + used.system) * 1000) / ops;
+  };
+  for (const side of [0, 1, 0, 1]) await batch(side);
+  const ratios: number[] = [];
+  const times: [number[], number[]] = [[], []];
+  for (let pair = 0; pair < pairs; pair++) {
+    const first = pair % 2;
+    const a = await batch(first);
+    const b = await batch(1 - first);
+    const [base, current] = first === 0 ? [a, b] : [b, a];
+    times[0].push(base);
+    times[1].push(current);
+    ratios.push(current / base);
+  }
+  await Promise.all(sides.map((side) => side.close()));
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ base: median(times[0]), current: median(times[1]), ratio: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) })}\n`);
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -80,6 +125,7 @@ function median(values: readonly number[]): number {
 }
 
 function parent(base: string | undefined, rounds: number, ops: number): void {
+  // Variant 0 is the base when there is one.
   const entries = ['index.ts', 'observability/channels.ts'];
   const current = compileSources(join(ROOT, 'src'), 'leakproof-events/current', entries);
   const variants: Variant[] = [
@@ -109,16 +155,28 @@ function parent(base: string | undefined, rounds: number, ops: number): void {
     });
     console.log(`| ${variant.name} | ${cells.join(' | ')} |`);
   });
+  if (base !== undefined) printPaired(variants[0]!.dist, current, Math.max(40, rounds * 10), Math.ceil(ops / 10));
+}
+
+function printPaired(baseDist: string, currentDist: string, pairs: number, ops: number): void {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--paired', baseDist, '--child', currentDist, '--rounds', String(pairs), '--ops', String(ops)];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT });
+  if (run.status !== 0) throw new Error(`the paired run failed:\n${run.stderr}`);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  const pct = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
+  console.log(`\nreuse, base and current in one process, ${pairs} alternating pairs of ${ops} ops: base ${result['base']!.toFixed(0)} ns, current without subscribers ${result['current']!.toFixed(0)} ns; current/base median ${pct(result['ratio']!)} (interquartile ${pct(result['low']!)} … ${pct(result['high']!)})`);
 }
 
 const { values } = parseArgs({
   options: {
     child: { type: 'string' },
+    paired: { type: 'string' },
     subscribe: { type: 'boolean', default: false },
     base: { type: 'string' },
     rounds: { type: 'string', default: '7' },
     ops: { type: 'string', default: '20000' },
   },
 });
-if (values.child !== undefined) await child(values.child, values.subscribe, Number(values.ops));
+if (values.paired !== undefined) await pairedChild(values.paired, values.child!, Number(values.rounds), Number(values.ops));
+else if (values.child !== undefined) await child(values.child, values.subscribe, Number(values.ops));
 else parent(values.base, Number(values.rounds), Number(values.ops));

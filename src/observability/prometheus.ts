@@ -55,7 +55,7 @@ export const GAUGES: ReadonlyArray<readonly [string, string, StatKey]> = [
   ['connections_idle', 'Connections free in the pool.', 'idle'],
   ['connections_connecting', 'Connections being opened.', 'connecting'],
   ['connections_max', 'The budget: maxConnections.', 'maxConnections'],
-  ['acquire_waiting', 'Requests waiting for a connection.', 'waiting'],
+  ['requests_waiting', 'Requests waiting for a connection.', 'waiting'],
 ];
 
 /** Name (after the prefix), help, and the `dbs.stats()` counter each counter reads. */
@@ -64,7 +64,7 @@ export const COUNTERS: ReadonlyArray<readonly [string, string, StatKey]> = [
   ['connections_closed_total', 'Connections closed.', 'closed'],
   ['connections_discarded_total', 'Connections closed instead of reused: broken, busy, cancelled, or failed to roll back.', 'discarded'],
   ['connections_lost_total', 'Connections that died on their own: killed on the server, restart, network.', 'lost'],
-  ['acquires_total', 'Connections handed to requests.', 'acquired'],
+  ['leases_total', 'Connections handed to requests.', 'acquired'],
   ['releases_total', 'Connections given back by requests.', 'released'],
   ['acquire_timeouts_total', 'Requests that got ACQUIRE_TIMEOUT.', 'timeouts'],
   ['acquire_queue_full_total', 'Requests that got QUEUE_FULL.', 'queueFull'],
