@@ -40,11 +40,16 @@ function assertAgrees(values: Map<string, number>, stats: PoolStats): void {
 forEachEngine('prometheus metrics', ['mariadb', 'postgres'], (engine) => {
   it('a scrape agrees with dbs.stats() and the server\'s own count, after requests, an acquire timeout and a leak', async () => {
     const registry = new Registry();
-    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 2, acquireTimeout: 300, leakTimeout: 100 } });
+    // acquireTimeout leaves room for the first connect on a busy machine.
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 2, acquireTimeout: 1000, leakTimeout: 100 } });
     register(dbs, registry);
     const db = dbs.get();
+    let openGate = (): void => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
     const served = await serve(dbs, async (req, res) => {
-      await db.query(req.url === '/hold' ? engine().dialect.sleep(1) : 'SELECT 1 AS one');
+      await db.query(req.url === '/leak' ? engine().dialect.sleep(1) : 'SELECT 1 AS one');
+      // A /hold request keeps its connection until the test opens the gate.
+      if (req.url === '/hold') await gate;
       res.end('ok');
     });
     const stats = (): PoolStats => dbs.stats().default!;
@@ -55,10 +60,11 @@ forEachEngine('prometheus metrics', ['mariadb', 'postgres'], (engine) => {
     assert.ok(await eventually(() => stats().inUse === 2));
     const timedOut = await httpGet(served.port, '/waits');
     assert.equal(JSON.parse(timedOut.body).error, 'ACQUIRE_TIMEOUT');
+    openGate();
     await Promise.all(holds);
 
     // A client that leaves while its statement runs on: the lease is held past leakTimeout.
-    await abortingRequest({ port: served.port, path: '/hold', abortWhen: () => eventually(() => stats().inUse === 1) });
+    await abortingRequest({ port: served.port, path: '/leak', abortWhen: () => eventually(() => stats().inUse === 1) });
     assert.ok(await eventually(() => stats().leaks === 1, 5000), 'no leak was reported');
     const during = await registry.metrics();
     assert.equal(parse(during).get('leakproof_leaks_total{alias="default"}'), 1);
