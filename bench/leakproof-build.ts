@@ -27,24 +27,32 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Compiles src/ (emit only: the typecheck is `npm run typecheck`'s job) and points children at it. */
 export function buildLeakproof(): string {
-  const cache = join(ROOT, 'node_modules', '.cache', 'leakproof-bench');
+  // Only the two entry points and what they import: a file elsewhere in src/ that is still
+  // being written must not break the bench.
+  const out = compileSources(join(ROOT, 'src'), 'leakproof-bench', ['index.ts', join('adapters', 'http.ts')]);
+  process.env[DIST_ENV] = out;
+  return out;
+}
+
+/**
+ * Compiles `entries` of the source tree `src` (and what they import) with the build config's
+ * options into node_modules/.cache/<name>/dist, and returns that directory.
+ */
+export function compileSources(src: string, name: string, entries: readonly string[]): string {
+  const cache = join(ROOT, 'node_modules', '.cache', name);
   const out = join(cache, 'dist');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(cache, { recursive: true });
-  // The build config's options, but only the two entry points and what they import: a file
-  // elsewhere in src/ that is still being written must not break the bench.
   const project = join(cache, 'tsconfig.json');
   writeFileSync(project, JSON.stringify({
     extends: join(ROOT, 'tsconfig.build.json'),
-    compilerOptions: { outDir: out, declaration: false, sourceMap: false },
+    compilerOptions: { rootDir: src, outDir: out, declaration: false, sourceMap: false },
     include: [],
-    files: [join(ROOT, 'src', 'index.ts'), join(ROOT, 'src', 'adapters', 'http.ts')],
+    files: entries.map((entry) => join(src, entry)),
   }));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const args = [tsc, '-p', project, '--noCheck'];
-  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`compiling src/ failed:\n${result.stdout}${result.stderr}`);
-  process.env[DIST_ENV] = out;
+  const result = spawnSync(process.execPath, [tsc, '-p', project, '--noCheck'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`compiling ${src} failed:\n${result.stdout}${result.stderr}`);
   return out;
 }
 

@@ -93,7 +93,7 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
 
   it('a second release of the same lease throws RELEASED_TWICE (outside production) and is counted', async () => {
     const dbs = engine().databases({ default: { url: engine().url } });
-    const pool = new Pool(dbs.options());
+    const pool = new Pool(dbs.options(), dbs);
     const waiter = pool.acquire();
     const connection = await waiter.promise;
     await pool.release(connection, waiter);

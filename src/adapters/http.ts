@@ -51,7 +51,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   const onError = options.onError ?? logUnexpected;
   const timeout = options.requestTimeout ?? 0;
   return (req, res) => {
-    const lifecycle = new RequestLifecycle(dbs.createScope({ label: `${req.method ?? 'GET'} ${req.url ?? '/'}` }));
+    const lifecycle = new RequestLifecycle(dbs.createScope({ label: requestLabel(req) }));
     watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
     guardPipedSources(res, (error) => onError(error, req, res));
     if (timeout > 0) startTimeout(lifecycle, res, timeout);
@@ -77,6 +77,13 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
+function requestLabel(req: AnyRequest): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;
 }
 
 function startTimeout(lifecycle: RequestLifecycle, res: AnyResponse, ms: number): void {

@@ -30,7 +30,7 @@ export class Databases {
     const pools = new Map<string, Pool>();
     const handles = new Map<string, Database>();
     for (const [alias, options] of config) {
-      const pool = new Pool(options);
+      const pool = new Pool(options, this);
       pools.set(alias, pool);
       handles.set(alias, new Database(pool, this.#outside));
     }

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
+  METRICS_INVALID: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.',
   PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
   PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
 } as const;
@@ -82,9 +83,9 @@ export class ConnectionError extends LeakproofError {
   }
 }
 
-/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream. */
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, clashing metrics. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'METRICS_INVALID', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }

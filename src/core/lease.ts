@@ -1,6 +1,7 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
 import { rejection } from '../drivers/rejection.js';
 import { ConnectionError, LeakproofError, UsageError } from './errors.js';
+import { watchForLeak } from './leak-detector.js';
 import type { Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
@@ -340,23 +341,6 @@ export class Lease {
   }
 
   #watchForLeak(): void {
-    const ms = this.pool.config.leakTimeout;
-    if (ms === 0) return;
-    const endedAt = Date.now();
-    const timer = setTimeout(() => this.#reportLeak(endedAt), ms);
-    timer.unref();
-    void this.#released?.then(() => clearTimeout(timer));
-  }
-
-  #reportLeak(endedAt: number): void {
-    this.pool.countLeak();
-    const where = this.scope.label ?? 'a scope';
-    process.emitWarning(
-      `connection ${this.serverId ?? '(acquiring)'} of alias "${this.pool.config.alias}" is still held ${Date.now() - endedAt} ms after ${where} ended\n${this.#stack ?? ''}`,
-      { code: 'LEAKPROOF_LEAK', type: 'LeakproofWarning' },
-    );
-    void this.#released?.then(() => {
-      process.emitWarning(`connection of alias "${this.pool.config.alias}" held by ${where} was returned ${Date.now() - endedAt} ms after the request ended`, { code: 'LEAKPROOF_LEAK_RETURNED', type: 'LeakproofWarning' });
-    });
+    watchForLeak(this, this.#stack, this.#released!);
   }
 }

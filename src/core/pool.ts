@@ -1,6 +1,9 @@
 import type { Driver, DriverConnection } from '../drivers/driver.js';
 import { loadDriver } from '../drivers/load-driver.js';
+import type { PoolCondition } from '../observability/channels.js';
+import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
+import type { Databases } from './databases.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
 import { PooledConnection } from './pooled-connection.js';
@@ -41,11 +44,14 @@ export class Pool {
   #closed = false;
   #closing: Promise<void> | undefined;
   #onQuiet: (() => void) | undefined;
+  /** diagnostics_channel events (observability/channels.ts); free without subscribers. */
+  readonly #events: PoolEvents;
 
-  constructor(config: ResolvedAlias) {
+  constructor(config: ResolvedAlias, databases: Databases) {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
     this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
+    this.#events = new PoolEvents(this, databases);
   }
 
   get #open(): number {
@@ -63,6 +69,7 @@ export class Pool {
    */
   acquire(): Waiter<PooledConnection> {
     const waiter = new Waiter<PooledConnection>();
+    this.#events.waiting(waiter);
     if (this.#closed) {
       waiter.reject(new ConnectionError('POOL_CLOSED', `pool "${this.config.alias}" is closed`));
       return waiter;
@@ -77,7 +84,7 @@ export class Pool {
     // Waiters served by connections already being opened are not queued behind the budget.
     if (this.#open >= this.config.maxConnections && this.#waiters.size - this.#connecting >= this.config.maxWaiting) {
       this.#counters.queueFull++;
-      waiter.reject(this.#budgetError('QUEUE_FULL', `wait queue full (maxWaiting=${this.config.maxWaiting})`));
+      waiter.reject(this.#events.turnedAway(this.#budgetError('QUEUE_FULL', `wait queue full (maxWaiting=${this.config.maxWaiting})`)));
       return waiter;
     }
     this.#waiters.push(waiter);
@@ -100,6 +107,7 @@ export class Pool {
     connection.owner = owner;
     this.#leased.add(connection);
     this.#counters.acquired++;
+    this.#events.acquired(connection, undefined);
     return connection;
   }
 
@@ -128,6 +136,7 @@ export class Pool {
     }
     connection.owner = undefined;
     this.#counters.released++;
+    this.#events.released(connection, options?.discard === true);
     if (options?.discard === true || connection.isUnusable()) {
       this.#counters.discarded++;
       return this.#close(connection, false);
@@ -169,6 +178,16 @@ export class Pool {
   /** Counts a leak reported by a lease. */
   countLeak(): void {
     this.#counters.leaks++;
+  }
+
+  /** The pool's event publisher, for the reports made outside the pool (leaks). */
+  get events(): PoolEvents {
+    return this.#events;
+  }
+
+  /** The gauges of `stats()` alone: what every event carries, built without the counters. */
+  condition(): PoolCondition {
+    return { open: this.#open, maxConnections: this.config.maxConnections, inUse: this.#busy, idle: this.#idle.length, connecting: this.#connecting, waiting: this.#waiters.size };
   }
 
   stats(): PoolStats {
@@ -241,7 +260,7 @@ export class Pool {
 
   #timedOut(waiter: Waiter<PooledConnection>): void {
     this.#counters.timeouts++;
-    waiter.reject(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`));
+    waiter.reject(this.#events.turnedAway(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`)));
   }
 
   /** Pops the most recently used idle connection that may still be reused. */
@@ -288,11 +307,12 @@ export class Pool {
     }
     this.#leased.add(connection);
     this.#counters.acquired++;
+    this.#events.acquired(connection, waiter);
   }
 
   #openConnection(): void {
     this.#connecting++;
-    this.#connect().then(
+    this.#events.timeConnect(this.#connect()).then(
       (raw) => this.#connected(raw),
       (error: unknown) => this.#connectFailed(error),
     );
@@ -343,7 +363,7 @@ export class Pool {
 
   #connectFailed(error: unknown): void {
     this.#connecting--;
-    const failure = this.#connectError(error);
+    const failure = this.#events.connectFailed(this.#connectError(error));
     // The oldest waiter gets the failure; the others keep waiting for their own attempt.
     this.#waiters.shift()?.reject(failure);
     this.#notifyIfQuiet();
@@ -405,6 +425,7 @@ export class Pool {
 
   async #close(connection: PooledConnection, graceful: boolean): Promise<void> {
     if (connection.state === 'closing' || connection.state === 'closed') return;
+    const reason = this.#events.closeReason(connection, this.#closed);
     connection.state = 'closing';
     this.#leased.delete(connection);
     if (graceful) await connection.raw.close();
@@ -412,6 +433,7 @@ export class Pool {
     connection.state = 'closed';
     this.#busy--;
     this.#counters.closed++;
+    this.#events.closed(connection, reason);
     this.#notifyIfQuiet();
     this.#dispatch();
   }

@@ -141,9 +141,10 @@ export class WaitQueue<T> {
   /** Arms the timer for `deadline` unless it is already armed (for an earlier or equal one). */
   #armTimer(deadline: number): void {
     if (this.#timer !== undefined) return;
+    // Not unref'd: a script whose only work left is waiting for a connection must get its
+    // ACQUIRE_TIMEOUT rather than exit in the middle of the wait. The timer exists only while
+    // someone waits.
     this.#timer = setTimeout(() => this.#expire(), Math.max(1, deadline - Date.now()));
-    // Waiting requests keep the process alive by themselves; the timer must not.
-    this.#timer.unref();
   }
 
   #stopTimer(): void {
