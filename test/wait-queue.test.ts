@@ -4,7 +4,12 @@
  * real server is in budget.test.ts; this pins the queue's own bookkeeping.)
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Waiter, WaitQueue } from '../src/core/wait-queue.js';
 import { delay, eventually } from './support/serve.js';
 
@@ -74,5 +79,31 @@ describe('WaitQueue', () => {
     await delay(80);
     assert.equal(timedOut.length, 0);
     assert.equal(queue.size, 0);
+  });
+});
+
+describe('a waiting acquire and the process lifetime', () => {
+  it('a script whose only work left is waiting for a connection gets ACQUIRE_TIMEOUT instead of exiting mid-wait', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakproof-wait-'));
+    try {
+      const script = join(dir, 'wait.mts');
+      const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+      // The holder keeps the only connection while it waits on an unref'd timer: nothing else
+      // keeps the process alive, so only the acquire timer can.
+      writeFileSync(script, [
+        `import { createDatabases } from ${JSON.stringify(index)};`,
+        `const dbs = createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, acquireTimeout: 300 } });`,
+        'const db = dbs.get();',
+        `void dbs.run(async () => { await db.query('SELECT 1'); await new Promise((resolve) => setTimeout(resolve, 10_000).unref()); });`,
+        `const outcome = await dbs.run(() => db.query('SELECT 2')).then(() => 'served', (error: { code?: string }) => error.code);`,
+        `console.log('outcome=' + String(outcome));`,
+        'process.exit(0);',
+      ].join('\n'));
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(child.status, 0, `exit ${child.status}: ${child.stderr}`);
+      assert.match(child.stdout, /outcome=ACQUIRE_TIMEOUT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
