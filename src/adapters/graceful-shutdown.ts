@@ -114,17 +114,19 @@ export function shutdownOnSignal(server: ShutdownServer, dbs: Databases, options
   const done = new Promise<ShutdownResult & { signal: NodeJS.Signals }>((resolve) => (settle = resolve));
   // A failed shutdown must not become an unhandled rejection when nobody awaits `done`.
   done.catch(() => undefined);
-  const remove = (): void => {
-    for (const signal of signals) process.removeListener(signal, onSignal);
-    sessions.stop();
-  };
   const onSignal = (signal: NodeJS.Signals): void => {
     remove();
     const outcome = shutdown(server, dbs, options, sessions.open).then((result) => ({ ...result, signal }));
     settle(outcome);
     if (options.exit ?? true) void outcome.catch(() => undefined).then(() => process.kill(process.pid, signal));
   };
-  for (const signal of signals) process.on(signal, onSignal);
+  // One listener per signal that knows its name: `process.emit(signal)` passes none.
+  const listeners = signals.map((signal) => [signal, () => onSignal(signal)] as const);
+  const remove = (): void => {
+    for (const [signal, listener] of listeners) process.removeListener(signal, listener);
+    sessions.stop();
+  };
+  for (const [signal, listener] of listeners) process.on(signal, listener);
   return { done, remove };
 }
 

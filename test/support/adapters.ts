@@ -156,7 +156,8 @@ async function serveHonoApp(dbs: Databases, app: App, options: ServeOptions = {}
   return closeable(server);
 }
 
-async function listening(server: ShutdownServer): Promise<ServedApp> {
+/** Listens on a free loopback port; closed after the test whatever its outcome. */
+export async function listening(server: ShutdownServer): Promise<ServedApp> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return closeable(server);
 }
