@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { currentScope, LeakproofError, type Databases, type RequestScope } from '../src/index.js';
 import leakproof from '../src/adapters/fastify.js';
+import { shutdownOnSignal } from '../src/adapters/graceful-shutdown.js';
 import { httpGet } from './harness/faults.js';
 import { forEachEngine } from './support/engines.js';
 import { trackForCleanup } from './support/cleanup.js';
@@ -102,6 +103,30 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
     assert.ok(closed instanceof LeakproofError && closed.code === 'POOL_CLOSED', String(closed));
     const [row] = await kept.run(() => kept.get().query('SELECT 1 AS one'));
     assert.equal(Number(row!['one']), 1);
+  });
+
+  it('shutdownOnSignal(app.server, ...) with onClosed: () => app.close(): the request in flight ends as shutdown, then Fastify\'s onClose hooks run', async () => {
+    const dbs = open({ cancelOnAbort: true });
+    const app = Fastify({ logger: false });
+    await app.register(leakproof, { databases: dbs });
+    const closedHooks: string[] = [];
+    app.addHook('onClose', async () => void closedHooks.push('app onClose'));
+    let scope: RequestScope | undefined;
+    app.get('/slow', async () => {
+      scope = currentScope();
+      return dbs.get().query(engine().dialect.sleep(10));
+    });
+    const port = await start(app);
+    const signalled = shutdownOnSignal(app.server, dbs, { deadline: 200, closeGracePeriod: 500, exit: false, signals: ['SIGUSR2'], onClosed: () => app.close() });
+    const slow = httpGet(port, '/slow').catch((error: unknown) => error);
+    assert.ok(await engine().statementRunning(/sleep/i));
+    process.emit('SIGUSR2', 'SIGUSR2');
+    const result = await signalled.done;
+    assert.equal(result.aborted, 1);
+    assert.ok((await slow) instanceof Error);
+    assert.equal(scope?.endReason, 'shutdown');
+    assert.deepEqual(closedHooks, ['app onClose']);
+    assert.equal(await engine().waitForCount(0), 0);
   });
 
   it('registering without databases fails with ADAPTER_MISUSED', async () => {

@@ -8,7 +8,8 @@
  * 2. let the requests in flight finish, until `deadline`;
  * 3. end the rest as `shutdown` (their signals fire, their transactions roll back, their
  *    responses are cut off) and close every connection;
- * 4. `dbs.close()`, which waits at most `closeGracePeriod` for statements still running.
+ * 4. `dbs.close()`, which waits at most `closeGracePeriod` for statements still running;
+ * 5. `onClosed`, for the framework's own close (Fastify's `app.close()` runs its `onClose` hooks).
  *
  * @example
  * import { shutdownOnSignal } from 'leakproof/http';
@@ -34,6 +35,11 @@ export interface GracefulShutdownOptions {
   readonly deadline?: number;
   /** How long `dbs.close()` then waits for statements still running before destroying their connections, in ms. Default 2000. */
   readonly closeGracePeriod?: number;
+  /**
+   * Runs last, after the pools are closed: the framework's own close, so its hooks run too,
+   * e.g. `onClosed: () => app.close()` for Fastify. Its rejection rejects the shutdown.
+   */
+  readonly onClosed?: () => unknown;
 }
 
 export interface ShutdownResult {
@@ -77,7 +83,9 @@ async function shutdown(server: ShutdownServer, dbs: Databases, options: Gracefu
   for (const session of sessionsOf(live, sessions)) session.destroy();
   await Promise.race([closed.promise, sleep(CLOSE_WAIT_MS)]);
   await dbs.close({ gracePeriod: options.closeGracePeriod ?? DEFAULT_CLOSE_GRACE_MS });
-  return { aborted, elapsedMs: Date.now() - started };
+  const elapsedMs = Date.now() - started;
+  await options.onClosed?.();
+  return { aborted, elapsedMs };
 }
 
 export interface ShutdownOnSignalOptions extends GracefulShutdownOptions {
