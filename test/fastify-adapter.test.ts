@@ -11,6 +11,7 @@ import leakproof from '../src/adapters/fastify.js';
 import { shutdownOnSignal } from '../src/adapters/graceful-shutdown.js';
 import { httpGet } from './harness/faults.js';
 import { forEachEngine } from './support/engines.js';
+import { eventually } from './support/serve.js';
 import { trackForCleanup } from './support/cleanup.js';
 
 async function start(app: FastifyInstance): Promise<number> {
@@ -127,6 +128,24 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
     assert.equal(scope?.endReason, 'shutdown');
     assert.deepEqual(closedHooks, ['app onClose']);
     assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('app.inject() (no socket, light-my-request) gets a scope too, ended and released as finished', async () => {
+    const dbs = open();
+    const app = Fastify({ logger: false });
+    await app.register(leakproof, { databases: dbs });
+    trackForCleanup(() => app.close());
+    let scope: RequestScope | undefined;
+    app.post('/inject', async (request) => {
+      scope = currentScope();
+      const [row] = await dbs.get().query('SELECT 1 AS one');
+      return { one: Number(row!['one']), body: request.body };
+    });
+    const response = await app.inject({ method: 'POST', url: '/inject', payload: { a: 1 } });
+    assert.deepEqual(response.json(), { one: 1, body: { a: 1 } });
+    assert.equal(await engine().waitForCount(0), 0);
+    assert.equal(scope?.label, 'POST /inject');
+    assert.ok(await eventually(() => scope?.endReason === 'finished'), `the scope ended as ${scope?.endReason}`);
   });
 
   it('registering without databases fails with ADAPTER_MISUSED', async () => {

@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { currentScope, LeakproofError, type Databases } from '../src/index.js';
+import { currentScope, LeakproofError, type Databases, type RequestScope } from '../src/index.js';
 import { leakproof } from '../src/adapters/hono.js';
 import { httpGet } from './harness/faults.js';
 import { listening } from './support/adapters.js';
@@ -68,5 +68,21 @@ forEachEngine('leakproof/hono', ['postgres'], (engine) => {
     const response = await app.request('/');
     assert.equal(response.status, 500);
     assert.equal(((await response.json()) as { error: string }).error, 'ADAPTER_MISUSED');
+  });
+
+  it('outsideNodeServer: \'scope\' lets app.request() run the handlers in a scope of their own, ended when they settle', async () => {
+    const dbs = open({ transactionPerRequest: true });
+    const app = new Hono();
+    app.use(leakproof(dbs, { outsideNodeServer: 'scope' }));
+    let scope: RequestScope | undefined;
+    app.get('/tx', async (c) => {
+      scope = currentScope();
+      const [row] = await dbs.get().query(engine().dialect.inTransactionSql);
+      return c.json({ label: scope?.label, tx: Number(row!['tx']) });
+    });
+    const response = await app.request('/tx');
+    assert.deepEqual(await response.json(), { label: 'GET /tx', tx: 1 });
+    assert.equal(scope?.endReason, 'finished');
+    assert.equal(await engine().waitForCount(0), 0);
   });
 });

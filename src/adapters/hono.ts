@@ -31,7 +31,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Databases } from '../core/databases.js';
 import { UsageError, type ScopeError } from '../core/errors.js';
-import { beginRequest, type AnyRequest, type AnyResponse, type RequestLifecycle } from './end-of-request.js';
+import { beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
 
 export interface LeakproofHonoOptions {
   /**
@@ -40,12 +40,25 @@ export interface LeakproofHonoOptions {
    * `Retry-After: 1`). 0 turns it off. Default 0.
    */
   readonly requestTimeout?: number;
+  /**
+   * Where `c.env.incoming` / `c.env.outgoing` are missing (not on `@hono/node-server`, e.g.
+   * `app.request()` in tests): `'fail'` answers with an `ADAPTER_MISUSED` error; `'scope'` runs
+   * the handlers in a scope that ends when they settle (a streamed body cannot use it) and
+   * aborts only on `c.req.raw.signal`: enough for tests, not the guarantee of the raw detector.
+   * Default `'fail'`.
+   */
+  readonly outsideNodeServer?: 'fail' | 'scope';
 }
 
 /** The middleware: `app.use(leakproof(dbs))`, before the routes that query. */
 export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): MiddlewareHandler {
   return async function leakproofMiddleware(c, next) {
-    const { incoming, outgoing } = rawOf(c);
+    const raw = rawOf(c);
+    if (raw === undefined) {
+      if (options.outsideNodeServer !== 'scope') throw misused();
+      return scopeWithoutRaw(dbs, c, next);
+    }
+    const { incoming, outgoing } = raw;
     let timedOut: ((error: ScopeError) => void) | undefined;
     const timeout = new Promise<ScopeError>((resolve) => (timedOut = resolve));
     const lifecycle = beginRequest(dbs, incoming, outgoing, { requestTimeout: options.requestTimeout, onTimeout: timedOut });
@@ -70,10 +83,26 @@ async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context):
   return undefined;
 }
 
-function rawOf(c: Context): { incoming: AnyRequest; outgoing: AnyResponse } {
-  const env = c.env as { incoming?: AnyRequest; outgoing?: AnyResponse } | undefined;
-  if (env?.incoming === undefined || env.outgoing === undefined) {
-    throw new UsageError('ADAPTER_MISUSED', 'leakproof/hono needs @hono/node-server: c.env.incoming and c.env.outgoing are missing (serve the app with serve() from @hono/node-server)');
+/** `outsideNodeServer: 'scope'`: the scope lasts as long as the handlers, aborted by the request's signal. */
+async function scopeWithoutRaw(dbs: Databases, c: Context, next: Next): Promise<undefined> {
+  const lifecycle = new RequestLifecycle(dbs, `${c.req.method} ${c.req.path}`);
+  const signal = c.req.raw.signal;
+  const onAbort = (): void => lifecycle.responseEnded('aborted');
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await runHandlers(lifecycle, next, c);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    lifecycle.responseEnded('finished');
   }
+}
+
+function rawOf(c: Context): { incoming: AnyRequest; outgoing: AnyResponse } | undefined {
+  const env = c.env as { incoming?: AnyRequest; outgoing?: AnyResponse } | undefined;
+  if (env?.incoming === undefined || env.outgoing === undefined) return undefined;
   return { incoming: env.incoming, outgoing: env.outgoing };
+}
+
+function misused(): UsageError {
+  return new UsageError('ADAPTER_MISUSED', 'leakproof/hono needs @hono/node-server: c.env.incoming and c.env.outgoing are missing (serve the app with serve() from @hono/node-server, or pass outsideNodeServer: \'scope\' for app.request() in tests)');
 }

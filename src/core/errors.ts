@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
-  ADAPTER_MISUSED: 'An adapter was used where it cannot see the request: leakproof/hono outside @hono/node-server, for one.',
+  ADAPTER_MISUSED: 'An adapter was used where it cannot work: leakproof/hono outside @hono/node-server, leakproof/fastify without databases.',
   PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
   PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
 } as const;
