@@ -87,15 +87,19 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
     done();
   });
   fastify.addHook('onRoute', (route) => {
-    const handler = route.handler as AnyHandler;
-    (route as RouteOptions).handler = function leakproofHandler(this: unknown, request, reply) {
-      const state = states.get(request);
-      if (state === undefined) return handler.call(this, request, reply);
-      return runHandler(state, () => handler.call(this, request, reply), reply);
-    };
+    (route as RouteOptions).handler = wrapHandler(route.handler as AnyHandler, states);
   });
   if (options.closeDatabases ?? true) fastify.addHook('onClose', () => dbs.close());
 };
+
+/** The route's handler, run in its request's scope (a request without one runs as before). */
+function wrapHandler(handler: AnyHandler, states: WeakMap<object, RequestState>): AnyHandler {
+  return function leakproofHandler(this: unknown, request, reply) {
+    const state = states.get(request);
+    if (state === undefined) return handler.call(this, request, reply);
+    return runHandler(state, () => handler.call(this, request, reply), reply);
+  };
+}
 
 /**
  * Runs the handler in the request's scope. A promise is followed so the request's transaction
