@@ -41,6 +41,12 @@ export class PollStore {
     return toQuestion(row);
   }
 
+  /** The question with its choices, or a 404. */
+  async detail(id: number): Promise<Question & { choices: Choice[] }> {
+    const question = await this.question(id);
+    return { ...question, choices: await this.choices(id) };
+  }
+
   async choices(questionId: number): Promise<Choice[]> {
     const rows = await this.#db.query(this.#q('SELECT id, choice_text, votes FROM polls_choice WHERE question_id = ? ORDER BY id'), [questionId]);
     return rows.map((row) => ({ id: Number(row['id']), choice: String(row['choice_text']), votes: Number(row['votes']) }));

@@ -14,17 +14,15 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
-import { currentScope, LeakproofError, type Databases } from '../../src/index.js';
+import { LeakproofError, type Databases } from '../../src/index.js';
 import { withDatabases } from '../../src/adapters/http.js';
 import { HttpError } from './http-error.js';
 import { renderMetrics } from './metrics.js';
 import { PollStore } from './poll-store.js';
 import { choiceFrom, readJsonBody } from './read-body.js';
+import { slowResults } from './slow-results.js';
 
-/** The slow endpoint: this many result lines, this far apart. */
-export const SLOW_STEPS = 6;
-export const SLOW_STEP_MS = 25;
+export { SLOW_STEPS, SLOW_STEP_MS } from './slow-results.js';
 
 const ENDPOINTS = ['GET /polls', 'GET /polls/:id', 'POST /polls/:id/vote {"choice": id}', 'GET|POST /polls/:id/slow', 'GET /metrics'];
 
@@ -49,7 +47,7 @@ async function route(store: PollStore, req: IncomingMessage, res: ServerResponse
     if (path === '') return sendJson(res, 200, { endpoints: ENDPOINTS });
     if (polls !== 'polls' || extra !== undefined || (rawId !== undefined && !(Number.isInteger(id) && id > 0))) throw new HttpError(404, `no route ${path || '/'}`);
     if (rawId === undefined) return sendJson(res, 200, await only(req, 'GET', () => store.questions()));
-    if (action === undefined) return sendJson(res, 200, await only(req, 'GET', () => show(store, id)));
+    if (action === undefined) return sendJson(res, 200, await only(req, 'GET', () => store.detail(id)));
     if (action === 'vote') return sendJson(res, 200, await only(req, 'POST', () => vote(store, id, req)));
     if (action === 'slow') return await slow(store, id, req, res);
     throw new HttpError(404, `no route ${path}`);
@@ -64,15 +62,10 @@ async function only<T>(req: IncomingMessage, method: string, answer: () => Promi
   return answer();
 }
 
-async function show(store: PollStore, id: number): Promise<object> {
-  const question = await store.question(id);
-  return { ...question, choices: await store.choices(id) };
-}
-
 async function vote(store: PollStore, id: number, req: IncomingMessage): Promise<object> {
   await store.question(id);
   await store.vote(id, choiceFrom(await readJsonBody(req)));
-  return show(store, id);
+  return store.detail(id);
 }
 
 /**
@@ -85,11 +78,7 @@ async function slow(store: PollStore, id: number, req: IncomingMessage, res: Ser
   await store.question(id);
   if (req.method === 'POST') await store.vote(id, choiceFrom(await readJsonBody(req)));
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-  const signal = currentScope()?.signal;
-  for (let step = 1; step <= SLOW_STEPS; step++) {
-    res.write(`${JSON.stringify({ step, choices: await store.choices(id) })}\n`);
-    if (step < SLOW_STEPS) await delay(SLOW_STEP_MS, undefined, { signal });
-  }
+  for await (const line of slowResults(store, id)) res.write(line);
   res.end();
 }
 

@@ -10,9 +10,10 @@
  * @module
  */
 import { redactUrl } from '../../src/core/config/parse-url.js';
+import { pollsDatabaseUrl } from './polls-databases.js';
 import { startPollsServer } from './start-polls-server.js';
 
-const databaseUrl = process.env['DATABASE_URL'] ?? `sqlite:${process.env['POLLS_SQLITE_FILE'] ?? './polls.sqlite3'}`;
+const databaseUrl = pollsDatabaseUrl();
 const polls = await startPollsServer({
   databaseUrl,
   port: Number(process.env['PORT'] ?? 3000),

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDatabases, type Databases } from '../../src/index.js';
+import type { Databases } from '../../src/index.js';
 import { createPollsHandler } from './polls-app.js';
-import { prepareSchema } from './schema.js';
+import { openPollsDatabases } from './polls-databases.js';
 
 export interface PollsServerOptions {
   /** Any leakproof URL: `sqlite:./polls.sqlite3`, `mysql://…`, `postgres://…`. */
@@ -21,16 +21,7 @@ export interface PollsServer {
 
 /** Creates the schema if needed, then serves the polls API. */
 export async function startPollsServer(options: PollsServerOptions): Promise<PollsServer> {
-  await prepareSchema(options.databaseUrl);
-  const dbs = createDatabases({
-    default: {
-      url: options.databaseUrl,
-      maxConnections: 10,
-      // Short, so the pool is empty a second after the load stops: at rest the app holds no
-      // connection, and anything the probe still counts then is a leak.
-      idleTimeout: 1000,
-    },
-  });
+  const dbs = await openPollsDatabases(options.databaseUrl);
   const server = http.createServer(createPollsHandler(dbs));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

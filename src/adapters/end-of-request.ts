@@ -11,13 +11,20 @@
  * - `req` `close`, `req.aborted` and framework hooks are not used: they fire after every POST
  *   body, or not at all on some paths.
  *
+ * Every adapter starts a request with `beginRequest` on the raw `req`/`res` its framework
+ * wraps, and tells the returned `RequestLifecycle` when the handler settled.
+ *
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
+import type { Databases } from '../core/databases.js';
+import { ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
 import type { EndReason, Scope } from '../core/scope.js';
+import { liveRequests, type LiveRequest } from './live-requests.js';
+import { sendAnswer } from './send-answer.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -48,6 +55,12 @@ export function watchResponseEnd(req: AnyRequest, res: AnyResponse, onEnd: (how:
   }
 }
 
+function completed(res: AnyResponse): boolean {
+  if (!res.writableEnded) return false;
+  const stream = (res as Http2ServerResponse).stream as { rstCode?: number } | undefined;
+  return stream?.rstCode === undefined || stream.rstCode === 0;
+}
+
 /**
  * `source.pipe(res)` leaves the source's errors unhandled: a `db.stream()` source fails with
  * REQUEST_ENDED when the client leaves, and with no listener that error would crash the
@@ -67,10 +80,37 @@ export function guardPipedSources(res: AnyResponse, onError: (error: unknown) =>
   });
 }
 
-function completed(res: AnyResponse): boolean {
-  if (!res.writableEnded) return false;
-  const stream = (res as Http2ServerResponse).stream as { rstCode?: number } | undefined;
-  return stream?.rstCode === undefined || stream.rstCode === 0;
+export interface BeginRequestOptions {
+  /**
+   * leakproof's own deadline for the request in ms: when it passes, the scope ends as
+   * `timeout` and `onTimeout` answers. 0 or undefined: none.
+   */
+  readonly requestTimeout?: number | undefined;
+  /**
+   * Answers a timed-out request the framework's way. Default: the raw response gets the
+   * error's answer (`503`, `Retry-After: 1`), or is cut off if it had started.
+   */
+  readonly onTimeout?: ((error: ScopeError) => void) | undefined;
+}
+
+/**
+ * What every adapter does first for a request, on the raw `req`/`res`: a scope of its own,
+ * the end detector, the request deadline, and an entry in the live requests that a graceful
+ * shutdown ends. Run the handler with `lifecycle.scope.run()`.
+ */
+export function beginRequest(dbs: Databases, req: AnyRequest, res: AnyResponse, options: BeginRequestOptions = {}): RequestLifecycle {
+  const lifecycle = new RequestLifecycle(dbs, requestLabel(req), res);
+  watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
+  const ms = options.requestTimeout ?? 0;
+  if (ms > 0) lifecycle.startTimeout(ms, options.onTimeout ?? ((error) => sendAnswer(res, error.answer)));
+  return lifecycle;
+}
+
+/** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
+function requestLabel(req: AnyRequest): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;
 }
 
 /**
@@ -79,52 +119,108 @@ function completed(res: AnyResponse): boolean {
  * transaction's COMMIT) still has its connection. An abort ends the scope at once: its signal
  * fires, new queries fail, and the connection is released as soon as no command is in flight.
  */
-export class RequestLifecycle {
+export class RequestLifecycle implements LiveRequest {
   readonly scope: Scope;
+  readonly response: AnyResponse | undefined;
+  readonly #live: Set<LiveRequest>;
   #responseEnded = false;
+  #settling: Promise<void> | undefined;
   #handlerSettled = false;
   #handlerFailed = false;
+  #settlesWithResponse: (() => boolean) | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(scope: Scope) {
-    this.scope = scope;
+  constructor(dbs: Databases, label: string, response?: AnyResponse) {
+    this.scope = dbs.createScope({ label });
+    this.response = response;
+    this.#live = liveRequests(dbs);
+    this.#live.add(this);
+  }
+
+  /**
+   * For frameworks that give no promise for the handler (Express, a synchronous Fastify
+   * handler): the handler counts as settled when the response finishes, failed if `failed()`
+   * says so then. `awaitsHandler()` undoes it once a handler promise turns up.
+   */
+  settlesWithResponse(failed: () => boolean): void {
+    this.#settlesWithResponse = failed;
+  }
+
+  /** The handler returned a promise: the normal end waits for it after all. */
+  awaitsHandler(): void {
+    this.#settlesWithResponse = undefined;
   }
 
   /** The response finished, or the request ended early for `reason`. */
   responseEnded(how: ResponseEnd | Exclude<EndReason, 'finished' | 'failed'>): void {
     if (this.#responseEnded) return;
     this.#responseEnded = true;
+    clearTimeout(this.#timer);
     if (how !== 'finished') this.#end(how);
+    else if (this.#settlesWithResponse !== undefined && this.#settling === undefined) this.#settleWithResponse(this.#settlesWithResponse());
     else if (this.#handlerSettled) this.#end(this.#handlerFailed ? 'failed' : 'finished');
   }
 
   /**
    * The handler's promise settled. Settles the per-request transaction first (commit on
-   * success, rollback on failure); rejects if the commit failed. Without one it returns the
-   * shared resolved promise, which callers need not wait for.
+   * success, rollback on failure); rejects if the commit failed. Later calls return the first
+   * call's promise.
    */
   handlerSettled(failed: boolean): Promise<void> {
-    this.#handlerSettled = true;
+    this.#settling ??= this.#settle(failed);
+    return this.#settling;
+  }
+
+  /** Shutdown: ends the scope as `shutdown` (signal aborted, transaction rolled back) and cuts the response off. */
+  shutdown(): void {
+    this.responseEnded('shutdown');
+    this.response?.destroy();
+  }
+
+  /** @internal Used by `beginRequest`. */
+  startTimeout(ms: number, onTimeout: (error: ScopeError) => void): void {
+    this.#timer = setTimeout(() => {
+      const error = new ScopeError('REQUEST_TIMEOUT', `the request (${this.scope.label ?? ''}) timed out after ${ms} ms; its work was stopped`, { httpStatus: 503, retryAfterMs: 1000 });
+      this.responseEnded('timeout');
+      onTimeout(error);
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Without a transaction to settle it is synchronous and returns the shared resolved promise. */
+  #settle(failed: boolean): Promise<void> {
     this.#handlerFailed = failed;
     const completing = this.scope.ended ? RESOLVED : this.scope.complete(!failed);
     if (completing === RESOLVED) {
-      this.#endIfResponded();
+      this.#settled();
       return RESOLVED;
     }
     return completing.then(
-      () => this.#endIfResponded(),
+      () => this.#settled(),
       (error: unknown) => {
         this.#handlerFailed = true;
-        this.#endIfResponded();
+        this.#settled();
         throw error;
       },
     );
   }
 
-  #endIfResponded(): void {
+  #settled(): void {
+    // Set only now: a response that ends while the COMMIT runs must not end the scope under it.
+    this.#handlerSettled = true;
     if (this.#responseEnded && !this.scope.ended) this.#end(this.#handlerFailed ? 'failed' : 'finished');
   }
 
+  #settleWithResponse(failed: boolean): void {
+    // The response is already out, so a failed COMMIT can only be reported.
+    this.handlerSettled(failed).catch((error: unknown) => {
+      process.emitWarning(`leakproof: the per-request transaction of ${this.scope.label ?? 'a request'} failed to commit after its response was sent: ${String(error)}`, { code: 'LEAKPROOF_COMMIT' });
+    });
+  }
+
   #end(reason: EndReason): void {
+    this.#live.delete(this);
+    clearTimeout(this.#timer);
     const ending = this.scope.end(reason);
     if (ending === RESOLVED) return;
     ending.catch((error: unknown) => {

@@ -1,33 +1,36 @@
 /**
- * leakproof for `node:http` (and `node:http2`'s compatibility API).
+ * leakproof for `node:http` (and `node:http2`'s compatibility API), with the graceful
+ * shutdown every adapter uses.
  *
  * @example
  * import http from 'node:http';
  * import { createDatabases } from 'leakproof';
- * import { withDatabases } from 'leakproof/http';
+ * import { withDatabases, shutdownOnSignal } from 'leakproof/http';
  *
  * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
  * const db = dbs.get();
- * http.createServer(withDatabases(dbs, async (req, res) => {
+ * const server = http.createServer(withDatabases(dbs, async (req, res) => {
  *   const rows = await db.query('SELECT id, question FROM poll');
  *   res.setHeader('content-type', 'application/json');
  *   res.end(JSON.stringify(rows));
  * })).listen(3000);
+ * shutdownOnSignal(server, dbs, { deadline: 10_000 });
  *
  * @module
  */
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { guardPipedSources, RequestLifecycle, watchResponseEnd, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { beginRequest, guardPipedSources, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
 
 export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res extends AnyResponse = AnyResponse> {
   /**
    * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
-   * (signal aborted, queries stopped, connection released) and the client gets a 503 if
-   * nothing was sent yet. 0 turns it off. Default 0.
+   * (signal aborted, queries stopped, connection released) and the client gets a 503
+   * (`REQUEST_TIMEOUT`, `Retry-After: 1`) if nothing was sent yet. 0 turns it off. Default 0.
    */
   readonly requestTimeout?: number;
   /**
@@ -49,12 +52,9 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   options: WithDatabasesOptions<Req, Res> = {},
 ): (req: Req, res: Res) => void {
   const onError = options.onError ?? logUnexpected;
-  const timeout = options.requestTimeout ?? 0;
   return (req, res) => {
-    const lifecycle = new RequestLifecycle(dbs.createScope({ label: requestLabel(req) }));
-    watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
+    const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout });
     guardPipedSources(res, (error) => onError(error, req, res));
-    if (timeout > 0) startTimeout(lifecycle, res, timeout);
     const succeeded = (): void => {
       const settling = lifecycle.handlerSettled(false);
       if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
@@ -79,22 +79,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-/** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
-function requestLabel(req: AnyRequest): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;
-}
-
-function startTimeout(lifecycle: RequestLifecycle, res: AnyResponse, ms: number): void {
-  const timer = setTimeout(() => {
-    lifecycle.responseEnded('timeout');
-    answer(res, 503, { error: 'REQUEST_TIMEOUT', message: `request timed out after ${ms} ms` }, 1000);
-  }, ms);
-  timer.unref();
-  res.once('close', () => clearTimeout(timer));
-}
-
 function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, req: Req, res: Res, onError: (error: unknown, req: Req, res: Res) => void): void {
   try {
     onError(error, req, res);
@@ -102,30 +86,16 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, r
     // The answer must still go out, and nothing may reject unhandled from here.
     console.error('leakproof/http: onError threw:', hookError);
   } finally {
-    if (error instanceof LeakproofError) {
-      answer(res, error.httpStatus, { error: error.code, message: error.message }, error.retryAfterMs);
-    } else {
-      answer(res, 500, { error: 'INTERNAL_SERVER_ERROR' }, undefined);
-    }
+    sendAnswer(res, error instanceof LeakproofError ? error.answer : INTERNAL_ERROR_ANSWER);
   }
-}
-
-/** Sends a JSON error if nothing was sent yet; otherwise cuts the response off. */
-function answer(res: AnyResponse, status: number, body: object, retryAfterMs: number | undefined): void {
-  if (res.writableEnded || res.destroyed) return;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (status === 503 && retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(status, headers);
-  res.end(JSON.stringify(body));
 }
 
 function logUnexpected(error: unknown): void {
-  if (error instanceof LeakproofError && error.httpStatus === 503) return;
+  // Budget errors are answered 503 by design. REQUEST_ENDED reaches the handler's promise only
+  // when its client left (or it timed out, or the server shut down): nobody to tell.
+  if (error instanceof LeakproofError && (error.httpStatus === 503 || error.code === 'REQUEST_ENDED')) return;
   console.error('leakproof/http: request handler failed:', error);
 }
 
-export { watchResponseEnd, guardPipedSources, RequestLifecycle } from './end-of-request.js';
+export { watchResponseEnd, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse, type ResponseEnd } from './end-of-request.js';
+export { gracefulShutdown, shutdownOnSignal, type GracefulShutdownOptions, type ShutdownOnSignalOptions, type ShutdownResult, type ShutdownServer, type SignalShutdown } from './graceful-shutdown.js';

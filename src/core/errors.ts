@@ -17,11 +17,13 @@ export const ERROR_CODES = {
   DATABASE_REFUSED: 'The database itself refused a new connection (MySQL 1040, PostgreSQL 53300): its limit is lower than the sum of the budgets using it.',
   CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
+  REQUEST_TIMEOUT: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.',
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
   METRICS_INVALID: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.',
+  ADAPTER_MISUSED: 'An adapter was used where it cannot work: leakproof/hono outside @hono/node-server, leakproof/fastify without databases.',
   PROBE_USAGE: 'The probe was given bad options; the message lists every problem.',
   PROBE_UNREACHABLE: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
 } as const;
@@ -36,7 +38,24 @@ export interface LeakproofErrorOptions {
   readonly retryAfterMs?: number;
 }
 
-/** The base of every leakproof error. `instanceof LeakproofError` and `error.code` are stable. */
+/** What an adapter sends for a leakproof error: the status, its headers and a JSON body. */
+export interface ErrorAnswer {
+  readonly status: number;
+  /** `content-type`, and `retry-after` (whole seconds, at least 1) when the error has `retryAfterMs`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `{"error": code, "message": ...}`. */
+  readonly body: string;
+}
+
+/**
+ * The base of every leakproof error. `instanceof LeakproofError` and `error.code` are stable.
+ *
+ * Besides `httpStatus` and `retryAfterMs`, an error speaks the two conventions frameworks
+ * already read off errors, so their own default error handling answers it correctly:
+ * `statusCode` and `headers` (the http-errors shape Fastify's and Express's handlers use), and
+ * `getResponse()` (the shape of Hono's `HTTPException`). They are getters on the prototype, so
+ * logs and `JSON.stringify` do not repeat them.
+ */
 export class LeakproofError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus: number;
@@ -48,6 +67,35 @@ export class LeakproofError extends Error {
     this.code = code;
     this.httpStatus = options.httpStatus ?? 500;
     this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** `httpStatus`, under the name Fastify's and Express's error handlers read. */
+  get statusCode(): number {
+    return this.httpStatus;
+  }
+
+  /** `Retry-After` in whole seconds (at least 1) for errors that carry `retryAfterMs`, else undefined. */
+  get headers(): Readonly<Record<string, string>> | undefined {
+    if (this.retryAfterMs === undefined) return undefined;
+    return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) };
+  }
+
+  /** The answer every adapter sends for this error. */
+  get answer(): ErrorAnswer {
+    return {
+      status: this.httpStatus,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...this.headers },
+      body: JSON.stringify({ error: this.code, message: this.message }),
+    };
+  }
+
+  /**
+   * The answer as a fetch `Response`, as Hono's `HTTPException` has it, so Hono's default
+   * `onError` sends it (and a custom one can: `if (err instanceof LeakproofError) return err.getResponse()`).
+   */
+  getResponse(): Response {
+    const { status, headers, body } = this.answer;
+    return new Response(body, { status, headers });
   }
 }
 
@@ -71,7 +119,7 @@ export class BudgetError extends LeakproofError {
 
 /** The request's scope cannot take more work. */
 export class ScopeError extends LeakproofError {
-  constructor(code: 'REQUEST_ENDED' | 'NO_SCOPE', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'REQUEST_ENDED' | 'REQUEST_TIMEOUT' | 'NO_SCOPE', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }
@@ -83,9 +131,9 @@ export class ConnectionError extends LeakproofError {
   }
 }
 
-/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, clashing metrics. */
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, clashing metrics, an adapter where it cannot work. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'METRICS_INVALID', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'METRICS_INVALID' | 'ADAPTER_MISUSED', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }

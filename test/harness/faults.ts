@@ -7,6 +7,7 @@
  * @module
  */
 import { get, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { connect as connectHttp2, constants as http2Constants, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adminQuery } from './admin-client.js';
@@ -129,6 +130,73 @@ export function httpGet(port: number, path: string, options: { timeoutMs?: numbe
     });
     request.setTimeout(timeoutMs, () => request.destroy(new Error(`GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)));
     request.on('error', reject);
+  });
+}
+
+/**
+ * Sends one request over HTTP/2 without TLS (h2c) and, when `abortWhen` resolves, resets its
+ * stream with RST_STREAM CANCEL, as a browser does for a cancelled fetch; then closes the
+ * session. A reset arrives at the server as a response that "finished" without ending.
+ */
+export async function http2Cancel(options: AbortTiming & { port: number; path: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<AbortOutcome> {
+  const session = await openHttp2(options.port);
+  const chunks: Buffer[] = [];
+  try {
+    const stream = session.request({ ':method': options.method ?? 'GET', ':path': options.path, ...options.headers });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => undefined);
+    stream.end(options.body);
+    try {
+      await waitForAbort(options);
+    } finally {
+      stream.close(http2Constants.NGHTTP2_CANCEL);
+    }
+  } finally {
+    session.close();
+  }
+  const received = Buffer.concat(chunks).toString('latin1');
+  return { responded: received.length > 0, received };
+}
+
+/** One complete HTTP/2 (h2c) GET on a session of its own, rejecting after `timeoutMs` (default 10000). */
+export async function http2Get(port: number, path: string, timeoutMs = 10_000): Promise<HttpResponse> {
+  const session = await openHttp2(port);
+  try {
+    return await new Promise<HttpResponse>((resolve, reject) => {
+      const stream = session.request({ ':path': path });
+      const timer = setTimeout(() => stream.destroy(new Error(`h2 GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)), timeoutMs);
+      const chunks: Buffer[] = [];
+      let headers: IncomingHttpHeaders = {};
+      stream.on('response', (received) => (headers = received as IncomingHttpHeaders));
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+  } finally {
+    session.close();
+  }
+}
+
+function openHttp2(port: number): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = connectHttp2(`http://${HOST}:${port}`);
+    const timer = setTimeout(() => session.destroy(new Error(`h2 connect to ${HOST}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    session.once('connect', () => {
+      clearTimeout(timer);
+      session.off('error', reject);
+      session.on('error', () => undefined);
+      resolve(session);
+    });
+    session.once('error', (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 

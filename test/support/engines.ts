@@ -37,6 +37,8 @@ export interface EngineContext {
   waitForCount(expected: number, timeoutMs?: number): Promise<number>;
   /** This process's app sessions as the server lists them. */
   connections(): Promise<ServerConnection[]>;
+  /** Polls until at least `count` (default 1) of this app's sessions run a statement matching `pattern`; false after `timeoutMs` (default 5000). */
+  statementRunning(pattern: RegExp, count?: number, timeoutMs?: number): Promise<boolean>;
   /** Ends a session from the server side. */
   kill(serverId: number): Promise<void>;
   /** A dedicated server for limits, kills and restarts; the caller stops it. */
@@ -74,6 +76,8 @@ function serverContext(name: 'mariadb' | 'postgres', server: TestServer, start: 
     count: () => countConnections(server),
     waitForCount: (expected, timeoutMs = 5000) => waitForCount(server, expected, { timeoutMs }),
     connections: () => listConnections(server),
+    statementRunning: (pattern, count = 1, timeoutMs = 5000) =>
+      pollUntil(async () => (await listConnections(server)).filter((c) => pattern.test(c.query ?? '')).length >= count, timeoutMs),
     kill: async (serverId) => void (await killConnection(server, serverId)),
     startDedicated: start,
     countOn: (other) => countConnections(other),
@@ -93,6 +97,7 @@ function describeSqlite(title: string, body: (engine: () => EngineContext) => vo
       count: async () => 0,
       waitForCount: async () => 0,
       connections: async () => [],
+      statementRunning: async () => true,
       kill: () => Promise.reject(new Error('SQLite has no server to kill sessions on')),
       startDedicated: () => Promise.reject(new Error('SQLite has no server')),
       countOn: async () => 0,
@@ -107,6 +112,15 @@ function tracked(config: DatabasesConfig): Databases {
   const dbs = createDatabases(config);
   trackForCleanup(() => dbs.close());
   return dbs;
+}
+
+async function pollUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function fail(name: string): never {

@@ -1,0 +1,20 @@
+/**
+ * Runs the Express polls app: `node --import tsx examples/polls-express/server.ts`
+ * (SQLite in ./polls.sqlite3 unless DATABASE_URL; PORT, default 3000). SIGTERM or Ctrl-C shuts
+ * it down gracefully.
+ *
+ * @module
+ */
+import type { AddressInfo } from 'node:net';
+import { redactUrl } from '../../src/core/config/parse-url.js';
+import { shutdownOnSignal } from '../../src/adapters/http.js';
+import { openPollsDatabases, pollsDatabaseUrl } from '../polls/polls-databases.js';
+import { buildPollsApp } from './polls-app.js';
+
+const databaseUrl = pollsDatabaseUrl();
+const dbs = await openPollsDatabases(databaseUrl);
+const host = process.env['HOST'] ?? '127.0.0.1';
+const server = buildPollsApp(dbs).listen(Number(process.env['PORT'] ?? 3000), host);
+await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+shutdownOnSignal(server, dbs, { deadline: 5000 });
+console.log(`polls (express): http://${host}:${(server.address() as AddressInfo).port}/polls (database ${redactUrl(databaseUrl)})`);

@@ -1,0 +1,71 @@
+/**
+ * leakproof for Express 5: a middleware that gives each request its scope, and runs the rest
+ * of the middleware chain and the route handlers inside it.
+ *
+ * - The request's end is watched on the raw `req`/`res` by the detector every adapter
+ *   shares, not with `on-finished` (which misses a pipelined request whose socket dies).
+ * - Express gives no promise for the chain, so the handler counts as settled when the
+ *   response finishes: a `transactionPerRequest` transaction is committed then, or rolled
+ *   back if the status is 500 or above (an error answered by an error handler). Work done
+ *   after the response has been sent must not need the database.
+ * - Budget errors carry `statusCode` 503 and a `retry-after` header, which Express's default
+ *   error handler sends. With an error handler of your own, put `leakproofErrorHandler()`
+ *   before it: it answers leakproof's 503s as JSON and passes everything else on.
+ * - Express 5 does not serve HTTP/2.
+ *
+ * @example
+ * import express from 'express';
+ * import { createDatabases } from 'leakproof';
+ * import { leakproof, leakproofErrorHandler } from 'leakproof/express';
+ *
+ * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+ * const db = dbs.get();
+ * const app = express();
+ * app.use(leakproof(dbs));
+ * app.use(express.json());
+ * app.get('/polls', async (_req, res) => {
+ *   res.json(await db.query('SELECT id, question FROM poll'));
+ * });
+ * app.use(leakproofErrorHandler());
+ * app.listen(3000);
+ *
+ * @module
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Databases } from '../core/databases.js';
+import { LeakproofError } from '../core/errors.js';
+import { beginRequest } from './end-of-request.js';
+
+export interface LeakproofExpressOptions {
+  /**
+   * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
+   * and the client gets a 503 (`REQUEST_TIMEOUT`, `Retry-After: 1`) if nothing was sent yet.
+   * 0 turns it off. Default 0.
+   */
+  readonly requestTimeout?: number;
+}
+
+/** The middleware: `app.use(leakproof(dbs))`, before the routes and middleware that query. */
+export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {}): RequestHandler {
+  return function leakproofMiddleware(req, res, next) {
+    const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout });
+    lifecycle.settlesWithResponse(() => res.statusCode >= 500);
+    lifecycle.scope.run(() => next());
+  };
+}
+
+/**
+ * An error middleware that answers leakproof's 503s (budget errors, `REQUEST_TIMEOUT`, an
+ * unreachable database) with their JSON body and `Retry-After`, and passes every other error
+ * to the next error handler untouched.
+ */
+export function leakproofErrorHandler(): ErrorRequestHandler {
+  return function leakproofErrors(error: unknown, _req, res, next) {
+    if (!(error instanceof LeakproofError) || error.httpStatus !== 503 || res.headersSent) {
+      next(error);
+      return;
+    }
+    const { status, headers, body } = error.answer;
+    res.status(status).set(headers).send(body);
+  };
+}

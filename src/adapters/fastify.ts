@@ -1,0 +1,148 @@
+/**
+ * leakproof for Fastify 5: a `fastify-plugin` plugin, so its hooks cover every route of the
+ * instance it is registered on (and of the plugins registered after it).
+ *
+ * - Each request gets its scope in `onRequest`, watched for its end on `request.raw` /
+ *   `reply.raw` by the detector every adapter shares. Fastify's own `onResponse`,
+ *   `onRequestAbort` and `request.signal` are not used: the first misses client aborts, the
+ *   other two fire on every POST once its body is read.
+ * - Route handlers run inside the scope (each is wrapped in `onRoute`), and the scope is
+ *   entered again before `preValidation`, after the body was parsed, so hooks registered after
+ *   the plugin see it too.
+ * - A handler that returns a promise is waited for: a `transactionPerRequest` transaction is
+ *   committed before Fastify sends the payload (a failed COMMIT becomes the error answered),
+ *   rolled back if the handler throws. A handler that returns no promise, and a request that
+ *   never reached its handler (404, a hook answered), settle with the response, failed if an
+ *   error went through Fastify's error handling.
+ * - `reply.hijack()` changes nothing: the raw response's end is watched either way.
+ * - Budget errors reach Fastify's error handler with `statusCode` 503 and a `retry-after`
+ *   header on them, which the default handler sends; a custom handler decides for itself.
+ * - The databases are closed in `onClose` unless `closeDatabases: false`.
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import { createDatabases } from 'leakproof';
+ * import leakproof from 'leakproof/fastify';
+ *
+ * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+ * const db = dbs.get();
+ * const app = Fastify();
+ * await app.register(leakproof, { databases: dbs });
+ * app.get('/polls', async () => db.query('SELECT id, question FROM poll'));
+ * await app.listen({ port: 3000 });
+ *
+ * @module
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteOptions } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { Databases } from '../core/databases.js';
+import { UsageError, type ScopeError } from '../core/errors.js';
+import { beginRequest, type RequestLifecycle } from './end-of-request.js';
+import { sendAnswer } from './send-answer.js';
+
+export interface LeakproofFastifyOptions {
+  /** The databases whose scope each request gets. */
+  readonly databases: Databases;
+  /**
+   * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
+   * and the request is answered with a `REQUEST_TIMEOUT` error (503, `Retry-After: 1`)
+   * through Fastify's error handler. 0 turns it off. Default 0.
+   */
+  readonly requestTimeout?: number;
+  /** Close the databases when the Fastify instance closes. Default true; false if they outlive it. */
+  readonly closeDatabases?: boolean;
+}
+
+interface RequestState {
+  readonly lifecycle: RequestLifecycle;
+  failed: boolean;
+}
+
+type AnyHandler = (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase> = async (fastify, options) => {
+  const dbs = checkDatabases(options);
+  // Keyed by the request object: no decoration, so no change to Fastify's request shape.
+  const states = new WeakMap<object, RequestState>();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const lifecycle = beginRequest(dbs, request.raw, reply.raw, {
+      requestTimeout: options.requestTimeout,
+      onTimeout: (error) => answerTimeout(reply as FastifyReply, error),
+    });
+    const state: RequestState = { lifecycle, failed: false };
+    lifecycle.settlesWithResponse(() => state.failed);
+    states.set(request, state);
+    lifecycle.scope.run(done);
+  });
+  // A body parser that resumes from stream events would have left the scope behind.
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const state = states.get(request);
+    if (state === undefined) done();
+    else state.lifecycle.scope.run(done);
+  });
+  fastify.addHook('onError', (request, _reply, _error, done) => {
+    const state = states.get(request);
+    if (state !== undefined) state.failed = true;
+    done();
+  });
+  fastify.addHook('onRoute', (route) => {
+    (route as RouteOptions).handler = wrapHandler(route.handler as AnyHandler, states);
+  });
+  if (options.closeDatabases ?? true) fastify.addHook('onClose', () => dbs.close());
+};
+
+/** The route's handler, run in its request's scope (a request without one runs as before). */
+function wrapHandler(handler: AnyHandler, states: WeakMap<object, RequestState>): AnyHandler {
+  return function leakproofHandler(this: unknown, request, reply) {
+    const state = states.get(request);
+    if (state === undefined) return handler.call(this, request, reply);
+    return runHandler(state, () => handler.call(this, request, reply), reply);
+  };
+}
+
+/**
+ * Runs the handler in the request's scope. A promise is followed so the request's transaction
+ * settles before Fastify sends what it resolves to; anything else is returned as it is, for
+ * Fastify to handle as it would have.
+ */
+function runHandler(state: RequestState, handler: () => unknown, reply: FastifyReply): unknown {
+  const result = state.lifecycle.scope.run(handler);
+  if (result === reply || !isPromise(result)) return result;
+  state.lifecycle.awaitsHandler();
+  return settleAfter(state.lifecycle, result);
+}
+
+async function settleAfter(lifecycle: RequestLifecycle, result: Promise<unknown>): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await result;
+  } catch (error) {
+    await lifecycle.handlerSettled(true).catch(() => undefined);
+    throw error;
+  }
+  await lifecycle.handlerSettled(false);
+  return value;
+}
+
+function answerTimeout(reply: FastifyReply, error: ScopeError): void {
+  if (reply.sent || reply.raw.headersSent) sendAnswer(reply.raw, error.answer);
+  else reply.send(error);
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function checkDatabases(options: LeakproofFastifyOptions | undefined): Databases {
+  const dbs = options?.databases;
+  if (!(dbs instanceof Databases)) {
+    throw new UsageError('ADAPTER_MISUSED', 'leakproof/fastify needs the databases: app.register(leakproof, { databases: createDatabases(...) })');
+  }
+  return dbs;
+}
+
+/** The plugin: `app.register(leakproof, { databases: dbs })`. */
+const leakproof = fastifyPlugin(leakproofPlugin, { fastify: '5.x', name: 'leakproof' });
+export default leakproof;
+export { leakproof };

@@ -1,0 +1,108 @@
+/**
+ * leakproof for Hono on `@hono/node-server`: a middleware that gives each request its scope
+ * and runs the handlers after it inside the scope.
+ *
+ * - The request's end is watched on the raw `c.env.incoming` / `c.env.outgoing` by the
+ *   detector every adapter shares; Hono's `c.req.raw.signal` is not used (it misses a
+ *   pipelined request whose socket dies, and HTTP/2 stream resets).
+ * - The handler has settled when `next()` resolves, before node-server writes the response:
+ *   a `transactionPerRequest` transaction is committed then (a failed COMMIT becomes the
+ *   error answered), or rolled back if a handler threw (`c.error`). A streamed body keeps the
+ *   request's connection until its last chunk is written or the client leaves.
+ * - Budget errors have `getResponse()`, as `HTTPException` has, so Hono's default error
+ *   handler answers them 503 with `Retry-After`. In an `onError` of your own:
+ *   `if (err instanceof LeakproofError) return err.getResponse()`.
+ *
+ * @example
+ * import { serve } from '@hono/node-server';
+ * import { Hono } from 'hono';
+ * import { createDatabases } from 'leakproof';
+ * import { leakproof } from 'leakproof/hono';
+ *
+ * const dbs = createDatabases({ default: 'sqlite:./db.sqlite3' });
+ * const db = dbs.get();
+ * const app = new Hono();
+ * app.use(leakproof(dbs));
+ * app.get('/polls', async (c) => c.json(await db.query('SELECT id, question FROM poll')));
+ * serve({ fetch: app.fetch, port: 3000 });
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import type { Databases } from '../core/databases.js';
+import { UsageError, type ScopeError } from '../core/errors.js';
+import { beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
+
+export interface LeakproofHonoOptions {
+  /**
+   * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
+   * and the request is answered with the `REQUEST_TIMEOUT` error's response (503,
+   * `Retry-After: 1`). 0 turns it off. Default 0.
+   */
+  readonly requestTimeout?: number;
+  /**
+   * Where `c.env.incoming` / `c.env.outgoing` are missing (not on `@hono/node-server`, e.g.
+   * `app.request()` in tests): `'fail'` answers with an `ADAPTER_MISUSED` error; `'scope'` runs
+   * the handlers in a scope that ends when they settle (a streamed body cannot use it) and
+   * aborts only on `c.req.raw.signal`: enough for tests, not the guarantee of the raw detector.
+   * Default `'fail'`.
+   */
+  readonly outsideNodeServer?: 'fail' | 'scope';
+}
+
+/** The middleware: `app.use(leakproof(dbs))`, before the routes that query. */
+export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): MiddlewareHandler {
+  return async function leakproofMiddleware(c, next) {
+    const raw = rawOf(c);
+    if (raw === undefined) {
+      if (options.outsideNodeServer !== 'scope') throw misused();
+      return scopeWithoutRaw(dbs, c, next);
+    }
+    const { incoming, outgoing } = raw;
+    let timedOut: ((error: ScopeError) => void) | undefined;
+    const timeout = new Promise<ScopeError>((resolve) => (timedOut = resolve));
+    const lifecycle = beginRequest(dbs, incoming, outgoing, { requestTimeout: options.requestTimeout, onTimeout: timedOut });
+    const handled = runHandlers(lifecycle, next, c);
+    if (!(options.requestTimeout! > 0)) return handled;
+    const outcome = await Promise.race([handled, timeout]);
+    if (outcome === undefined) return undefined;
+    // The handlers go on until their next query fails; whatever they end with is not sent.
+    handled.catch(() => undefined);
+    return outcome.getResponse();
+  };
+}
+
+async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context): Promise<undefined> {
+  try {
+    await lifecycle.scope.run(next);
+  } catch (error) {
+    await lifecycle.handlerSettled(true).catch(() => undefined);
+    throw error;
+  }
+  await lifecycle.handlerSettled(c.error !== undefined);
+  return undefined;
+}
+
+/** `outsideNodeServer: 'scope'`: the scope lasts as long as the handlers, aborted by the request's signal. */
+async function scopeWithoutRaw(dbs: Databases, c: Context, next: Next): Promise<undefined> {
+  const lifecycle = new RequestLifecycle(dbs, `${c.req.method} ${c.req.path}`);
+  const signal = c.req.raw.signal;
+  const onAbort = (): void => lifecycle.responseEnded('aborted');
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await runHandlers(lifecycle, next, c);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    lifecycle.responseEnded('finished');
+  }
+}
+
+function rawOf(c: Context): { incoming: AnyRequest; outgoing: AnyResponse } | undefined {
+  const env = c.env as { incoming?: AnyRequest; outgoing?: AnyResponse } | undefined;
+  if (env?.incoming === undefined || env.outgoing === undefined) return undefined;
+  return { incoming: env.incoming, outgoing: env.outgoing };
+}
+
+function misused(): UsageError {
+  return new UsageError('ADAPTER_MISUSED', 'leakproof/hono needs @hono/node-server: c.env.incoming and c.env.outgoing are missing (serve the app with serve() from @hono/node-server, or pass outsideNodeServer: \'scope\' for app.request() in tests)');
+}
