@@ -33,11 +33,23 @@ export interface HttpVariantResult {
   readonly samples: HttpSample[];
 }
 
-/** Per driver: the raw pool, the raw pool inside AsyncLocalStorage.run, leakproof. */
-export const HTTP_GROUPS: ReadonlyArray<readonly [raw: VariantName, rawAls: VariantName, leakproof: VariantName]> = [
-  ['raw-mysql2', 'raw-mysql2-als', 'leakproof-mysql2'],
-  ['raw-mariadb', 'raw-mariadb-als', 'leakproof-mariadb'],
-  ['raw-pg', 'raw-pg-als', 'leakproof-pg'],
+/**
+ * The pairs compared: per driver the raw pool, the raw pool inside AsyncLocalStorage.run, and
+ * leakproof/http; per framework its raw-pool handler and its leakproof adapter.
+ */
+export interface HttpGroup {
+  readonly raw: VariantName;
+  readonly rawAls?: VariantName;
+  readonly leakproof: VariantName;
+}
+
+export const HTTP_GROUPS: readonly HttpGroup[] = [
+  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2' },
+  { raw: 'raw-mariadb', rawAls: 'raw-mariadb-als', leakproof: 'leakproof-mariadb' },
+  { raw: 'raw-pg', rawAls: 'raw-pg-als', leakproof: 'leakproof-pg' },
+  { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
+  { raw: 'raw-express', leakproof: 'leakproof-express' },
+  { raw: 'raw-hono', leakproof: 'leakproof-hono' },
 ];
 
 interface Snapshot extends Message {
@@ -69,11 +81,12 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
   return [...results.values()];
 }
 
-/** Driver order rotates by round; within a driver, the variants' order reverses every round. */
+/** Group order rotates by round; within a group, the variants' order reverses every round. */
 function schedule(round: number): VariantName[] {
   const order: VariantName[] = [];
   for (let i = 0; i < HTTP_GROUPS.length; i++) {
-    const group = [...HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!];
+    const { raw, rawAls, leakproof } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
+    const group = rawAls === undefined ? [raw, leakproof] : [raw, rawAls, leakproof];
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;

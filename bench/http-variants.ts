@@ -17,6 +17,7 @@ import pg from 'pg';
 import type { AliasOptions } from '../src/index.js';
 import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
+import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -45,6 +46,7 @@ export const HTTP_VARIANTS = {
   'raw-pg': 'raw pg Pool',
   'raw-pg-als': 'raw pg Pool + AsyncLocalStorage.run',
   'leakproof-pg': 'leakproof/http + pg',
+  ...FRAMEWORK_VARIANTS,
 } as const;
 
 export type VariantName = keyof typeof HTTP_VARIANTS;
@@ -54,7 +56,10 @@ export type VariantName = keyof typeof HTTP_VARIANTS;
  * raw handler inside `AsyncLocalStorage.run`, the floor of any ALS-based design on Node 20)
  * are opt-in: they separate the ALS tax from leakproof's own cost, at 50 % more run time.
  */
-export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = ['raw-mysql2', 'leakproof-mysql2', 'raw-mariadb', 'leakproof-mariadb', 'raw-pg', 'leakproof-pg'];
+export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
+  'raw-mysql2', 'leakproof-mysql2', 'raw-mariadb', 'leakproof-mariadb', 'raw-pg', 'leakproof-pg',
+  ...(Object.keys(FRAMEWORK_VARIANTS) as FrameworkVariantName[]),
+];
 
 export function isVariantName(name: string): name is VariantName {
   return Object.hasOwn(HTTP_VARIANTS, name);
@@ -73,6 +78,7 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
+    default: return createFrameworkVariant(name, settings);
   }
 }
 

@@ -21,15 +21,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Core from '../src/index.js';
 import type * as Http from '../src/adapters/http.js';
 
+/** The framework adapters the bench compares. */
+const FRAMEWORKS = ['fastify', 'express', 'hono'] as const;
+
 /** Set by the parent for its children: the directory of the compiled src/. */
 const DIST_ENV = 'LEAKPROOF_BENCH_DIST';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Compiles src/ (emit only: the typecheck is `npm run typecheck`'s job) and points children at it. */
 export function buildLeakproof(): string {
-  // Only the two entry points and what they import: a file elsewhere in src/ that is still
-  // being written must not break the bench.
-  const out = compileSources(join(ROOT, 'src'), 'leakproof-bench', ['index.ts', join('adapters', 'http.ts')]);
+  // Only the entry points the bench loads and what they import: a file elsewhere in src/ that
+  // is still being written must not break the bench.
+  const entries = ['index.ts', ...['http', ...FRAMEWORKS].map((name) => join('adapters', `${name}.ts`))];
+  const out = compileSources(join(ROOT, 'src'), 'leakproof-bench', entries);
   process.env[DIST_ENV] = out;
   return out;
 }
@@ -73,4 +77,17 @@ export async function loadLeakproof(): Promise<Leakproof> {
   const load = (path: string): Promise<unknown> => import(pathToFileURL(join(dist, path)).href);
   const [core, http] = (await Promise.all([load('index.js'), load('adapters/http.js')])) as [typeof Core, typeof Http];
   return { createDatabases: core.createDatabases, withDatabases: http.withDatabases, from: dist };
+}
+
+/**
+ * In a child: a framework adapter's middleware or plugin (compiled like `loadLeakproof`):
+ * `leakproof/fastify`'s default export, the `leakproof` export of the others.
+ */
+export async function loadAdapter(name: (typeof FRAMEWORKS)[number]): Promise<unknown> {
+  const dist = process.env[DIST_ENV];
+  const url = dist === undefined || dist === ''
+    ? new URL(`../src/adapters/${name}.ts`, import.meta.url).href
+    : pathToFileURL(join(dist, 'adapters', `${name}.js`)).href;
+  const module = (await import(url)) as { default?: unknown; leakproof?: unknown };
+  return name === 'fastify' ? module.default : module.leakproof;
 }

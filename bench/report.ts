@@ -96,9 +96,9 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
   type Comparison = [string, HttpVariantResult | undefined, HttpVariantResult | undefined];
   const versus = (a: VariantName, b: VariantName): Comparison => [`${HTTP_VARIANTS[a]} ÷ ${HTTP_VARIANTS[b]}`, byName.get(a), byName.get(b)];
   const comparisons: Comparison[] = [
-    ...HTTP_GROUPS.map(([raw, , leakproof]) => versus(leakproof, raw)),
-    ...HTTP_GROUPS.map(([, rawAls, leakproof]) => versus(leakproof, rawAls)),
-    ...HTTP_GROUPS.map(([raw, rawAls]) => versus(rawAls, raw)),
+    ...HTTP_GROUPS.map(({ raw, leakproof }) => versus(leakproof, raw)),
+    ...HTTP_GROUPS.flatMap(({ rawAls, leakproof }) => (rawAls === undefined ? [] : [versus(leakproof, rawAls)])),
+    ...HTTP_GROUPS.flatMap(({ raw, rawAls }) => (rawAls === undefined ? [] : [versus(rawAls, raw)])),
     [`${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`, byName.get('leakproof-mysql2'), byName.get('leakproof-mariadb')],
     [`${HTTP_VARIANTS['raw-mysql2']} ÷ ${HTTP_VARIANTS['raw-mariadb']} (for context)`, byName.get('raw-mysql2'), byName.get('raw-mariadb')],
   ];
