@@ -53,7 +53,8 @@ export class Waiter<T> {
 export class WaitQueue<T> {
   readonly #timeoutMs: number;
   readonly #onTimeout: (waiter: Waiter<T>) => void;
-  #items: Waiter<T>[] = [];
+  /** Slots behind the head are emptied: a settled waiter must not keep its request's objects alive. */
+  #items: (Waiter<T> | undefined)[] = [];
   #head = 0;
   #live = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -92,10 +93,7 @@ export class WaitQueue<T> {
   /** The oldest waiter still waiting, removed from the queue. */
   shift(): Waiter<T> | undefined {
     const waiter = this.#peek();
-    if (waiter !== undefined) {
-      this.#head++;
-      this.#take(waiter);
-    }
+    if (waiter !== undefined) this.#takeHead(waiter);
     this.#compact();
     return waiter;
   }
@@ -117,7 +115,7 @@ export class WaitQueue<T> {
     while (this.#head < this.#items.length) {
       const waiter = this.#items[this.#head];
       if (waiter !== undefined && waiter.queued) return waiter;
-      this.#head++;
+      this.#items[this.#head++] = undefined;
     }
     return undefined;
   }
@@ -127,13 +125,19 @@ export class WaitQueue<T> {
     this.#live--;
   }
 
+  /** Takes the waiter at the head (the one `#peek` returned) out of the queue. */
+  #takeHead(waiter: Waiter<T>): void {
+    this.#items[this.#head++] = undefined;
+    this.#take(waiter);
+  }
+
   #compact(): void {
     if (this.#live === 0) {
       this.#items = [];
       this.#head = 0;
       this.#stopTimer();
     } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head).filter((w) => w.queued);
+      this.#items = this.#items.slice(this.#head).filter((w) => w?.queued === true);
       this.#head = 0;
     }
   }
@@ -158,8 +162,7 @@ export class WaitQueue<T> {
     this.#timer = undefined;
     const now = Date.now();
     for (let waiter = this.#peek(); waiter !== undefined && waiter.deadline <= now; waiter = this.#peek()) {
-      this.#head++;
-      this.#take(waiter);
+      this.#takeHead(waiter);
       this.#onTimeout(waiter);
     }
     this.#compact();
