@@ -23,7 +23,7 @@ import type { Databases } from '../core/databases.js';
 import { ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
 import type { EndReason, Scope } from '../core/scope.js';
-import { liveRequests, type LiveRequest } from './live-requests.js';
+import { liveRequests, type LiveEntry, type LiveRequest, type LiveRequests } from './live-requests.js';
 import { sendAnswer } from './send-answer.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -122,7 +122,8 @@ function requestLabel(req: AnyRequest): string {
 export class RequestLifecycle implements LiveRequest {
   readonly scope: Scope;
   readonly response: AnyResponse | undefined;
-  readonly #live: Set<LiveRequest>;
+  readonly #live: LiveRequests;
+  readonly #entry: LiveEntry;
   #responseEnded = false;
   #settling: Promise<void> | undefined;
   #handlerSettled = false;
@@ -134,7 +135,7 @@ export class RequestLifecycle implements LiveRequest {
     this.scope = dbs.createScope({ label });
     this.response = response;
     this.#live = liveRequests(dbs);
-    this.#live.add(this);
+    this.#entry = this.#live.add(this);
   }
 
   /**
@@ -219,7 +220,7 @@ export class RequestLifecycle implements LiveRequest {
   }
 
   #end(reason: EndReason): void {
-    this.#live.delete(this);
+    this.#live.remove(this.#entry);
     clearTimeout(this.#timer);
     const ending = this.scope.end(reason);
     if (ending === RESOLVED) return;

@@ -22,7 +22,7 @@ import { ServerResponse } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { Server } from 'node:net';
 import type { Databases } from '../core/databases.js';
-import { liveRequests, type LiveRequest } from './live-requests.js';
+import { liveRequests, type LiveRequests } from './live-requests.js';
 
 /** A listening `node:http`, `node:https` or `node:http2` server. */
 export type ShutdownServer = Server & {
@@ -78,7 +78,7 @@ async function shutdown(server: ShutdownServer, dbs: Databases, options: Gracefu
     stopDraining();
   }
   const aborted = live.size;
-  for (const request of [...live]) request.shutdown();
+  for (const request of live.snapshot()) request.shutdown();
   server.closeAllConnections?.();
   for (const session of sessionsOf(live, sessions)) session.destroy();
   await Promise.race([closed.promise, sleep(CLOSE_WAIT_MS)]);
@@ -156,11 +156,11 @@ function closeServer(server: ShutdownServer): Closed {
 }
 
 /** Until the deadline: closes connections as they turn idle and tells clients to go. */
-function drain(server: ShutdownServer, live: Set<LiveRequest>, sessions: Set<Http2Session>): () => void {
+function drain(server: ShutdownServer, live: LiveRequests, sessions: Set<Http2Session>): () => void {
   const askToClose = (_req: unknown, res: unknown): void => {
     if (res instanceof ServerResponse && !res.headersSent) res.setHeader('connection', 'close');
   };
-  for (const request of live) askToClose(undefined, request.response);
+  for (const request of live.snapshot()) askToClose(undefined, request.response);
   server.on('request', askToClose);
   const sweep = (): void => {
     server.closeIdleConnections?.();
@@ -179,7 +179,7 @@ function drain(server: ShutdownServer, live: Set<LiveRequest>, sessions: Set<Htt
  * Resolves when every connection has closed or the deadline has passed. An HTTP/2 server has
  * no list of its idle sessions, so there the end of the last live request counts as drained.
  */
-async function untilDrained(server: ShutdownServer, live: Set<LiveRequest>, closed: Closed, deadline: number): Promise<void> {
+async function untilDrained(server: ShutdownServer, live: LiveRequests, closed: Closed, deadline: number): Promise<void> {
   const until = Date.now() + deadline;
   const http2 = typeof server.closeIdleConnections !== 'function';
   while (!closed.done() && Date.now() < until && !(http2 && live.size === 0)) {
@@ -188,9 +188,9 @@ async function untilDrained(server: ShutdownServer, live: Set<LiveRequest>, clos
 }
 
 /** The HTTP/2 sessions known: tracked ones and those of live requests. */
-function sessionsOf(live: Set<LiveRequest>, tracked: Set<Http2Session>): Set<Http2Session> {
+function sessionsOf(live: LiveRequests, tracked: Set<Http2Session>): Set<Http2Session> {
   const sessions = new Set(tracked);
-  for (const request of live) {
+  for (const request of live.snapshot()) {
     const session = (request.response as { stream?: { session?: Http2Session } } | undefined)?.stream?.session;
     if (session !== undefined) sessions.add(session);
   }
