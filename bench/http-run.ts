@@ -40,13 +40,15 @@ export interface HttpVariantResult {
 export interface HttpGroup {
   readonly raw: VariantName;
   readonly rawAls?: VariantName;
+  /** The raw pool holding the connection for the whole request, as leakproof does. */
+  readonly rawHeld?: VariantName;
   readonly leakproof: VariantName;
 }
 
 export const HTTP_GROUPS: readonly HttpGroup[] = [
   { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2' },
   { raw: 'raw-mariadb', rawAls: 'raw-mariadb-als', leakproof: 'leakproof-mariadb' },
-  { raw: 'raw-pg', rawAls: 'raw-pg-als', leakproof: 'leakproof-pg' },
+  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg' },
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
@@ -85,8 +87,8 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
 function schedule(round: number): VariantName[] {
   const order: VariantName[] = [];
   for (let i = 0; i < HTTP_GROUPS.length; i++) {
-    const { raw, rawAls, leakproof } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
-    const group = rawAls === undefined ? [raw, leakproof] : [raw, rawAls, leakproof];
+    const { raw, rawAls, rawHeld, leakproof } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
+    const group = [raw, rawAls, rawHeld, leakproof].filter((name): name is VariantName => name !== undefined);
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;

@@ -45,6 +45,7 @@ export const HTTP_VARIANTS = {
   'leakproof-mariadb': 'leakproof/http + mariadb',
   'raw-pg': 'raw pg Pool',
   'raw-pg-als': 'raw pg Pool + AsyncLocalStorage.run',
+  'raw-pg-held': 'raw pg Pool, connection held until the response closes',
   'leakproof-pg': 'leakproof/http + pg',
   ...FRAMEWORK_VARIANTS,
 } as const;
@@ -54,7 +55,8 @@ export type VariantName = keyof typeof HTTP_VARIANTS;
 /**
  * What `npm run bench` runs unless BENCH_HTTP_VARIANTS says otherwise. The `-als` variants (the
  * raw handler inside `AsyncLocalStorage.run`, the floor of any ALS-based design on Node 20)
- * are opt-in: they separate the ALS tax from leakproof's own cost, at 50 % more run time.
+ * are opt-in: they separate the ALS tax from leakproof's own cost, at 50 % more run time; so is
+ * `raw-pg-held` (the raw pool holding each connection for the whole request, as leakproof does).
  */
 export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
   'raw-mysql2', 'leakproof-mysql2', 'raw-mariadb', 'leakproof-mariadb', 'raw-pg', 'leakproof-pg',
@@ -75,6 +77,7 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'raw-mysql2-als': return insideAls(rawMysql2(mysqlUrl, poolSize));
     case 'raw-mariadb-als': return insideAls(rawMariadb(mysqlUrl, poolSize));
     case 'raw-pg-als': return insideAls(rawPg(pgUrl, poolSize));
+    case 'raw-pg-held': return rawPgHeld(pgUrl, poolSize);
     case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
@@ -145,6 +148,28 @@ function rawPg(url: string, poolSize: number): Variant {
     handle: rawHandler(async (id) => (await pool.query(PG_SQL, [id])).rows[0]),
     close: () => pool.end(),
   };
+}
+
+/**
+ * The raw pool used the way leakproof uses its pool: the request's connection is checked out
+ * for the whole request and returned when the response closes (opt-in: it separates what
+ * holding a connection per request costs from what leakproof adds).
+ */
+function rawPgHeld(url: string, poolSize: number): Variant {
+  const pool = new pg.Pool({ ...addressOptions(url), max: poolSize });
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const id = itemId(req.url);
+    if (id === undefined) return sendJson(res, 404, { error: 'NOT_FOUND' });
+    const client = await pool.connect();
+    res.once('close', () => client.release());
+    try {
+      sendItem(res, (await client.query(PG_SQL, [id])).rows[0]);
+    } catch (error) {
+      console.error('raw handler failed:', error);
+      if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL_SERVER_ERROR' });
+    }
+  };
+  return { handle: (req, res) => void serve(req, res), close: () => pool.end() };
 }
 
 /** Each request inside its own `AsyncLocalStorage.run`, as the baseline research measured. */
