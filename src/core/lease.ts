@@ -125,7 +125,7 @@ export class Lease {
   }
 
   async #topLevel<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
-        const own = new TransactionFrame(this, frame, undefined);
+    const own = new TransactionFrame(this, frame, undefined);
     let done = noop;
     this.#activeTransaction = own;
     this.#transactionDone = new Promise<void>((resolve) => (done = resolve));
@@ -145,7 +145,7 @@ export class Lease {
   }
 
   async #savepoint<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
-        const name = `leakproof_sp_${++this.#savepoints}`;
+    const name = `leakproof_sp_${++this.#savepoints}`;
     const own = new TransactionFrame(this, frame, name);
     await this.command(frame, (raw) => raw.query(this.#sql.savepoint(name)));
     try {
@@ -163,7 +163,7 @@ export class Lease {
     const state = this.#requestTransaction;
     this.#requestTransaction = 'none';
     if (state !== 'open' || this.#aborted()) return;
-        await this.#enqueue((raw) => raw.query(success ? this.#sql.commit : this.#sql.rollback));
+    await this.#enqueue((raw) => raw.query(success ? this.#sql.commit : this.#sql.rollback));
   }
 
   /**
