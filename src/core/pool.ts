@@ -3,6 +3,7 @@ import { loadDriver } from '../drivers/load-driver.js';
 import type { PoolCondition } from '../observability/channels.js';
 import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { Databases } from './databases.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
@@ -39,8 +40,8 @@ export class Pool {
   #idleLimit: number;
   #limitsRead = false;
   #reaper: NodeJS.Timeout | undefined;
-  #cancelsRunning = 0;
-  #cancelQueue: (() => void)[] = [];
+  /** Cancel side channels open at once; they never count against the budget. */
+  readonly #cancels = new ConcurrencyLimit(MAX_CONCURRENT_CANCELS);
   #closed = false;
   #closing: Promise<void> | undefined;
   #onQuiet: (() => void) | undefined;
@@ -162,16 +163,7 @@ export class Pool {
   async cancel(connection: PooledConnection): Promise<void> {
     const driver = this.#driver;
     if (driver === undefined) return;
-    if (this.#cancelsRunning >= MAX_CONCURRENT_CANCELS) {
-      await new Promise<void>((resolve) => this.#cancelQueue.push(resolve));
-    }
-    this.#cancelsRunning++;
-    try {
-      await this.#sendCancel(driver, connection);
-    } finally {
-      this.#cancelsRunning--;
-      this.#cancelQueue.shift()?.();
-    }
+    await this.#cancels.run(() => this.#sendCancel(driver, connection));
   }
 
   /** The driver's cancel, bounded in time by the driver (SIDE_CHANNEL_TIMEOUT_MS). */
