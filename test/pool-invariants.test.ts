@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { type Databases } from '../src/index.js';
 import { forEachEngine } from './support/engines.js';
-import { delay } from './support/serve.js';
+import { delay, eventually } from './support/serve.js';
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
 function random(seed: number): () => number {
@@ -76,7 +76,8 @@ forEachEngine('pool invariants under a randomised soak', ['mariadb', 'postgres',
     assert.equal(s.inUse, 0);
     assert.equal(s.acquired, s.released, JSON.stringify(s));
     assert.ok(peakOnServer <= max, `the server saw ${peakOnServer}`);
-    if (engine().name !== 'sqlite') assert.equal(await engine().count(), s.idle);
+    // A session the pool has just closed (reaped or past its lifetime) may linger on the server for a moment.
+    if (engine().name !== 'sqlite') assert.ok(await eventually(async () => (await engine().count()) === dbs.stats().default!.idle), `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`);
     assert.ok((outcomes.get('finished') ?? 0) > 0, JSON.stringify([...outcomes]));
     await dbs.close();
     assert.equal(await engine().waitForCount(0), 0);
