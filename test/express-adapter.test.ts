@@ -10,9 +10,12 @@ import { before, it } from 'node:test';
 import express, { type ErrorRequestHandler } from 'express';
 import { currentScope, LeakproofError, type Databases } from '../src/index.js';
 import { leakproof, leakproofErrorHandler } from '../src/adapters/express.js';
+import { Readable } from 'node:stream';
 import { httpGet } from './harness/faults.js';
 import { listening } from './support/adapters.js';
 import { forEachEngine } from './support/engines.js';
+import { eventually } from './support/serve.js';
+import { readThenHangUp, slowAfterSql } from './support/streaming.js';
 
 forEachEngine('leakproof/express', ['postgres'], (engine) => {
   const table = `express_rows_${process.pid}`;
@@ -111,6 +114,23 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     const rows = await dbs.run(() => dbs.get().query(`SELECT label FROM ${table} ORDER BY id`));
     assert.deepEqual(rows.map((row) => row['label']), ['ok', 'missing']);
     await dbs.run(() => dbs.get().execute(`DROP TABLE ${table}`));
+  });
+
+  it('a db.stream() piped into res (.pipe) whose client leaves mid-stream: no crash from the source error, released', async () => {
+    const dbs = open();
+    const app = express();
+    app.use(leakproof(dbs));
+    app.get('/piped', (_req, res) => {
+      // Slow rows keep a read pending when the client leaves: that read rejects with REQUEST_ENDED.
+      async function* lines(): AsyncGenerator<string> {
+        for await (const row of dbs.get().stream(slowAfterSql('postgres', 3, 0.2), [], { batchSize: 1 })) yield `${String(row['n'])}\n`;
+      }
+      Readable.from(lines()).pipe(res);
+    });
+    const { port } = await listening(http.createServer(app));
+    await readThenHangUp(port, '/piped', 4);
+    assert.equal(await engine().waitForCount(0, 10_000), 0);
+    assert.ok(await eventually(() => dbs.stats().default!.released === 1, 10_000), 'the connection was not released');
   });
 
   it('leakproofErrorHandler leaves an error that is not a 503 alone', async () => {

@@ -80,6 +80,10 @@ export function guardPipedSources(res: AnyResponse, onError: (error: unknown) =>
   });
 }
 
+function logSourceError(error: unknown): void {
+  console.error('leakproof: a stream piped into the response failed; the response was cut off:', error);
+}
+
 export interface BeginRequestOptions {
   /**
    * leakproof's own deadline for the request in ms: when it passes, the scope ends as
@@ -91,6 +95,11 @@ export interface BeginRequestOptions {
    * error's answer (`503`, `Retry-After: 1`), or is cut off if it had started.
    */
   readonly onTimeout?: ((error: ScopeError) => void) | undefined;
+  /**
+   * Told of an error of a stream piped into the response (`source.pipe(res)`) while the
+   * response is still open; the response is then cut off. Default: logged.
+   */
+  readonly onPipedSourceError?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -101,6 +110,8 @@ export interface BeginRequestOptions {
 export function beginRequest(dbs: Databases, req: AnyRequest, res: AnyResponse, options: BeginRequestOptions = {}): RequestLifecycle {
   const lifecycle = new RequestLifecycle(dbs, requestLabel(req), res);
   watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
+  // Every adapter: Express handlers pipe into `res` as often as node:http ones do.
+  guardPipedSources(res, options.onPipedSourceError ?? logSourceError);
   const ms = options.requestTimeout ?? 0;
   if (ms > 0) lifecycle.startTimeout(ms, options.onTimeout ?? ((error) => sendAnswer(res, error.answer)));
   return lifecycle;

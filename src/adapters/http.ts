@@ -21,7 +21,7 @@
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, guardPipedSources, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { beginRequest, type AnyRequest, type AnyResponse } from './end-of-request.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -53,8 +53,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
 ): (req: Req, res: Res) => void {
   const onError = options.onError ?? logUnexpected;
   return (req, res) => {
-    const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout });
-    guardPipedSources(res, (error) => onError(error, req, res));
+    const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout, onPipedSourceError: (error) => onError(error, req, res) });
     const succeeded = (): void => {
       const settling = lifecycle.handlerSettled(false);
       if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
