@@ -225,7 +225,9 @@ export class RequestLifecycle implements LiveRequest {
 
   #settleWithResponse(failed: boolean): void {
     // The response is already out, so a failed COMMIT can only be reported.
-    this.handlerSettled(failed).catch((error: unknown) => {
+    const settling = this.handlerSettled(failed);
+    if (settling === RESOLVED) return;
+    settling.catch((error: unknown) => {
       process.emitWarning(`leakproof: the per-request transaction of ${this.scope.label ?? 'a request'} failed to commit after its response was sent: ${String(error)}`, { code: 'LEAKPROOF_COMMIT' });
     });
   }

@@ -37,6 +37,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, R
 import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
 import { UsageError, type ScopeError } from '../core/errors.js';
+import { RESOLVED } from '../core/resolved.js';
 import { beginRequest, type RequestLifecycle } from './end-of-request.js';
 import { sendAnswer } from './send-answer.js';
 
@@ -121,7 +122,9 @@ async function settleAfter(lifecycle: RequestLifecycle, result: Promise<unknown>
     await lifecycle.handlerSettled(true).catch(() => undefined);
     throw error;
   }
-  await lifecycle.handlerSettled(false);
+  // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
+  const settling = lifecycle.handlerSettled(false);
+  if (settling !== RESOLVED) await settling;
   return value;
 }
 
