@@ -4,7 +4,7 @@
  * the clients leaving), must come out `no-leak` on MariaDB and PostgreSQL, as counted by the
  * database. The probe library is the same one that flags the broken fixtures in
  * probe-verdicts.test.ts; here it checks the adapters end to end under mixed load, which the
- * per-path cases of adapter-end-paths.test.ts do one at a time.
+ * per-path cases of the shared end-path suite do one at a time.
  */
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';

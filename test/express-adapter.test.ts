@@ -2,7 +2,7 @@
  * What only Express has: the middleware chain and routers below `leakproof()`, its error
  * middleware, and the rule that settles a per-request transaction when the response
  * finishes (rolled back at status 500 and above). The end paths are in
- * adapter-end-paths.test.ts.
+ * the shared end-path suite (test/support/adapter-end-path-suite.ts).
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * What only Fastify has: encapsulated plugins and hooks, its error handler, a synchronous
  * handler that answers later, `onClose`, and plugin options. The end paths themselves are in
- * adapter-end-paths.test.ts (its streamed responses go through `reply.hijack()`).
+ * the shared end-path suite (its streamed responses go through `reply.hijack()`).
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * What only Hono has: `onError` and `HTTPException`-style responses, sub-apps, and running
- * somewhere other than @hono/node-server. The end paths are in adapter-end-paths.test.ts.
+ * somewhere other than @hono/node-server. The end paths are in the shared end-path suite.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
