@@ -8,8 +8,9 @@
  * client stays (Fastify's request.signal would have fired), cancelOnAbort, an upload cut off,
  * a streamed response finished and cut off, two pipelined requests on a dying socket, the
  * request deadline, an HTTP/2 stream reset, server close and graceful shutdown with requests
- * in flight, a load with a third aborted; plus 503 + Retry-After on ACQUIRE_TIMEOUT and
- * transactionPerRequest commit/rollback (throw, client gone) with the rows counted.
+ * in flight, a load with a third aborted, a db.stream() response cut off; plus 503 +
+ * Retry-After on ACQUIRE_TIMEOUT and transactionPerRequest commit/rollback (throw, client gone,
+ * a COMMIT that fails) with the rows counted.
  *
  * One test file per engine runs it (adapter-end-paths-*.test.ts): the whole suite on both
  * engines ran close to the runner's per-file timeout, and two files run side by side.
@@ -23,6 +24,7 @@ import { ADAPTERS, type App, type ServedApp, type ServeOptions } from './adapter
 import type { EngineName } from './dialect.js';
 import { forEachEngine } from './engines.js';
 import { delay, eventually } from './serve.js';
+import { endlessSql, readThenHangUp } from './streaming.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -247,6 +249,30 @@ export function adapterEndPaths(engines: readonly EngineName[]): void {
         assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
       });
 
+      it('a db.stream() response whose client leaves mid-stream: the stream stops (REQUEST_ENDED) and the connection is released', async () => {
+        const db = open().get();
+        let stoppedWith: unknown;
+        await serve(() => ({
+          chunks: (async function* () {
+            try {
+              for await (const row of db.stream(endlessSql(engine().name), [], { batchSize: 10 })) {
+                yield `${String(row['n'])}\n`;
+              }
+            } catch (error) {
+              stoppedWith = error;
+              throw error;
+            }
+          })(),
+        }));
+        // Hangs up once rows have reached the client.
+        const received = await readThenHangUp(served!.port, '/rows', 40);
+        assert.ok(received.length >= 40, 'no row arrived before the hang-up');
+        assert.equal(await engine().waitForCount(0, 10_000), 0);
+        assert.ok(await eventually(() => stoppedWith !== undefined, 10_000), 'the stream went on after the client left');
+        assert.ok(stoppedWith instanceof LeakproofError && stoppedWith.code === 'REQUEST_ENDED', String(stoppedWith));
+        assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
+      });
+
       it('two pipelined requests on a socket that dies while the first is pending: both released', async () => {
         // The second response never gets a socket, so it never emits close: only the socket does.
         open();
@@ -416,6 +442,45 @@ export function adapterEndPaths(engines: readonly EngineName[]): void {
         const rows = await labels();
         assert.ok(rows.includes(kept), 'the successful request\'s row is missing');
         assert.ok(!rows.includes(thrown), 'the failed request\'s row was committed');
+      });
+
+      // PostgreSQL can make a COMMIT fail on demand (a deferred constraint); MariaDB cannot.
+      it('transactionPerRequest: a COMMIT that fails leaves no row and releases; answered 500 where the answer waits for the COMMIT', async (t) => {
+        if (engine().name !== 'postgres') return t.skip('MariaDB has no deferred constraint to make a COMMIT fail on demand');
+        const deferred = `${table}_deferred`;
+        const admin = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+        await admin.run(() => admin.get().execute(`CREATE TABLE ${deferred} (id INT, CONSTRAINT ${deferred}_once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`));
+        const warnings: Error[] = [];
+        const onWarning = (warning: Error): void => void warnings.push(warning);
+        process.on('warning', onWarning);
+        try {
+          const db = open({ transactionPerRequest: true }).get();
+          await serve(async () => {
+            // Both inserts succeed; the duplicate is only checked, and refused, at COMMIT.
+            await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
+            await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
+            return 'ok';
+          });
+          const response = await httpGet(served!.port, '/commit');
+          if (adapter.name === 'node:http') {
+            // This app's handler calls res.end() itself before it returns, so its answer is out before the COMMIT (documented; onError gets the failure).
+            assert.equal(response.status, 200);
+          } else if (adapter.name === 'express') {
+            assert.equal(response.status, 200, 'Express settles with the response: the answer goes out before the COMMIT');
+            assert.ok(await eventually(() => warnings.some((w) => (w as { code?: string }).code === 'LEAKPROOF_COMMIT')), 'the failed COMMIT was not reported');
+          } else {
+            // Fastify and Hono send what the handler returned only after the COMMIT.
+            assert.equal(response.status, 500, 'a failed COMMIT must not be answered as a success');
+          }
+          assert.equal(await engine().waitForCount(0, 5000), 0);
+          assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
+          const [count] = await admin.run(() => admin.get().query(`SELECT COUNT(*) AS n FROM ${deferred}`));
+          assert.equal(Number(count!['n']), 0, 'a row of the failed transaction is in the table');
+        } finally {
+          process.off('warning', onWarning);
+          await admin.run(() => admin.get().execute(`DROP TABLE IF EXISTS ${deferred}`)).catch(() => undefined);
+          await admin.close();
+        }
       });
 
       it('transactionPerRequest: a client that leaves mid-request leaves no row behind', async () => {
