@@ -101,6 +101,24 @@ forEachStreamTarget('streamed responses (node:http)', STREAM_TARGETS, (engine, t
     assert.ok(await eventually(() => dbs.stats().default!.released === 1));
   });
 
+  it('a statement failing mid-stream while the client is still there (.pipe): onError hears it, the response is cut off, released', async (t) => {
+    // PostgreSQL raises division_by_zero at row 3; MariaDB and SQLite return NULL instead.
+    if (target.engine !== 'postgres') return t.skip('needs a statement that fails after its first rows');
+    const dbs = engine().databases({ default: alias({ maxLifetime: 0 }) });
+    const errors: unknown[] = [];
+    const sql = 'SELECT i AS n, 1 / (3 - i) AS q FROM generate_series(1, 100) AS i';
+    const served = await serve(dbs, (_req, res) => {
+      Readable.from(lines(dbs.get().stream(sql, [], { batchSize: 1 }))).pipe(res);
+    }, { onError: (error) => errors.push(error) });
+    const outcome = await httpGet(served.port, '/fails').then(() => 'complete', (error: unknown) => error);
+    assert.ok(outcome instanceof Error, 'the client got a complete response from a stream that failed');
+    assert.doesNotMatch(outcome.message, /no complete response within/, 'the response was left hanging instead of cut off');
+    assert.ok(await eventually(() => errors.length === 1), 'onError never heard of the failed source');
+    assert.match(String(errors[0]), /division by zero/);
+    assert.equal(await engine().waitForCount(0), 0);
+    assert.ok(await eventually(() => dbs.stats().default!.released === 1));
+  });
+
   it('client disconnects mid-stream (.pipe): no crash from the source error, and the connection is released', async () => {
     const dbs = engine().databases({ default: alias({ maxLifetime: 0 }) });
     // Slow rows keep a read pending when the client leaves: that read rejects with REQUEST_ENDED.
