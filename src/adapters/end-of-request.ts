@@ -117,6 +117,11 @@ export function beginRequest(dbs: Databases, req: AnyRequest, res: AnyResponse, 
   return lifecycle;
 }
 
+/** Whether a handler returned something to wait for (a promise or any thenable). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
 /** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
 function requestLabel(req: AnyRequest): string {
   const url = req.url ?? '/';

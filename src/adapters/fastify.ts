@@ -38,7 +38,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
 import { UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, type RequestLifecycle } from './end-of-request.js';
+import { beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
 import { sendAnswer } from './send-answer.js';
 
 export interface LeakproofFastifyOptions {
@@ -109,12 +109,12 @@ function wrapHandler(handler: AnyHandler, states: WeakMap<object, RequestState>)
  */
 function runHandler(state: RequestState, handler: () => unknown, reply: FastifyReply): unknown {
   const result = state.lifecycle.scope.run(handler);
-  if (result === reply || !isPromise(result)) return result;
+  if (result === reply || !isPromiseLike(result)) return result;
   state.lifecycle.awaitsHandler();
   return settleAfter(state.lifecycle, result);
 }
 
-async function settleAfter(lifecycle: RequestLifecycle, result: Promise<unknown>): Promise<unknown> {
+async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unknown>): Promise<unknown> {
   let value: unknown;
   try {
     value = await result;
@@ -131,10 +131,6 @@ async function settleAfter(lifecycle: RequestLifecycle, result: Promise<unknown>
 function answerTimeout(reply: FastifyReply, error: ScopeError): void {
   if (reply.sent || reply.raw.headersSent) sendAnswer(reply.raw, error.answer);
   else reply.send(error);
-}
-
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function checkDatabases(options: LeakproofFastifyOptions | undefined): Databases {

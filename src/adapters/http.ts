@@ -21,7 +21,7 @@
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { beginRequest, isPromiseLike, type AnyRequest, type AnyResponse } from './end-of-request.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -72,10 +72,6 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
     if (isPromiseLike(result)) result.then(succeeded, failed);
     else succeeded();
   };
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, req: Req, res: Res, onError: (error: unknown, req: Req, res: Res) => void): void {
