@@ -198,10 +198,15 @@ export class Lease {
     const connection = this.#connection;
     const owner = this.#owner;
     if (connection === undefined || owner === undefined) return RESOLVED;
+    // Forget the connection and its token (a waiter resolved with it): a scope that is still
+    // referenced somewhere must not keep a connection that has gone on to other requests.
     this.#connection = undefined;
-    if (this.#cancel === undefined) return this.pool.release(connection, owner);
+    this.#owner = undefined;
+    const cancel = this.#cancel;
+    if (cancel === undefined) return this.pool.release(connection, owner);
+    this.#cancel = undefined;
     // A cancel may still arrive after its statement finished and hit the next one: discard.
-    return this.#cancel.then(() => this.pool.release(connection, owner, { discard: true }));
+    return cancel.then(() => this.pool.release(connection, owner, { discard: true }));
   }
 
   /** Starts the command now if none is ahead of it, else queues it behind the others (FIFO). */

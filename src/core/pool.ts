@@ -5,6 +5,7 @@ import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { Databases } from './databases.js';
+import { detached } from './detached.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
 import { PooledConnection } from './pooled-connection.js';
@@ -163,7 +164,7 @@ export class Pool {
   async cancel(connection: PooledConnection): Promise<void> {
     const driver = this.#driver;
     if (driver === undefined) return;
-    await this.#cancels.run(() => this.#sendCancel(driver, connection));
+    await detached(() => this.#cancels.run(() => this.#sendCancel(driver, connection)));
   }
 
   /** The driver's cancel, bounded in time by the driver (SIDE_CHANNEL_TIMEOUT_MS). */
@@ -310,12 +311,13 @@ export class Pool {
     this.#events.acquired(connection, waiter);
   }
 
+  /** Opens a connection in leakproof's own async context (detached.ts): it will serve many requests. */
   #openConnection(): void {
     this.#connecting++;
-    this.#events.timeConnect(this.#connect()).then(
+    void detached(() => this.#events.timeConnect(this.#connect()).then(
       (raw) => this.#connected(raw),
       (error: unknown) => this.#connectFailed(error),
-    );
+    ));
   }
 
   async #connect(): Promise<DriverConnection> {
@@ -461,7 +463,7 @@ export class Pool {
     const now = Date.now();
     let next = Infinity;
     for (const connection of this.#idle) next = Math.min(next, connection.idleSince + this.#idleLimit, connection.expiresAt);
-    this.#reaper = setTimeout(() => this.#reap(), Math.max(10, next - now));
+    this.#reaper = detached(() => setTimeout(() => this.#reap(), Math.max(10, next - now)));
     this.#reaper.unref();
   }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { detached } from './detached.js';
 
 export class Waiter<T> {
   readonly promise: Promise<T>;
@@ -100,7 +101,11 @@ export class WaitQueue<T> {
 
   /** Removes a waiter wherever it is (withdrawal). */
   remove(waiter: Waiter<T>): void {
-    if (waiter.queued) this.#take(waiter);
+    if (!waiter.queued) return;
+    this.#take(waiter);
+    // The slot is emptied when the head passes it, or now if nobody else waits: a withdrawn
+    // waiter must not keep its request reachable from an idle pool.
+    this.#compact();
   }
 
   /** Removes and returns every waiter still waiting, and stops the timer. */
@@ -148,7 +153,8 @@ export class WaitQueue<T> {
     // Not unref'd: a script whose only work left is waiting for a connection must get its
     // ACQUIRE_TIMEOUT rather than exit in the middle of the wait. The timer exists only while
     // someone waits.
-    this.#timer = setTimeout(() => this.#expire(), Math.max(1, deadline - Date.now()));
+    // Armed in leakproof's own context: it outlives the request that happened to arm it.
+    this.#timer = detached(() => setTimeout(() => this.#expire(), Math.max(1, deadline - Date.now())));
   }
 
   #stopTimer(): void {

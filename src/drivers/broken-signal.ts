@@ -23,6 +23,9 @@ export class BrokenSignal {
   fire(error: unknown): void {
     if (this.#error !== undefined || this.#closing) return;
     const fatal = error instanceof Error ? error : new Error(String(error));
+    // Formats the stack now: until then V8 keeps every frame's receiver reachable from the
+    // error (sockets, commands, and through their async context a request's whole scope).
+    void fatal.stack;
     this.#error = fatal;
     for (const callback of this.#callbacks.splice(0)) runIsolated(callback, fatal);
   }

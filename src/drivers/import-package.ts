@@ -1,3 +1,4 @@
+import { detached } from '../core/detached.js';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -7,7 +8,12 @@ import { UsageError } from '../core/errors.js';
  * @returns the package's CommonJS `module.exports` (or its ES namespace when it has no default).
  * @throws UsageError `DRIVER_MISSING` when the package itself cannot be found.
  */
-export async function importPackage<T>(packageName: string, scheme: string): Promise<T> {
+export function importPackage<T>(packageName: string, scheme: string): Promise<T> {
+  // Loaded once and kept: the load's promises must not hold the request that happened to start it.
+  return detached(() => load<T>(packageName, scheme));
+}
+
+async function load<T>(packageName: string, scheme: string): Promise<T> {
   let namespace: { default?: unknown };
   try {
     namespace = (await import(packageName)) as { default?: unknown };

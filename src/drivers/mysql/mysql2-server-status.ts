@@ -43,10 +43,16 @@ interface Mysql2Internals {
   authorized?: boolean;
 }
 
+/**
+ * Marks a command object as seen by one tracker. A mark on the command, not a reference to it
+ * in the tracker: the command's callbacks belong to the request that sent it, and an idle
+ * connection must not keep the last request alive.
+ */
+const SEEN_BY = Symbol('leakproof.statusTracker');
+
 export class ServerStatusTracker {
   #status = SERVER_STATUS_AUTOCOMMIT;
   #attached = false;
-  #command: unknown = undefined;
   /** The next packet starts a result (first packet of a command, or after MORE_RESULTS_EXISTS). */
   #atResultStart = true;
 
@@ -71,8 +77,9 @@ export class ServerStatusTracker {
   #observe(connection: Mysql2Internals, packet: RawPacket | undefined): void {
     // Paused packets are queued and handed to handlePacket again on resume; see them once.
     if (packet === undefined || connection._paused === true || connection.authorized !== true) return;
-    if (connection._command !== this.#command) {
-      this.#command = connection._command;
+    const command = connection._command;
+    if (typeof command === 'object' && command !== null && (command as Record<symbol, unknown>)[SEEN_BY] !== this) {
+      (command as Record<symbol, unknown>)[SEEN_BY] = this;
       this.#atResultStart = true;
     }
     this.#read(packet);

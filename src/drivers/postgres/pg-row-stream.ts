@@ -1,4 +1,5 @@
 import type { Submittable } from 'pg';
+import { detached } from '../../core/detached.js';
 import { LeakproofError, UsageError } from '../../core/errors.js';
 import type { DriverRowStream } from '../driver.js';
 import { importPackage } from '../import-package.js';
@@ -20,12 +21,13 @@ let loading: Promise<CursorConstructor> | undefined;
  * cached, so installing the package and retrying works without a restart.
  */
 export function loadCursor(): Promise<CursorConstructor> {
-  loading ??= importPackage<CursorConstructor>('pg-cursor', 'postgres').catch((error: unknown) => {
+  // Kept for the life of the process, so made outside the request that asks first.
+  loading ??= detached(() => importPackage<CursorConstructor>('pg-cursor', 'postgres').catch((error: unknown) => {
     loading = undefined;
     throw error instanceof LeakproofError && error.code === 'DRIVER_MISSING'
       ? new UsageError('DRIVER_MISSING', 'db.stream() on PostgreSQL reads through a cursor, which needs the "pg-cursor" package; run: npm install pg-cursor', { cause: error })
       : error;
-  });
+  }));
   return loading;
 }
 

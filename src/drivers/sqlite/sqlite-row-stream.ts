@@ -1,11 +1,14 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DriverRowStream } from '../driver.js';
 
 type Row = Record<string, unknown>;
 
 /**
  * A SQLite result read through better-sqlite3's `statement.iterate()`, which steps the
- * statement only as rows are asked for. Each `read()` steps one batch synchronously, so the
- * event loop runs between batches and only one batch is ever held. Closing early resets the
+ * statement only as rows are asked for. Each `read()` after the first waits for the next turn
+ * of the event loop, then steps one batch synchronously, so only one batch is ever held and
+ * the server goes on serving: a resolved promise alone would let a loop that never awaits I/O
+ * (writing rows to a response without backpressure) run forever and starve every socket. Closing early resets the
  * statement (`return()` on the iterator): nothing is left to read and the handle is free.
  */
 export class SqliteRowStream implements DriverRowStream {
@@ -40,6 +43,7 @@ export class SqliteRowStream implements DriverRowStream {
   async read(): Promise<Row[] | undefined> {
     const first = this.#first;
     this.#first = undefined;
+    if (first === undefined) await nextTurn();
     const rows = first ?? this.#readBatch();
     return rows.length > 0 ? rows : undefined;
   }
