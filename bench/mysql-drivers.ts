@@ -36,6 +36,7 @@ const settings: ConnectionSettings = {
   statementTimeout: 0,
   driverOptions: {},
   connectTimeout: 5000,
+  keepAliveDelay: 15_000,
 };
 
 /** One thing to measure: `run(n)` does n operations. */

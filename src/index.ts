@@ -16,6 +16,6 @@ export type { AliasOptions, DatabasesConfig, ResolvedAlias } from './core/config
 export type { PoolStats } from './core/pool-stats.js';
 export type { Engine, ExecuteResult } from './drivers/driver.js';
 export {
-  LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, UsageError,
+  LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, StatementError, UsageError,
   ERROR_CODES, type ErrorCode,
 } from './core/errors.js';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { abortingRequest, httpGet } from './harness/faults.js';
+import { startStallProxy } from './harness/stall-proxy.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
 import { eventually, serve } from './support/serve.js';
@@ -118,5 +119,38 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     await served.close();
     await dbs.close();
     assert.equal(await engine().waitForCountOn(server, 0), 0);
+  });
+
+  it('an abort storm with cancelOnAbort: the cancels take connections of the budget, never one beside it (counted at the socket), and they stop the statements', async () => {
+    // Every session passes through the proxy, so its peak is exact where a sampler could miss a
+    // KILL QUERY side connection that lives a millisecond.
+    const url = new URL(server.url);
+    const proxy = await startStallProxy({ host: url.hostname, port: Number(url.port) });
+    try {
+      const dbs = engine().databases({ default: { url: proxy.urlFor(server.url), maxConnections: 3, cancelOnAbort: true, acquireTimeout: 10_000 } });
+      const served = await serve(dbs, async (_req, res) => {
+        await dbs.get().query(engine().dialect.sleep(3));
+        res.end('too late');
+      });
+      const started = Date.now();
+      let next = 0;
+      const client = async (): Promise<void> => {
+        while (next++ < 24) await abortingRequest({ port: served.port, path: '/slow', abortAfterMs: 60 });
+      };
+      await Promise.all(Array.from({ length: 6 }, client));
+      assert.ok(await eventually(() => dbs.stats().default!.inUse === 0, 10_000), JSON.stringify(dbs.stats()));
+      const elapsed = Date.now() - started;
+      const stats = dbs.stats().default!;
+      console.log(`# ${engine().name}: 24 aborted 3 s statements through a pool of 3 with cancelOnAbort: done in ${elapsed} ms, ${stats.cancels} cancels, ${stats.created} connections opened, peak ${proxy.peak} sessions`);
+      // PostgreSQL's CancelRequest is a short socket of its own, not a session: only MySQL's cancels are sessions.
+      if (engine().name === 'mariadb') assert.ok(proxy.peak <= 3, `${proxy.peak} sessions at once for maxConnections 3`);
+      // Requests whose clients left while they waited never ran; every one that ran was cancelled.
+      assert.ok(stats.acquired >= 6, `only ${stats.acquired} requests got a connection: ${JSON.stringify(stats)}`);
+      assert.equal(stats.cancels, stats.acquired, `not every statement was cancelled: ${JSON.stringify(stats)}`);
+      assert.ok(elapsed < 24 * 3000 / 3, 'the statements ran to their end instead of being cancelled');
+      assert.equal(await engine().waitForCountOn(server, stats.idle), stats.idle);
+    } finally {
+      await proxy.close();
+    }
   });
 });

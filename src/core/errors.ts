@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
   REQUEST_TIMEOUT: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.',
+  STATEMENT_TIMEOUT: 'A statement ran past statementTimeout (stopped by the server), its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.',
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
@@ -128,6 +129,13 @@ export class ScopeError extends LeakproofError {
 export class ConnectionError extends LeakproofError {
   constructor(code: 'CONNECTION_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, { httpStatus: 503, ...options });
+  }
+}
+
+/** A statement did not finish in time: answer `503` with `Retry-After`. */
+export class StatementError extends LeakproofError {
+  constructor(code: 'STATEMENT_TIMEOUT', message: string, options: { cause?: unknown; retryAfterMs: number }) {
+    super(code, message, { ...options, httpStatus: 503 });
   }
 }
 

@@ -1,8 +1,9 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
 import { rejection } from '../drivers/rejection.js';
-import { ConnectionError, LeakproofError, UsageError } from './errors.js';
+import { detached } from './detached.js';
+import { ConnectionError, LeakproofError, StatementError, UsageError } from './errors.js';
 import { watchForLeak } from './leak-detector.js';
-import type { Pool } from './pool.js';
+import type { CancelOutcome, Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
 import type { LeaseStream } from './row-stream.js';
@@ -31,7 +32,11 @@ export class Lease {
   #endReason: EndReason | undefined;
   #released: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
-  #cancel: Promise<void> | undefined;
+  #cancel: Promise<CancelOutcome> | undefined;
+  /** A command failed because a cancel hit it: the server has consumed that cancel. */
+  #cancelHit = false;
+  /** releaseTimeout: armed when the lease ends with a command still in flight. */
+  #releaseTimer: NodeJS.Timeout | undefined;
   /** The acquire in progress, so an abort can withdraw it from the pool's queue. */
   #waiter: Waiter<PooledConnection> | undefined;
   /** `transactionPerRequest`: wanted (no BEGIN yet), open, or none. */
@@ -72,10 +77,10 @@ export class Lease {
   }
 
   /** `command` without the open-stream check: for the COMMITs and ROLLBACKs that must wait for a stream. */
-  #command<T>(frame: TransactionFrame | undefined, run: Command<T>): Promise<T> {
+  #command<T>(frame: TransactionFrame | undefined, run: Command<T>, timed = true): Promise<T> {
     // The common case takes no extra promise: on Node 20 each one costs under AsyncLocalStorage.
-    if (this.#activeTransaction === undefined) return this.#enqueue(run);
-    return this.#afterTransaction(frame).then(() => this.#enqueue(run));
+    if (this.#activeTransaction === undefined) return this.#enqueue(run, timed);
+    return this.#afterTransaction(frame).then(() => this.#enqueue(run, timed));
   }
 
   /**
@@ -88,7 +93,8 @@ export class Lease {
     if (this.#endReason !== undefined) return Promise.reject(this.scope.endedError());
     if (this.#stream?.needsConsumer === true) return Promise.reject(this.#streamOpenError());
     this.#stream = stream;
-    const done = this.#command(frame, (raw) => this.#runStream(stream, raw));
+    // Not timed by the statement watchdog: a stream lasts as long as its consumer reads.
+    const done = this.#command(frame, (raw) => this.#runStream(stream, raw), false);
     return done.finally(() => {
       if (this.#stream === stream) this.#stream = undefined;
     });
@@ -97,8 +103,8 @@ export class Lease {
   #runStream(stream: LeaseStream, raw: DriverConnection): Promise<void> {
     const connection = this.#connection!;
     return stream.run(raw, {
-      cancel: () => this.pool.cancel(connection),
-      discard: () => this.pool.markBroken(connection),
+      cancel: () => this.pool.cancelSoon(connection).then((outcome) => outcome === 'sent'),
+      discard: () => this.pool.markInFlight(connection),
     });
   }
 
@@ -182,19 +188,33 @@ export class Lease {
     } else {
       this.#released = new Promise<void>((resolve) => (this.#onIdle = () => resolve(this.#release())));
       this.#watchForLeak();
+      this.#watchRelease();
     }
     return this.#released;
+  }
+
+  /**
+   * releaseTimeout: a statement still running this long after its request ended is given up
+   * on (cancelled, then its socket cut), so a stalled network cannot keep the slot for ever.
+   */
+  #watchRelease(): void {
+    this.#releaseTimer = detached(() => setTimeout(() => {
+      const connection = this.#connection;
+      if (connection !== undefined) void this.pool.abandon(connection, 'releaseTimeout');
+    }, this.pool.config.releaseTimeout));
+    this.#releaseTimer.unref();
   }
 
   #stopWork(): void {
     if (this.#waiter !== undefined) this.pool.withdraw(this.#waiter, this.scope.endedError());
     const connection = this.#connection;
     if (connection !== undefined && this.#pending > 0 && this.pool.config.cancelOnAbort) {
-      this.#cancel = this.pool.cancel(connection);
+      this.#cancel = this.pool.cancel(connection, () => this.#pending > 0);
     }
   }
 
   #release(): Promise<void> {
+    clearTimeout(this.#releaseTimer);
     const connection = this.#connection;
     const owner = this.#owner;
     if (connection === undefined || owner === undefined) return RESOLVED;
@@ -205,15 +225,26 @@ export class Lease {
     const cancel = this.#cancel;
     if (cancel === undefined) return this.pool.release(connection, owner);
     this.#cancel = undefined;
-    // A cancel may still arrive after its statement finished and hit the next one: discard.
-    return cancel.then(() => this.pool.release(connection, owner, { discard: true }));
+    // Nothing runs any more: a cancel still waiting for its turn is not sent at all.
+    this.pool.withdrawCancel(connection);
+    return cancel.then((outcome) => this.pool.release(connection, owner, { discard: outcome === 'sent' && !this.#cancelConsumed() }));
+  }
+
+  /**
+   * Whether a cancel that was sent can no longer hit a later statement. MySQL clears a late
+   * `KILL QUERY` when the session's next command starts. A PostgreSQL cancel that arrived after
+   * its statement finished could still interrupt the next one, unless the statement failed
+   * with the cancel (57014): then the server has consumed it. Otherwise the connection goes.
+   */
+  #cancelConsumed(): boolean {
+    return this.pool.driver?.cancelBy === 'session' || this.#cancelHit;
   }
 
   /** Starts the command now if none is ahead of it, else queues it behind the others (FIFO). */
-  #enqueue<T>(run: Command<T>): Promise<T> {
-    if (this.#pending++ === 0) return this.#run(run);
+  #enqueue<T>(run: Command<T>, timed = true): Promise<T> {
+    if (this.#pending++ === 0) return this.#run(run, timed);
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => void this.#run(run).then(resolve, reject));
+      this.#queue.push(() => void this.#run(run, timed).then(resolve, reject));
     });
   }
 
@@ -221,18 +252,41 @@ export class Lease {
    * Runs one command. The common cases chain plain `then`s and await nothing: on Node 20 each
    * extra promise runs AsyncLocalStorage's hook, and this is the per-query path.
    */
-  #run<T>(command: Command<T>): Promise<T> {
-    if (this.#aborted() || this.#requestTransaction === 'wanted') return this.#acquireThenRun(command);
+  #run<T>(command: Command<T>, timed: boolean): Promise<T> {
+    if (this.#connection?.needsDestroy() === true && !this.#replaceConnection()) return this.#failed(this.#lostInTransaction());
+    if (this.#aborted() || this.#requestTransaction === 'wanted') return this.#acquireThenRun(command, timed);
     const connection = this.#connection ?? this.#tryAcquire();
-    if (connection !== undefined) return this.#start(connection, command);
+    if (connection !== undefined) return this.#start(connection, command, timed);
     const waiter = this.#wait();
     return waiter.promise.then((acquired) => {
       this.#hold(waiter, acquired);
-      return this.#aborted() ? this.#failed(this.scope.endedError()) : this.#start(acquired, command);
+      return this.#aborted() ? this.#failed(this.scope.endedError()) : this.#start(acquired, command, timed);
     }, this.#failedWaiting);
   }
 
-  #start<T>(connection: PooledConnection, command: Command<T>): Promise<T> {
+  /**
+   * The held connection is done for (broken, given up on, or with a result still arriving that
+   * nobody reads): between commands it is released, and the next command gets another one.
+   * Not inside a transaction, which lives and dies with its connection: false then.
+   */
+  #replaceConnection(): boolean {
+    if (this.#activeTransaction !== undefined || this.#requestTransaction === 'open') return false;
+    const connection = this.#connection!;
+    const owner = this.#owner!;
+    this.#connection = undefined;
+    this.#owner = undefined;
+    void this.pool.release(connection, owner);
+    return true;
+  }
+
+  #lostInTransaction(): ConnectionError {
+    const { alias, retryAfter } = this.pool.config;
+    return new ConnectionError('CONNECTION_FAILED', `the connection of alias "${alias}" was lost inside a transaction of ${this.scope.label ?? 'this scope'}; the transaction is gone`, { retryAfterMs: retryAfter });
+  }
+
+  #start<T>(connection: PooledConnection, command: Command<T>, timed: boolean): Promise<T> {
+    // Read by the pool's statement watchdog (statementTimeout's client-side backstop).
+    if (timed) connection.commandSince = Date.now();
     let running: Promise<T>;
     try {
       running = command(connection.raw);
@@ -243,10 +297,11 @@ export class Lease {
   }
 
   /** The slow path: wait for a connection (or fail as ended), begin the request's transaction, run. */
-  async #acquireThenRun<T>(command: Command<T>): Promise<T> {
+  async #acquireThenRun<T>(command: Command<T>, timed: boolean): Promise<T> {
     try {
       if (this.#aborted()) throw this.scope.endedError();
       const connection = this.#connection ?? this.#tryAcquire() ?? (await this.#acquire());
+      if (timed) connection.commandSince = Date.now();
       if (this.#requestTransaction === 'wanted') {
         this.#requestTransaction = 'open';
         await connection.raw.query(this.#sql.begin);
@@ -272,6 +327,8 @@ export class Lease {
 
   /** After a command: start the next one, or release if the lease has ended and none is left. */
   #next(): void {
+    const connection = this.#connection;
+    if (connection !== undefined) connection.commandSince = 0;
     if (--this.#pending > 0) {
       this.#queue.shift()!();
     } else if (this.#onIdle !== undefined) {
@@ -281,13 +338,30 @@ export class Lease {
     }
   }
 
-  /** A connection-class error marks the connection broken and becomes CONNECTION_FAILED. */
+  /**
+   * A statement timeout (the server's, or the watchdog's) becomes STATEMENT_TIMEOUT; a
+   * connection-class error marks the connection broken and becomes CONNECTION_FAILED.
+   */
   #translate(error: unknown): unknown {
     const connection = this.#connection;
-    if (connection === undefined || error instanceof LeakproofError || this.pool.driver?.classifyError(error) !== 'connection') return error;
+    const driver = this.pool.driver;
+    if (connection === undefined || error instanceof LeakproofError || driver === undefined) return error;
+    if (this.#cancel !== undefined && driver.wasCancelled(error)) this.#cancelHit = true;
+    if (connection.abandoned !== undefined || driver.isStatementTimeout(error)) return this.#timeoutError(connection, error);
+    if (driver.classifyError(error) !== 'connection') return error;
     this.pool.markBroken(connection);
     // A lost connection is an outage, not a bug in the statement: typed, and answered 503.
     return new ConnectionError('CONNECTION_FAILED', `the connection to ${this.pool.config.url} (alias=${this.pool.config.alias}) was lost during a statement: ${(error as Error).message}`, { cause: error, retryAfterMs: this.pool.config.retryAfter });
+  }
+
+  #timeoutError(connection: PooledConnection, cause: unknown): StatementError {
+    const { alias, statementTimeout, releaseTimeout, retryAfter } = this.pool.config;
+    const what = connection.abandoned === 'releaseTimeout'
+      ? `was still running ${releaseTimeout} ms after its request ended; it was cancelled and the connection closed`
+      : connection.abandoned === 'statementTimeout'
+        ? `got no answer within ${this.pool.statementLimitMs} ms (statementTimeout ${statementTimeout} ms and a grace period): the network or the server is stuck; the connection was closed`
+        : `ran past statementTimeout (${statementTimeout} ms) and was stopped by the server`;
+    return new StatementError('STATEMENT_TIMEOUT', `a statement on alias "${alias}" ${what}`, { cause, retryAfterMs: retryAfter });
   }
 
   #tryAcquire(): PooledConnection | undefined {

@@ -38,8 +38,14 @@ export interface PoolStats {
   readonly discarded: number;
   /** Connections that died on their own: killed on the server, server restart, network. */
   readonly lost: number;
-  /** Statements cancelled on the server because their client left. */
+  /** Statements cancelled on the server: their client left, or leakproof gave up on them. */
   readonly cancels: number;
+  /**
+   * Connections leakproof gave up on because their statement did not come back: past
+   * statementTimeout and its grace, or releaseTimeout after the request ended (a stalled
+   * network). The statement was cancelled and the connection closed.
+   */
+  readonly abandoned: number;
   /** Connections still held `leakTimeout` ms after their request ended. */
   readonly leaks: number;
   /** Releases of a connection that was not held (a bug; throws outside production). */
@@ -53,7 +59,7 @@ export type PoolCounters = {
 export function emptyCounters(): PoolCounters {
   return {
     created: 0, closed: 0, acquired: 0, released: 0, timeouts: 0, queueFull: 0, refusals: 0,
-    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, leaks: 0,
+    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, abandoned: 0, leaks: 0,
     doubleReleases: 0,
   };
 }

@@ -1,29 +1,38 @@
 import type { Driver, DriverConnection } from '../drivers/driver.js';
 import { loadDriver } from '../drivers/load-driver.js';
+import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
 import type { PoolCondition } from '../observability/channels.js';
 import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { Databases } from './databases.js';
+import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { detached } from './detached.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
-import { PooledConnection } from './pooled-connection.js';
+import { PooledConnection, type AbandonReason } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
+import { StatementWatchdog } from './statement-watchdog.js';
 import { Waiter, WaitQueue } from './wait-queue.js';
 
-/** At most this many cancel side channels per pool at once; more wait for a slot. */
-const MAX_CONCURRENT_CANCELS = 2;
+/** At most this many PostgreSQL CancelRequest sockets at once (they are not sessions). */
+const MAX_CONCURRENT_CANCEL_REQUESTS = 4;
 /** How long close() waits for leased connections before destroying them. */
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
+/** How long an abandoned statement's cancel may take to bring it back before the socket is cut. */
+const ABANDON_GRACE_MS = 1000;
 
 const isProduction = process.env.NODE_ENV === 'production';
+
+/** What a cancel did: sent to the server, or skipped (nothing ran any more, or no connection could carry it in time). */
+export type CancelOutcome = 'sent' | 'skipped';
 
 /**
  * The connection pool of one alias. Every state change of a connection is one named method,
  * and waiters meet free connections in one place, `#dispatch`. The budget invariant
  * `idle + busy + connecting <= maxConnections` holds at every step, where `busy` counts
- * connections being checked, used, rolled back or closed.
+ * connections being checked, used, lent to a cancel, rolled back or closed: the server counts
+ * all of them, and a cancel on MySQL takes a connection of this budget, never one beside it.
  */
 export class Pool {
   readonly config: ResolvedAlias;
@@ -34,15 +43,31 @@ export class Pool {
   #busy = 0;
   #connecting = 0;
   readonly #waiters: WaitQueue<PooledConnection>;
-  /** Leased connections, tracked for the shutdown path only. */
+  /**
+   * MySQL cancels waiting for a connection of the pool to run their KILL QUERY on; served
+   * first. They wait as long as their statement runs (the first connection freed serves them
+   * all) and are withdrawn when it ends; callers that need a bound set their own.
+   */
+  readonly #cancelWaiters = new WaitQueue<PooledConnection>(Infinity, noop);
+  /** Leased connections: for the shutdown path and the statement watchdog. */
   #leased = new Set<PooledConnection>();
   #counters: PoolCounters = emptyCounters();
   /** Effective idle limit: the smaller of idleTimeout and the server's own idle timeout, less a margin. */
   #idleLimit: number;
   #limitsRead = false;
   #reaper: NodeJS.Timeout | undefined;
-  /** Cancel side channels open at once; they never count against the budget. */
-  readonly #cancels = new ConcurrencyLimit(MAX_CONCURRENT_CANCELS);
+  readonly #cancelRequests = new ConcurrencyLimit(MAX_CONCURRENT_CANCEL_REQUESTS);
+  /** Cancels not sent yet, by the connection they are for: how to withdraw each. */
+  readonly #pendingCancels = new Map<PooledConnection, () => void>();
+  readonly #watchdog: StatementWatchdog;
+  /**
+   * Most connections requests may hold at once. On MySQL with cancelOnAbort one connection of
+   * the budget is kept back for KILL QUERY: when every connection runs a statement whose client
+   * has left (an abort storm), a cancel that has to wait for one of them to end comes too late.
+   */
+  readonly #requestLimit: number;
+  /** Connections on their way to a request through a health check (not leased yet). */
+  #checkingForRequests = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   #onQuiet: (() => void) | undefined;
@@ -52,7 +77,9 @@ export class Pool {
   constructor(config: ResolvedAlias, databases: Databases) {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
+    this.#requestLimit = config.engine === 'mysql' && config.cancelOnAbort && config.maxConnections > 1 ? config.maxConnections - 1 : config.maxConnections;
     this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
+    this.#watchdog = new StatementWatchdog(config.statementTimeout, this.#leased, (connection) => void this.abandon(connection, 'statementTimeout'));
     this.#events = new PoolEvents(this, databases);
   }
 
@@ -63,6 +90,11 @@ export class Pool {
   /** The loaded driver; available once the first connection was opened. */
   get driver(): Driver | undefined {
     return this.#driver;
+  }
+
+  /** How long a statement may go unanswered before it is given up on (statementTimeout plus a grace); 0 for no limit. */
+  get statementLimitMs(): number {
+    return this.#watchdog.limitMs;
   }
 
   /**
@@ -76,10 +108,12 @@ export class Pool {
       waiter.reject(new ConnectionError('POOL_CLOSED', `pool "${this.config.alias}" is closed`));
       return waiter;
     }
-    if (this.#waiters.size === 0) {
+    if (this.#waiters.size === 0 && this.#cancelWaiters.size === 0 && this.#requestSlotFree()) {
       const idle = this.#takeIdle();
       if (idle !== undefined) {
-        this.#checkout(idle, waiter);
+        // Never queued, but a health check on the way must not make it wait past its acquireTimeout.
+        waiter.deadline = Date.now() + this.config.acquireTimeout;
+        this.#checkout(idle, waiter, this.#waiters);
         return waiter;
       }
     }
@@ -100,15 +134,13 @@ export class Pool {
    */
   tryAcquire(owner: object): PooledConnection | undefined {
     const connection = this.#idle[this.#idle.length - 1];
-    if (connection === undefined || this.#waiters.size > 0) return undefined;
+    // A closing pool may still hold a spare for cancels: never for a request.
+    if (connection === undefined || this.#closed || this.#waiters.size > 0 || this.#cancelWaiters.size > 0 || !this.#requestSlotFree()) return undefined;
     const now = Date.now();
     if (now - connection.idleSince > this.config.healthCheckAfter || connection.isExpired(now) || connection.isUnusable()) return undefined;
     this.#idle.pop();
     this.#busy++;
-    connection.state = 'inUse';
-    connection.owner = owner;
-    this.#leased.add(connection);
-    this.#counters.acquired++;
+    this.#lease(connection, owner);
     this.#events.acquired(connection, undefined);
     return connection;
   }
@@ -120,13 +152,13 @@ export class Pool {
   }
 
   /**
-   * Returns a connection exactly once. `discard` closes it instead of reusing it (a command
-   * may still be in flight, or a cancel was sent). An open transaction is rolled back first;
-   * if that fails the connection is closed. Resolves when the connection is idle or closed.
+   * Returns a connection exactly once. `discard` closes it instead of reusing it. An open
+   * transaction is rolled back first; if that fails the connection is closed. Resolves when
+   * the connection is idle, or closed and gone from the server.
    */
   release(connection: PooledConnection, owner: object, options?: { discard?: boolean }): Promise<void> {
     if (connection.owner === owner && connection.state === 'closed') {
-      // Destroyed by close() after its grace period while the request still held it.
+      // Destroyed by close() or given up on while the request still held it.
       connection.owner = undefined;
       this.#counters.released++;
       return RESOLVED;
@@ -138,10 +170,12 @@ export class Pool {
     }
     connection.owner = undefined;
     this.#counters.released++;
+    // Its statement is over: a cancel of it still waiting for its turn is not sent at all.
+    if (this.#pendingCancels.size > 0) this.withdrawCancel(connection);
     this.#events.released(connection, options?.discard === true);
-    if (options?.discard === true || connection.isUnusable()) {
+    if (options?.discard === true || connection.needsDestroy()) {
       this.#counters.discarded++;
-      return this.#close(connection, false);
+      return this.#close(connection);
     }
     if (connection.raw.inTransaction()) return this.#rollbackThenRecycle(connection);
     return this.#recycle(connection);
@@ -156,21 +190,123 @@ export class Pool {
     connection.broken = true;
   }
 
-  /**
-   * Cancels the statement running on a leased connection over the driver's side channel.
-   * At most MAX_CONCURRENT_CANCELS run at once; the side channel never counts against the
-   * budget. Never rejects.
-   */
-  async cancel(connection: PooledConnection): Promise<void> {
-    const driver = this.#driver;
-    if (driver === undefined) return;
-    await detached(() => this.#cancels.run(() => this.#sendCancel(driver, connection)));
+  /** A leased connection holds a result nobody will read: its socket is cut on release. */
+  markInFlight(connection: PooledConnection): void {
+    connection.inFlight = true;
   }
 
-  /** The driver's cancel, bounded in time by the driver (SIDE_CHANNEL_TIMEOUT_MS). */
-  async #sendCancel(driver: Driver, connection: PooledConnection): Promise<void> {
-    await driver.cancel(connection.raw);
-    this.#counters.cancels++;
+  /**
+   * Cancels the statement running on a leased connection, if `stillRunning()` says one still
+   * runs when the cancel's turn comes. PostgreSQL: a CancelRequest (no session). MySQL: a
+   * `KILL QUERY` run on another connection of this pool (an idle one, a new one if the budget
+   * has room, else the next one released), so the server never sees more than the budget.
+   * Bounded by SIDE_CHANNEL_TIMEOUT_MS per step. Never rejects.
+   */
+  cancel(connection: PooledConnection, stillRunning: () => boolean): Promise<CancelOutcome> {
+    const driver = this.#driver;
+    if (driver === undefined || driver.cancelBy === 'none') return Promise.resolve('skipped');
+    return detached(() => (driver.cancelBy === 'request' ? this.#cancelRequest(driver, connection, stillRunning) : this.#cancelOnLoan(driver, connection, stillRunning)));
+  }
+
+  /**
+   * Drops a cancel of `connection` that has not been sent yet: its statement has finished, so
+   * its lease need not wait for a turn (or, on MySQL, for a connection to carry it).
+   */
+  withdrawCancel(connection: PooledConnection): void {
+    this.#pendingCancels.get(connection)?.();
+  }
+
+  #cancelRequest(driver: Driver, connection: PooledConnection, stillRunning: () => boolean): Promise<CancelOutcome> {
+    let withdraw!: () => void;
+    const withdrawn = new Promise<CancelOutcome>((resolve) => (withdraw = () => resolve('skipped')));
+    this.#pendingCancels.set(connection, withdraw);
+    const sending = this.#cancelRequests.run(async () => {
+      if (this.#pendingCancels.get(connection) !== withdraw || !stillRunning()) return 'skipped';
+      this.#pendingCancels.delete(connection);
+      await settleWithin(driver.cancel(connection.raw), SIDE_CHANNEL_TIMEOUT_MS);
+      this.#counters.cancels++;
+      return 'sent';
+    });
+    return Promise.race([sending, withdrawn]).finally(() => {
+      if (this.#pendingCancels.get(connection) === withdraw) this.#pendingCancels.delete(connection);
+    });
+  }
+
+  async #cancelOnLoan(driver: Driver, connection: PooledConnection, stillRunning: () => boolean): Promise<CancelOutcome> {
+    // A budget of one has no second connection to carry the cancel, and never will.
+    if (!stillRunning() || this.config.maxConnections === 1) return 'skipped';
+    const via = await this.#borrowForCancel(connection);
+    if (via === undefined) return 'skipped';
+    try {
+      if (!stillRunning()) return 'skipped';
+      if ((await settleWithin(driver.cancel(connection.raw, via.raw), SIDE_CHANNEL_TIMEOUT_MS)) === 'timeout') via.broken = true;
+      this.#counters.cancels++;
+      return 'sent';
+    } finally {
+      this.#endLoan(via);
+    }
+  }
+
+  /** A connection of the pool to run a cancel of `target` on, or undefined if none came in time or the cancel was withdrawn. */
+  async #borrowForCancel(target: PooledConnection): Promise<PooledConnection | undefined> {
+    const waiter = new Waiter<PooledConnection>();
+    const withdraw = (): void => {
+      this.#cancelWaiters.remove(waiter);
+      waiter.reject(new Error('the cancel was withdrawn'));
+    };
+    this.#pendingCancels.set(target, withdraw);
+    this.#cancelWaiters.push(waiter);
+    this.#dispatch();
+    try {
+      return await waiter.promise;
+    } catch {
+      return undefined;
+    } finally {
+      if (this.#pendingCancels.get(target) === withdraw) this.#pendingCancels.delete(target);
+    }
+  }
+
+  /**
+   * Gives up on a leased connection whose statement did not come back in time: past
+   * statementTimeout and its grace, or releaseTimeout after its request ended. The statement
+   * is cancelled on the server, and if it still has not come back soon after, the socket is cut,
+   * which fails the statement; the lease then releases it and it is closed.
+   */
+  async abandon(connection: PooledConnection, reason: AbandonReason): Promise<void> {
+    if (connection.abandoned !== undefined || connection.state !== 'inUse') return;
+    connection.abandoned = reason;
+    this.#counters.abandoned++;
+    const running = (): boolean => connection.state === 'inUse' && connection.owner !== undefined;
+    // The cancel gets a short while (through a dead network it cannot arrive at all) and goes on
+    // by itself after the socket is cut: it still stops the statement if the server is there.
+    const cancelled = this.cancel(connection, running).then((outcome) => (outcome === 'sent' ? this.#settled(connection, ABANDON_GRACE_MS) : undefined));
+    await settleWithin(cancelled, ABANDON_GRACE_MS);
+    if (running()) connection.raw.destroy();
+  }
+
+  /** `cancel`, given up on (and withdrawn, if not sent yet) after `ms`. */
+  async #cancelWithin(connection: PooledConnection, stillRunning: () => boolean, ms: number): Promise<CancelOutcome> {
+    const cancelling = this.cancel(connection, stillRunning);
+    if ((await settleWithin(cancelling, ms)) === 'settled') return cancelling;
+    this.withdrawCancel(connection);
+    return 'skipped';
+  }
+
+  /** A cancel for a caller that cannot wait long (a stream closing early): bounded by SIDE_CHANNEL_TIMEOUT_MS. */
+  cancelSoon(connection: PooledConnection): Promise<CancelOutcome> {
+    return this.#cancelWithin(connection, () => connection.state === 'inUse', SIDE_CHANNEL_TIMEOUT_MS);
+  }
+
+  /** Waits until the connection is no longer leased, or `ms` have passed. */
+  #settled(connection: PooledConnection, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const deadline = Date.now() + ms;
+      const poll = (): void => {
+        if (connection.state !== 'inUse' || Date.now() >= deadline) resolve();
+        else setTimeout(poll, 20).unref();
+      };
+      poll();
+    });
   }
 
   /** Counts a leak reported by a lease. */
@@ -203,7 +339,8 @@ export class Pool {
 
   /**
    * Stops handing out connections: waiters fail with POOL_CLOSED, idle connections close, and
-   * leased ones close as their requests release them. After `graceMs` the rest are destroyed.
+   * leased ones close as their requests release them. After `graceMs` the rest are cancelled
+   * and closed.
    */
   close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
     this.#closing ??= this.#shutdown(graceMs);
@@ -216,21 +353,25 @@ export class Pool {
     const closedError = new ConnectionError('POOL_CLOSED', `pool "${this.config.alias}" is closing`);
     for (const waiter of this.#waiters.drain()) waiter.reject(closedError);
     const idle = this.#idle.splice(0);
+    const spare = idle.pop();
+    if (spare !== undefined && this.#keepsSpare()) this.#idle.push(spare);
+    else if (spare !== undefined) idle.push(spare);
     await Promise.all(idle.map((connection) => this.#closeIdle(connection)));
     if (await this.#quiet(graceMs)) return;
-    // Past the grace period, connections still leased are cancelled (a destroyed socket alone
-    // leaves its statement running on the server) and destroyed, so close() always ends. They
-    // keep their owner, so the late release of their request is not a double release. These
-    // cancels all go at once, not two at a time: a MariaDB KILL QUERY was seen to stall for
-    // the whole side-channel timeout (2 s) each, which in turns of two made close() take 10 s.
-    const driver = this.#driver;
+    // Past the grace period, connections still leased have their statement cancelled (a
+    // socket cut alone leaves it running on the server) and are closed, so close() always
+    // ends. They keep their owner, so the late release of their request is not a double release.
     await Promise.all([...this.#leased].map(async (connection) => {
-      if (driver !== undefined) await this.#sendCancel(driver, connection);
-      await this.#close(connection, false);
+      await this.#cancelWithin(connection, () => connection.state === 'inUse', SIDE_CHANNEL_TIMEOUT_MS);
+      await this.#close(connection);
     }));
+    // The spare kept for those cancels closes last; its quit is bounded like every other.
+    await this.#closeSparesIfDone();
+    await this.#quiet(SIDE_CHANNEL_TIMEOUT_MS);
   }
 
   #quiet(ms: number): Promise<boolean> {
+    void this.#closeSparesIfDone();
     if (this.#open === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -245,18 +386,27 @@ export class Pool {
     });
   }
 
-  /** The one place where waiting requests meet free connections and new connections are opened. */
+  /**
+   * The one place where waiting requests and cancels meet free connections and new ones are
+   * opened. Cancels go first: each frees a connection that requests are waiting for.
+   */
   #dispatch(): void {
-    while (this.#waiters.size > 0) {
+    for (;;) {
+      const queue = this.#cancelWaiters.size > 0 ? this.#cancelWaiters : this.#waiters;
+      if (queue.size === 0 || (queue === this.#waiters && !this.#requestSlotFree())) return;
       const idle = this.#takeIdle();
       if (idle !== undefined) {
-        this.#checkout(idle, this.#waiters.shift()!);
-      } else if (this.#connecting < this.#waiters.size && this.#open < this.config.maxConnections && !this.#closed) {
+        this.#checkout(idle, queue.shift()!, queue);
+      } else if (this.#connecting < this.#cancelWaiters.size + this.#waiters.size && this.#open < this.config.maxConnections && (!this.#closed || queue === this.#cancelWaiters)) {
         this.#openConnection();
       } else {
         return;
       }
     }
+  }
+
+  #requestSlotFree(): boolean {
+    return this.#leased.size + this.#checkingForRequests < this.#requestLimit;
   }
 
   #timedOut(waiter: Waiter<PooledConnection>): void {
@@ -274,31 +424,60 @@ export class Pool {
     return undefined;
   }
 
-  /** Hands an idle connection to a waiter, pinging it first if it idled past healthCheckAfter. */
-  #checkout(connection: PooledConnection, waiter: Waiter<PooledConnection>): void {
+  /**
+   * Hands an idle connection to a waiter, pinging it first if it idled past healthCheckAfter.
+   * The ping is bounded by connectTimeout, and the waiter keeps its own deadline meanwhile.
+   */
+  #checkout(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
     this.#busy++;
     connection.state = 'checking';
     if (Date.now() - connection.idleSince <= this.config.healthCheckAfter) {
-      this.#hand(connection, waiter);
+      this.#hand(connection, waiter, queue);
       return;
     }
-    connection.raw.ping().then(
-      () => this.#hand(connection, waiter),
-      () => this.#failHealthCheck(connection, waiter),
+    const stopDeadline = this.#keepDeadline(waiter, queue);
+    const forRequest = queue === this.#waiters ? 1 : 0;
+    this.#checkingForRequests += forRequest;
+    withDeadline(connection.raw.ping(), this.config.connectTimeout).then(
+      () => {
+        stopDeadline();
+        this.#checkingForRequests -= forRequest;
+        this.#hand(connection, waiter, queue);
+      },
+      () => {
+        stopDeadline();
+        this.#checkingForRequests -= forRequest;
+        this.#failHealthCheck(connection, waiter, queue);
+      },
     );
   }
 
-  #failHealthCheck(connection: PooledConnection, waiter: Waiter<PooledConnection>): void {
+  /** A waiter taken off its queue for a health check still times out when its deadline comes. */
+  #keepDeadline(waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): () => void {
+    if (queue !== this.#waiters || waiter.deadline === Infinity) return noop;
+    const timer = detached(() => setTimeout(() => {
+      if (!waiter.settled) this.#timedOut(waiter);
+    }, Math.max(1, waiter.deadline - Date.now())));
+    return () => clearTimeout(timer);
+  }
+
+  #failHealthCheck(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
     this.#counters.healthCheckFailures++;
     this.#counters.discarded++;
-    void this.#close(connection, false);
-    // The request keeps its place at the head of the queue and gets another connection.
-    if (!waiter.settled && !this.#closed) this.#waiters.unshift(waiter);
+    connection.broken = true;
+    void this.#close(connection);
+    // The waiter keeps its place at the head of its queue and gets another connection.
+    if (!waiter.settled && (!this.#closed || queue === this.#cancelWaiters)) queue.unshift(waiter);
     this.#dispatch();
   }
 
   /** Gives a connection to a waiter, or back to the pool if the waiter has gone meanwhile. */
-  #hand(connection: PooledConnection, waiter: Waiter<PooledConnection>): void {
+  #hand(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
+    if (queue === this.#cancelWaiters) {
+      connection.state = 'lending';
+      if (!waiter.resolve(connection)) this.#endLoan(connection);
+      return;
+    }
     connection.state = 'inUse';
     connection.owner = waiter;
     if (!waiter.resolve(connection)) {
@@ -306,25 +485,46 @@ export class Pool {
       void this.#recycle(connection);
       return;
     }
-    this.#leased.add(connection);
-    this.#counters.acquired++;
+    this.#lease(connection, waiter);
     this.#events.acquired(connection, waiter);
   }
 
-  /** Opens a connection in leakproof's own async context (detached.ts): it will serve many requests. */
+  #lease(connection: PooledConnection, owner: object): void {
+    connection.state = 'inUse';
+    connection.owner = owner;
+    this.#leased.add(connection);
+    this.#counters.acquired++;
+    this.#watchdog.watch();
+  }
+
+  /** A connection lent to a cancel comes back: idle again, or closed if it is done for. */
+  #endLoan(connection: PooledConnection): void {
+    connection.state = 'inUse';
+    void this.#recycle(connection);
+  }
+
   #openConnection(): void {
     this.#connecting++;
+    // In leakproof's own async context (detached.ts): the connection will serve many requests.
     void detached(() => this.#events.timeConnect(this.#connect()).then(
       (raw) => this.#connected(raw),
       (error: unknown) => this.#connectFailed(error),
     ));
   }
 
+  /**
+   * Opens one connection, session set-up and the first read of the server's limits included,
+   * within connectTimeout: a server that accepts the socket and then says nothing must not
+   * hold a slot of the budget. A connection that arrives too late is closed at once.
+   */
   async #connect(): Promise<DriverConnection> {
     const driver = this.#driver ?? (await this.#loadDriver());
-    const raw = await driver.connect();
-    if (!this.#limitsRead && this.config.maxLifetime > 0) await this.#readServerLimits(driver, raw);
-    return raw;
+    const opening = (async () => {
+      const raw = await driver.connect();
+      if (!this.#limitsRead && this.config.maxLifetime > 0) await this.#readServerLimits(driver, raw);
+      return raw;
+    })();
+    return withDeadline(opening, this.config.connectTimeout, (late) => late.destroy());
   }
 
   #loadDriver(): Promise<Driver> {
@@ -351,29 +551,39 @@ export class Pool {
     const connection = new PooledConnection(raw, Date.now(), this.config.maxLifetime);
     raw.onBroken(() => this.#onBroken(connection));
     this.#busy++;
+    const cancel = this.#cancelWaiters.shift();
+    if (cancel !== undefined) this.#hand(connection, cancel, this.#cancelWaiters);
+    else this.#connectedForRequest(connection);
+    this.#dispatch();
+  }
+
+  #connectedForRequest(connection: PooledConnection): void {
     if (this.#closed) {
-      void this.#close(connection, true);
+      void this.#close(connection);
       return;
     }
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) this.#hand(connection, waiter);
+    const waiter = this.#requestSlotFree() ? this.#waiters.shift() : undefined;
+    if (waiter !== undefined) this.#hand(connection, waiter, this.#waiters);
     // Its requester left while it was opening: with maxLifetime 0 nothing may wait idle (I6).
-    else if (this.config.maxLifetime === 0) void this.#close(connection, true);
+    else if (this.config.maxLifetime === 0) void this.#close(connection);
     else this.#makeIdle(connection);
-    this.#dispatch();
   }
 
   #connectFailed(error: unknown): void {
     this.#connecting--;
     const failure = this.#events.connectFailed(this.#connectError(error));
     // The oldest waiter gets the failure; the others keep waiting for their own attempt.
-    this.#waiters.shift()?.reject(failure);
+    (this.#cancelWaiters.shift() ?? this.#waiters.shift())?.reject(failure);
     this.#notifyIfQuiet();
     this.#dispatch();
   }
 
   #connectError(error: unknown): LeakproofError {
     if (error instanceof LeakproofError) return error;
+    if (error instanceof DeadlineExceeded) {
+      this.#counters.connectErrors++;
+      return new ConnectionError('CONNECTION_FAILED', `could not connect to ${this.config.url} (alias=${this.config.alias}): no answer within connectTimeout (${error.ms} ms)`, { cause: error, retryAfterMs: this.config.retryAfter });
+    }
     const kind = this.#driver?.classifyError(error);
     const reason = error instanceof Error ? error.message : String(error);
     if (kind === 'refused') {
@@ -384,16 +594,18 @@ export class Pool {
     return new ConnectionError('CONNECTION_FAILED', `could not connect to ${this.config.url} (alias=${this.config.alias}): ${reason}`, { cause: error, retryAfterMs: this.config.retryAfter });
   }
 
+  /** Rolls back a transaction left open, within the time a statement or a connect may take. */
   async #rollback(connection: PooledConnection): Promise<boolean> {
     connection.state = 'resetting';
     try {
-      await connection.raw.query(this.#driver!.sql.rollback);
+      await withDeadline(connection.raw.query(this.#driver!.sql.rollback), Math.max(this.config.connectTimeout, this.#watchdog.limitMs));
       this.#counters.rollbacks++;
       connection.state = 'inUse';
       return true;
     } catch {
       this.#counters.discarded++;
-      await this.#close(connection, false);
+      connection.inFlight = true;
+      await this.#close(connection);
       return false;
     }
   }
@@ -401,12 +613,23 @@ export class Pool {
   /** After a clean release: back to the pool, or closed if it has reached its lifetime. */
   #recycle(connection: PooledConnection): Promise<void> {
     this.#leased.delete(connection);
-    if (this.#closed || this.config.maxLifetime === 0 || connection.isExpired(Date.now()) || connection.isUnusable()) {
-      return this.#close(connection, true);
+    if (connection.isUnusable()) return this.#close(connection);
+    // A cancel waiting for a connection gets this one before anything else (even one at the
+    // end of its life): it frees another connection, and opening one for it may not fit the budget.
+    const cancel = this.#cancelWaiters.shift();
+    if (cancel !== undefined) {
+      this.#hand(connection, cancel, this.#cancelWaiters);
+      return RESOLVED;
     }
+    if (this.config.maxLifetime === 0 || connection.isExpired(Date.now()) || (this.#closed && !this.#keepsSpare())) return this.#close(connection);
     this.#makeIdle(connection);
     this.#dispatch();
     return RESOLVED;
+  }
+
+  /** A closing pool keeps one idle connection while requests still hold theirs: on MySQL a cancel needs one. */
+  #keepsSpare(): boolean {
+    return this.#driver?.cancelBy === 'session' && this.#leased.size > 0 && this.#idle.length === 0;
   }
 
   #makeIdle(connection: PooledConnection): void {
@@ -417,27 +640,42 @@ export class Pool {
     this.#scheduleReaper();
   }
 
-  /** An idle connection leaving the pool: it moves to `busy` (closing) until its socket is closed. */
+  /** An idle connection leaving the pool: it moves to `busy` (closing) until it is gone from the server. */
   #closeIdle(connection: PooledConnection): Promise<void> {
     const index = this.#idle.indexOf(connection);
     if (index !== -1) this.#idle.splice(index, 1);
     this.#busy++;
-    return this.#close(connection, !connection.isUnusable());
+    return this.#close(connection);
   }
 
-  async #close(connection: PooledConnection, graceful: boolean): Promise<void> {
+  /**
+   * Closes a connection. Its slot of the budget is freed only once the server has let the
+   * session go: the protocol's quit waits for the server to close the socket. A connection
+   * that is dead, abandoned or mid-result has its socket cut instead.
+   */
+  async #close(connection: PooledConnection): Promise<void> {
     if (connection.state === 'closing' || connection.state === 'closed') return;
     const reason = this.#events.closeReason(connection, this.#closed);
     connection.state = 'closing';
     this.#leased.delete(connection);
-    if (graceful) await connection.raw.close();
-    else connection.raw.destroy();
+    if (connection.needsDestroy()) connection.raw.destroy();
+    else await connection.raw.close();
     connection.state = 'closed';
     this.#busy--;
     this.#counters.closed++;
     this.#events.closed(connection, reason);
+    void this.#closeSparesIfDone();
     this.#notifyIfQuiet();
     this.#dispatch();
+  }
+
+  /** A closed pool kept one idle connection for cancels; once no request holds one, it goes too. */
+  async #closeSparesIfDone(): Promise<void> {
+    if (!this.#closed || this.#leased.size > 0 || this.#cancelWaiters.size > 0 || this.#idle.length === 0) return;
+    await Promise.all(this.#idle.splice(0).map((connection) => {
+      this.#busy++;
+      return this.#close(connection);
+    }));
   }
 
   #onBroken(connection: PooledConnection): void {
@@ -482,3 +720,5 @@ export class Pool {
     return new BudgetError(code, `${what} (${condition})`, { cause, retryAfterMs: this.config.retryAfter });
   }
 }
+
+const noop = (): void => {};

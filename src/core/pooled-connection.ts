@@ -1,12 +1,16 @@
 import type { DriverConnection } from '../drivers/driver.js';
 
 /**
- * `idle`: in the pool, free. `checking`: being health-checked on its way to a request.
- * `inUse`: leased by a request. `resetting`: released, rolling back a transaction left open.
+ * `idle`: in the pool, free. `checking`: being health-checked on its way to a request or a
+ * cancel. `inUse`: leased by a request. `lending`: running a cancel for another connection
+ * (MySQL `KILL QUERY`). `resetting`: released, rolling back a transaction left open.
  * `closing` / `closed`: leaving the pool. Every state but `closed` counts against the budget,
  * because the server still sees the session until its socket is closed.
  */
-export type ConnectionState = 'idle' | 'checking' | 'inUse' | 'resetting' | 'closing' | 'closed';
+export type ConnectionState = 'idle' | 'checking' | 'inUse' | 'lending' | 'resetting' | 'closing' | 'closed';
+
+/** Why leakproof gave up on a connection whose statement did not come back. */
+export type AbandonReason = 'statementTimeout' | 'releaseTimeout';
 
 /** One physical connection with the bookkeeping the pool needs. */
 export class PooledConnection {
@@ -23,6 +27,15 @@ export class PooledConnection {
   broken = false;
   /** Set when it died on its own (server kill, restart), as opposed to being closed by the pool. */
   lost = false;
+  /** When the statement now running started (ms since the epoch), 0 when none runs; streams are not counted. */
+  commandSince = 0;
+  /** Set when leakproof stopped waiting for its statement and closed it. */
+  abandoned: AbandonReason | undefined;
+  /**
+   * An answer may still arrive that nobody will read (a MySQL stream cut off, a rollback or a
+   * ping given up on): its socket is cut, since a quit would queue behind that answer.
+   */
+  inFlight = false;
 
   constructor(raw: DriverConnection, createdAt: number, maxLifetime: number) {
     this.raw = raw;
@@ -41,5 +54,10 @@ export class PooledConnection {
 
   isUnusable(): boolean {
     return this.broken || this.raw.isBroken();
+  }
+
+  /** Whether its socket must be cut rather than closed with the protocol's quit. */
+  needsDestroy(): boolean {
+    return this.inFlight || this.abandoned !== undefined || this.isUnusable();
   }
 }

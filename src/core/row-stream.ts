@@ -1,4 +1,5 @@
 import type { DriverConnection, DriverRowStream } from '../drivers/driver.js';
+import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
 import { ConfigError } from './errors.js';
 
 type Row = Record<string, unknown>;
@@ -15,9 +16,9 @@ export interface StreamOptions {
 
 /** @internal What a lease gives a stream when its turn comes. */
 export interface StreamControl {
-  /** Cancels the statement on the server over the pool's side channel. Never rejects. */
-  cancel(): Promise<void>;
-  /** The connection holds a half-read result: close it instead of reusing it. */
+  /** Cancels the statement on the server; resolves whether the cancel was sent. Never rejects. */
+  cancel(): Promise<boolean>;
+  /** The connection holds a half-read result: cut its socket on release instead of reusing it. */
   discard(): void;
 }
 
@@ -155,14 +156,21 @@ export class RowStream<R extends Row = Row> implements AsyncIterableIterator<R>,
     if (this.#driver !== undefined) this.#halt();
   }
 
-  /** After a scope end: close the driver's stream, or give the connection up if that could take long. */
+  /**
+   * After a scope end: close the driver's stream. A MySQL result cannot be abandoned, so after
+   * an abort its statement is killed and what is in flight read (milliseconds, measured), which
+   * keeps the connection; if that takes longer than a side channel may, the connection is
+   * given up instead (its socket is cut on release).
+   */
   #halt(): void {
-    if (this.#abortive && !this.#driver!.closesCleanly) {
-      // Nobody waits for the rest of this result: the connection goes instead.
-      this.#control!.discard();
-      this.#finish();
-    } else if (this.#phase === 'open') {
-      void this.#closeEarly();
+    if (this.#phase === 'open') void this.#closeEarly();
+    const closing = this.#closing;
+    if (this.#abortive && !this.#driver!.closesCleanly && closing !== undefined) {
+      void settleWithin(closing, SIDE_CHANNEL_TIMEOUT_MS).then((outcome) => {
+        if (outcome === 'settled') return;
+        this.#control!.discard();
+        this.#finish();
+      });
     }
   }
 

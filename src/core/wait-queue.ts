@@ -60,7 +60,7 @@ export class WaitQueue<T> {
   #live = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `onTimeout` is called for a waiter still queued `timeoutMs` after it was pushed; it is removed first. */
+  /** `onTimeout` is called for a waiter still queued `timeoutMs` after it was pushed; it is removed first. Infinity: waiters never time out. */
   constructor(timeoutMs: number, onTimeout: (waiter: Waiter<T>) => void) {
     this.#timeoutMs = timeoutMs;
     this.#onTimeout = onTimeout;
@@ -149,7 +149,7 @@ export class WaitQueue<T> {
 
   /** Arms the timer for `deadline` unless it is already armed (for an earlier or equal one). */
   #armTimer(deadline: number): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || deadline === Infinity) return;
     // Not unref'd: a script whose only work left is waiting for a connection must get its
     // ACQUIRE_TIMEOUT rather than exit in the middle of the wait. The timer exists only while
     // someone waits.

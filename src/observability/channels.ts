@@ -107,7 +107,9 @@ export interface ConnectEvent extends PoolEvent {
  * Why a connection was closed. `lifetime`: it reached `maxLifetime` (or `maxLifetime` is 0 and
  * its request ended). `idle`: it idled past `idleTimeout` or the server's own idle timeout.
  * `broken`: it died, failed its health check or broke during a statement. `discard`: it was
- * released with a statement possibly still running or cancelled, or failed to roll back.
+ * released with an answer still to come (a MySQL stream cut off, a statement given up on after
+ * statementTimeout or releaseTimeout), after a PostgreSQL cancel that may still arrive, or its
+ * rollback failed.
  * `shutdown`: `dbs.close()`.
  */
 export type CloseReason = 'lifetime' | 'idle' | 'broken' | 'discard' | 'shutdown';

@@ -72,7 +72,8 @@ export const COUNTERS: ReadonlyArray<readonly [string, string, StatKey]> = [
   ['connect_errors_total', 'Other failures to open a connection (CONNECTION_FAILED).', 'connectErrors'],
   ['health_check_failures_total', 'Idle connections that failed the ping before reuse.', 'healthCheckFailures'],
   ['rollbacks_total', 'Transactions found open on release and rolled back.', 'rollbacks'],
-  ['cancels_total', 'Statements cancelled on the server because their client left.', 'cancels'],
+  ['cancels_total', 'Statements cancelled on the server: their client left, or leakproof gave up on them.', 'cancels'],
+  ['abandoned_total', 'Connections closed because their statement did not come back within statementTimeout and a grace, or releaseTimeout after the request ended.', 'abandoned'],
   ['leaks_total', 'Connections still held leakTimeout ms after their request ended.', 'leaks'],
   ['double_releases_total', 'Releases of a connection that was not held (a bug).', 'doubleReleases'],
 ];

@@ -104,8 +104,9 @@ function sessionFilter(server: TestServer, filter: ConnectionFilter): { where: s
     return { where: `p.backend_type = 'client backend' AND p.pid <> pg_backend_pid() AND ${byUser}`, params: [user ?? adminUser(server)] };
   }
   const [byUser, params] = user === null ? ['p.USER NOT IN (?, ?)', [adminUser(server), BALLAST_USER]] : ['p.USER = ?', [user]];
-  // Sessions being killed still show, as 'Killed', until their thread notices; they are leaving.
-  const where = `p.ID <> CONNECTION_ID() AND ${byUser} AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Killed')
+  // 'Killed' sessions count: a KILL QUERY that reached an idle session leaves it showing
+  // 'Killed' until its next command, alive and holding a slot of max_connections.
+  const where = `p.ID <> CONNECTION_ID() AND ${byUser} AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump')
     AND p.USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user')`;
   return { where, params };
 }

@@ -27,8 +27,20 @@ export interface AliasOptions {
   readonly cancelOnAbort?: boolean;
   /** Report a connection still held this long after its request ended; 0 turns it off. Default 0. */
   readonly leakTimeout?: number;
-  /** Server-side limit per statement; 0 means none. Default 0. */
+  /**
+   * Server-side limit per statement; 0 means none. Default 0. leakproof also gives up on a
+   * statement whose answer has not come a grace period after this (a dead network): the
+   * connection is closed and the call fails with `STATEMENT_TIMEOUT`.
+   */
   readonly statementTimeout?: number;
+  /**
+   * How long a connection may go on running a statement after its request has ended. Past it
+   * the statement is cancelled and the connection closed, so a stalled network or a forgotten
+   * statement cannot hold a slot of the budget for ever. Default 10000.
+   */
+  readonly releaseTimeout?: number;
+  /** TCP keep-alive: how long a socket idles before the first probe; 0 turns keep-alive off. Default 15000. */
+  readonly keepAliveDelay?: number;
   /** The `Retry-After` an adapter sends with a 503 for this alias. Default 1000. */
   readonly retryAfter?: number;
   /** Outside any scope, fail with `NO_SCOPE` instead of leasing for one call. Default false. */
@@ -60,6 +72,8 @@ export interface ResolvedAlias {
   readonly cancelOnAbort: boolean;
   readonly leakTimeout: number;
   readonly statementTimeout: number;
+  readonly releaseTimeout: number;
+  readonly keepAliveDelay: number;
   readonly retryAfter: number;
   readonly strict: boolean;
   /** Connection settings for the driver; the password in it is not enumerable. */
@@ -79,6 +93,8 @@ const NUMBERS = {
   connectTimeout: { default: 10_000, min: 1, max: MAX_TIMER },
   leakTimeout: { default: 0, min: 0, max: MAX_TIMER },
   statementTimeout: { default: 0, min: 0, max: MAX_TIMER },
+  releaseTimeout: { default: 10_000, min: 1, max: MAX_TIMER },
+  keepAliveDelay: { default: 15_000, min: 0, max: MAX_TIMER },
   retryAfter: { default: 1000, min: 0, max: MAX_TIMER },
 } as const satisfies Record<string, NumberRule>;
 const BOOLEANS = { transactionPerRequest: false, cancelOnAbort: false, strict: false } as const;
@@ -202,7 +218,7 @@ function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, numb
   const settings = {
     engine: url.engine, host: url.host, port: url.port, user: url.user, database: url.database,
     filename: url.filename, params: url.params, statementTimeout: n.statementTimeout,
-    driverOptions, connectTimeout: n.connectTimeout,
+    driverOptions, connectTimeout: n.connectTimeout, keepAliveDelay: n.keepAliveDelay,
   };
   // The password is a non-enumerable property: JSON.stringify, spread, inspect and
   // structured logs of the settings never carry it.

@@ -143,6 +143,7 @@ function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
   return {
     ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
     connectTimeout: settings.connectTimeout,
+    keepAliveDelay: settings.keepAliveDelay,
     ...paramsAsOptions(settings.params),
     ...settings.driverOptions,
   };

@@ -39,6 +39,20 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ER_CONNECTION_TIMEOUT', 'ER_SOCKET_TIMEOUT',
 ]);
 
+/** ER_QUERY_INTERRUPTED: the statement was stopped by `KILL QUERY`. */
+const ER_QUERY_INTERRUPTED = 1317;
+/** MariaDB `max_statement_time` (1969) and MySQL `max_execution_time` (3024) ran out. */
+const STATEMENT_TIMEOUT_ERRNOS: ReadonlySet<number> = new Set([1969, 3024]);
+
+export function wasMysqlCancelled(error: unknown): boolean {
+  return errorField(error, 'errno') === ER_QUERY_INTERRUPTED;
+}
+
+export function isMysqlStatementTimeout(error: unknown): boolean {
+  const errno = errorField(error, 'errno');
+  return typeof errno === 'number' && STATEMENT_TIMEOUT_ERRNOS.has(errno);
+}
+
 /**
  * Sorts a mysql2 or mariadb error. Both put the server's error number in `errno` and mark errors
  * that end the connection with `fatal: true`; socket errors keep Node's `code`.

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DriverRowStream } from '../driver.js';
+import { SIDE_CHANNEL_TIMEOUT_MS } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
 
 /**
@@ -10,6 +11,13 @@ const DRAIN_LIMIT = 1000;
 
 type Row = Record<string, unknown>;
 
+/** No connection of the pool could carry the KILL QUERY in time. */
+class CancelNotSent extends Error {
+  constructor() {
+    super('the statement could not be cancelled: no connection of the pool was free to send KILL QUERY');
+  }
+}
+
 /**
  * A MySQL-family result read through the driver's object-mode `Readable` (mysql2's
  * `query().stream()`, the mariadb connector's `queryStream()`). Both pause the socket while
@@ -17,10 +25,12 @@ type Row = Record<string, unknown>;
  * ahead of the reader, and resume it as rows are read.
  *
  * The protocol cannot abandon a result set: the rest must be read, or the statement killed.
- * So an early `close()` reads up to DRAIN_LIMIT rows, then sends `KILL QUERY` and reads what
- * is still in flight, until the server's end of result or its "interrupted" error (1317).
- * A `KILL QUERY` that arrives after its statement finished is harmless: the server resets it
- * when the next command starts.
+ * So an early `close()` reads up to DRAIN_LIMIT rows, then sends `KILL QUERY` (on another
+ * connection of the pool) and reads what is still in flight, until the server's end of result
+ * or its "interrupted" error (1317). If no connection can carry the KILL, it reads on for
+ * SIDE_CHANNEL_TIMEOUT_MS and then rejects, and the connection is given up. A `KILL QUERY`
+ * that arrives after its statement finished is harmless: the server resets it when the next
+ * command starts.
  */
 export class MysqlRowStream implements DriverRowStream {
   readonly #rows: Readable;
@@ -58,12 +68,15 @@ export class MysqlRowStream implements DriverRowStream {
     }
   }
 
-  async close(cancel: () => Promise<void>): Promise<void> {
+  async close(cancel: () => Promise<boolean>): Promise<void> {
     try {
       if (this.closesCleanly || (await this.#drain(DRAIN_LIMIT))) return;
-      await cancel();
-      await this.#drain(Infinity);
+      if (await cancel()) return void (await this.#drain(Infinity));
+      // No connection could carry the KILL: read on for a while, since the rest may be short;
+      // it may also be endless, so past that the connection is given up instead.
+      if (!(await this.#drainFor(SIDE_CHANNEL_TIMEOUT_MS))) throw new CancelNotSent();
     } catch (error) {
+      if (error instanceof CancelNotSent) throw error;
       // The statement failed or was killed (1317): its result is over and the session is fine.
       if (classifyMysqlError(error) === 'connection') throw error;
     }
@@ -75,6 +88,15 @@ export class MysqlRowStream implements DriverRowStream {
       const rows = await this.read();
       if (rows === undefined) return true;
       dropped += rows.length;
+    }
+    return false;
+  }
+
+  /** Reads and drops rows for at most `ms`; true if the result ended meanwhile. */
+  async #drainFor(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if ((await this.read()) === undefined) return true;
     }
     return false;
   }

@@ -141,7 +141,7 @@ class Mysql2Connection implements DriverConnection {
   async close(): Promise<void> {
     this.#broken.closing();
     if (this.#broken.broken) return this.destroy();
-    await closeGracefully(() => endConnection(this.#connection), () => this.destroy());
+    await closeGracefully(() => quit(this.#connection), () => this.destroy());
   }
 
   destroy(): void {
@@ -175,6 +175,8 @@ function mysql2Options(settings: ConnectionSettings): ConnectionOptions {
   return {
     ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
     connectTimeout: settings.connectTimeout,
+    enableKeepAlive: settings.keepAliveDelay > 0,
+    keepAliveInitialDelay: settings.keepAliveDelay,
     maxPreparedStatements: MAX_PREPARED_STATEMENTS,
     ...mysql2Params(settings.params),
     ...settings.driverOptions,
@@ -208,8 +210,19 @@ function handshake(connection: Connection): Promise<void> {
   });
 }
 
-function endConnection(connection: Connection): Promise<void> {
-  return new Promise((resolve, reject) => connection.end((error: QueryError | null) => (error ? reject(error) : resolve())));
+/**
+ * Sends COM_QUIT and resolves when the server has closed the socket (mysql2's own `end()`
+ * calls back as soon as the quit is queued), so the session is gone on the server too.
+ */
+function quit(connection: Connection): Promise<void> {
+  const socket = (connection as unknown as { stream?: { destroyed?: boolean; once(event: 'close', listener: () => void): unknown } }).stream;
+  return new Promise((resolve, reject) => {
+    if (socket === undefined || socket.destroyed === true) return resolve();
+    socket.once('close', () => resolve());
+    connection.end((error: QueryError | null) => {
+      if (error) reject(error);
+    });
+  });
 }
 
 function connectionLost(): Error {

@@ -15,7 +15,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { postgresTransactionSql } from '../transaction-sql.js';
-import { classifyPostgresError } from './postgres-errors.js';
+import { classifyPostgresError, isPostgresStatementTimeout, wasPostgresCancelled } from './postgres-errors.js';
 import { loadCursor, PgRowStream } from './pg-row-stream.js';
 import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
 
@@ -38,7 +38,10 @@ export async function createPgDriver(settings: ConnectionSettings): Promise<Driv
     packageName: 'pg',
     connect: () => PgConnection.open(pg, settings),
     readServerLimits: readPostgresLimits,
-    cancel: (connection: DriverConnection) => cancelBackend(pg, connection),
+    cancelBy: 'request',
+    cancel: (target: DriverConnection) => cancelBackend(pg, target),
+    wasCancelled: wasPostgresCancelled,
+    isStatementTimeout: isPostgresStatementTimeout,
     classifyError: classifyPostgresError,
     sql: postgresTransactionSql,
   });
@@ -189,6 +192,8 @@ function pgOptions(settings: ConnectionSettings): ClientConfig {
   return {
     ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
     connectionTimeoutMillis: settings.connectTimeout,
+    // Off in pg by default: without it a pooled connection behind a dead network looks alive.
+    ...(settings.keepAliveDelay > 0 ? { keepAlive: true, keepAliveInitialDelayMillis: settings.keepAliveDelay } : {}),
     // A startup parameter, so it costs no round trip and survives PgBouncer's pooling.
     ...(settings.statementTimeout > 0 ? { statement_timeout: Math.round(settings.statementTimeout) } : {}),
     ...pgParams(settings.params),

@@ -22,6 +22,18 @@ const CONNECTION_SQLSTATES: ReadonlySet<string> = new Set([
  */
 const CONNECTION_MESSAGES = /Connection terminated|is not queryable|timeout expired|Connection ended unexpectedly|server closed the connection unexpectedly/i;
 
+/** query_canceled: a CancelRequest hit the statement, or `statement_timeout` ran out. */
+const QUERY_CANCELED = '57014';
+
+export function wasPostgresCancelled(error: unknown): boolean {
+  return errorField(error, 'code') === QUERY_CANCELED;
+}
+
+/** PostgreSQL tells the two causes of 57014 apart only in the message. */
+export function isPostgresStatementTimeout(error: unknown): boolean {
+  return wasPostgresCancelled(error) && /statement timeout/i.test(errorMessage(error));
+}
+
 /**
  * Sorts a pg error. Server errors carry the SQLSTATE in `code` (class 08 is "connection
  * exception"); 57014 query_canceled (a CancelRequest or `statement_timeout`) is a `statement`

@@ -43,7 +43,10 @@ export async function createBetterSqlite3Driver(settings: ConnectionSettings): P
     packageName: 'better-sqlite3',
     connect: async () => SqliteConnection.open(Database, settings),
     readServerLimits: async () => ({ idleTimeoutMs: 0 }),
+    cancelBy: 'none',
     cancel: async () => {},
+    wasCancelled: () => false,
+    isStatementTimeout: () => false,
     classifyError: classifySqliteError,
     sql: sqliteTransactionSql,
   });
