@@ -1,0 +1,4 @@
+/** The shared end-path suite (test/support/adapter-end-path-suite.ts) for node:http on mariadb. */
+import { adapterEndPaths } from './support/adapter-end-path-suite.js';
+
+adapterEndPaths(['mariadb'], 'node:http');
