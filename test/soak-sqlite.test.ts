@@ -1,0 +1,3 @@
+import { mixedSoak } from './support/soak/soak-suite.js';
+
+mixedSoak(['sqlite']);
