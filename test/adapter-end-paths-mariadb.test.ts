@@ -1,4 +1,0 @@
-/** The shared end-path suite (test/support/adapter-end-path-suite.ts) for every adapter on mariadb. */
-import { adapterEndPaths } from './support/adapter-end-path-suite.js';
-
-adapterEndPaths(['mariadb']);
