@@ -612,6 +612,7 @@ describe('a missing driver package', () => {
       const src = fileURLToPath(new URL('../src/', import.meta.url));
       await cp(join(src, 'drivers'), join(root, 'src/drivers'), { recursive: true });
       await cp(join(src, 'core/errors.ts'), join(root, 'src/core/errors.ts'));
+      await cp(join(src, 'secrets'), join(root, 'src/secrets'), { recursive: true });
       await writeFile(join(root, 'package.json'), '{"type":"module"}');
       await writeFile(join(root, 'probe.ts'), MISSING_PACKAGE_PROBE);
       const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'probe.ts')], { encoding: 'utf8', timeout: 30_000 });
