@@ -109,7 +109,7 @@ describe('driver options and URL parameters', () => {
     // The good ones pass: the spellings the native clients use.
     createDatabases({
       default: `${DOWN_PG}?sslmode=verify-full&sslrootcert=${ca}`,
-      my: `${DOWN_MY}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${ca}`,
+      my: `mysql://u@localhost:1/db?ssl-mode=VERIFY_IDENTITY&ssl-ca=${ca}`,
       my2: `${DOWN_MY}?sslMode=preferred`,
       maria: { url: `${DOWN_MY}?ssl-mode=VERIFY_CA&ssl-ca=${ca}`, client: 'mariadb' },
     });

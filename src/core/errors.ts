@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   QUEUE_FULL: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
   DATABASE_REFUSED: 'The database itself refused a new connection (MySQL 1040, PostgreSQL 53300): its limit is lower than the sum of the budgets using it.',
   CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
+  TLS_FAILED: 'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
   REQUEST_TIMEOUT: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.',
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
@@ -126,7 +127,7 @@ export class ScopeError extends LeakproofError {
 
 /** The database could not be reached or the connection broke. */
 export class ConnectionError extends LeakproofError {
-  constructor(code: 'CONNECTION_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'CONNECTION_FAILED' | 'TLS_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, { httpStatus: 503, ...options });
   }
 }

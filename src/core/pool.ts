@@ -4,6 +4,7 @@ import type { PoolCondition } from '../observability/channels.js';
 import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import { connectFailure } from './connect-failure.js';
 import type { Databases } from './databases.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
@@ -379,7 +380,7 @@ export class Pool {
       return this.#budgetError('DATABASE_REFUSED', `the database refused a new connection (${reason}): its max_connections is below the connections in use; keep maxConnections × processes under it`, error);
     }
     this.#counters.connectErrors++;
-    return new ConnectionError('CONNECTION_FAILED', `could not connect to ${this.config.url} (alias=${this.config.alias}): ${reason}`, { cause: error, retryAfterMs: this.config.retryAfter });
+    return connectFailure(this.config, error);
   }
 
   async #rollback(connection: PooledConnection): Promise<boolean> {

@@ -139,7 +139,7 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   const client = readClient(at, raw.client, url, problems);
   const driverOptions = readDriverOptions(at, raw.driver, problems);
   if (url !== undefined) checkRelations(at, url, numbers, problems);
-  if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.params, driverOptions, problems);
+  if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.host, url.params, driverOptions, problems);
   if (problems.length > before || url === undefined || client === undefined) return undefined;
   const settings = connectionSettings(url, numbers, driverOptions);
   return Object.freeze({

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { withSettings } from '../connect-params.js';
 import type { ConnectionSettings } from '../driver.js';
@@ -38,7 +39,7 @@ export function mysqlTlsRequest(params: Readonly<Record<string, unknown>>, drive
   return { mode, ca: pick('ssl-ca'), cert: pick('ssl-cert'), key: pick('ssl-key') };
 }
 
-export function mysqlTlsProblems(params: Readonly<Record<string, unknown>>, driver: Readonly<Record<string, unknown>>): string[] {
+export function mysqlTlsProblems(params: Readonly<Record<string, unknown>>, driver: Readonly<Record<string, unknown>>, host: string, client: string): string[] {
   const request = mysqlTlsRequest(params, driver);
   const given = (key: string): boolean => params[key] !== undefined || driver[key] !== undefined;
   if (request === undefined) {
@@ -48,6 +49,11 @@ export function mysqlTlsProblems(params: Readonly<Record<string, unknown>>, driv
   const problems: string[] = [];
   if (given('ssl-mode') && given('sslMode')) problems.push('give ssl-mode or sslMode, not both');
   if (given('ssl')) problems.push('give either ssl-mode (with ssl-ca…) or the ssl option, not both');
+  // mysql2 checks the certificate against "localhost" when the host is an IP address (it sets
+  // no TLS server name then), so VERIFY_IDENTITY could never pass, or pass for the wrong name.
+  if (request.mode === 'verify-full' && client === 'mysql2' && isIP(host) !== 0) {
+    problems.push(`ssl-mode=VERIFY_IDENTITY needs a host name with mysql2, which cannot check a certificate against an IP address: connect by the name in the server's certificate, or use client: 'mariadb'`);
+  }
   return [...problems, ...tlsProblems(request, { mode: 'ssl-mode', ca: 'ssl-ca', cert: 'ssl-cert', key: 'ssl-key' })];
 }
 
@@ -56,11 +62,13 @@ export function mysqlTlsProblems(params: Readonly<Record<string, unknown>>, driv
  * only with `verifyIdentity: true`; the mariadb connector always does unless given a
  * `checkServerIdentity` that accepts everything (which `verify-ca` carries).
  */
-export function mysqlTlsAttempts(request: TlsRequest, packageName: 'mysql2' | 'mariadb'): readonly TlsAttempt[] {
+export function mysqlTlsAttempts(request: TlsRequest, packageName: 'mysql2' | 'mariadb', host: string): readonly TlsAttempt[] {
   return tlsAttempts(request).map((attempt) => {
-    if (attempt === false || packageName === 'mariadb') return attempt;
-    const verifyIdentity = request.mode === 'verify-full';
-    return { ...attempt, verifyIdentity } as ConnectionOptions;
+    if (attempt === false) return attempt;
+    // The connector hands these options to tls.connect on its socket, which then knows no host
+    // ("localhost" is checked): name it, for an IP address too (not a server name, RFC 6066).
+    if (packageName === 'mariadb') return request.mode === 'verify-full' ? { ...attempt, host, ...(isIP(host) === 0 ? { servername: host } : {}) } : attempt;
+    return { ...attempt, verifyIdentity: request.mode === 'verify-full' } as ConnectionOptions;
   });
 }
 
@@ -75,7 +83,7 @@ export function connectMysql<T>(settings: ConnectionSettings, packageName: 'mysq
   const request = mysqlTlsRequest(settings.params, settings.driverOptions);
   if (request === undefined) return open(settings);
   return connectWithAttempts(
-    mysqlTlsAttempts(request, packageName),
+    mysqlTlsAttempts(request, packageName, typeof settings.driverOptions['host'] === 'string' ? settings.driverOptions['host'] : settings.host),
     (ssl) => open(withSettings(settings, { driverOptions: { ...withoutMysqlTlsKeys(settings.driverOptions), ssl: ssl === false ? undefined : ssl } })),
     (error, ssl) => ssl !== false && serverHasNoTls(error),
   );
