@@ -133,10 +133,16 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     assert.ok(await eventually(() => dbs.stats().default!.released === 1, 10_000), 'the connection was not released');
   });
 
-  it('leakproofErrorHandler leaves an error that is not a 503 alone', async () => {
-    const error = new LeakproofError('REQUEST_ENDED', 'gone');
+  it('leakproofErrorHandler leaves an error that is not leakproof\'s alone, and answers a 500 of leakproof\'s without its detail', async () => {
+    const error = new Error('not ours');
     let passed: unknown;
-    leakproofErrorHandler()(error, {} as never, { headersSent: false } as never, (next?: unknown) => (passed = next));
+    leakproofErrorHandler({ logger: false })(error, {} as never, { headersSent: false } as never, (next?: unknown) => (passed = next));
     assert.equal(passed, error);
+    const sent: unknown[] = [];
+    const res = { headersSent: false, status: (s: number) => (sent.push(s), res), set: () => res, send: (b: string) => sent.push(b) };
+    leakproofErrorHandler({ logger: false })(new LeakproofError('UNKNOWN_ALIAS', 'no database alias "x" (configured: default)'), { method: 'GET', url: '/' } as never, res as never, () => assert.fail('passed on'));
+    assert.equal(sent[0], 500);
+    assert.doesNotMatch(String(sent[1]), /configured|alias "x"/);
+    assert.match(String(sent[1]), /"error":"UNKNOWN_ALIAS"/);
   });
 });

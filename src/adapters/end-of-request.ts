@@ -123,7 +123,7 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
-function requestLabel(req: AnyRequest): string {
+export function requestLabel(req: AnyRequest): string {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;

@@ -9,8 +9,10 @@
  *   back if the status is 500 or above (an error answered by an error handler). Work done
  *   after the response has been sent must not need the database.
  * - Budget errors carry `statusCode` 503 and a `retry-after` header, which Express's default
- *   error handler sends. With an error handler of your own, put `leakproofErrorHandler()`
- *   before it: it answers leakproof's 503s as JSON and passes everything else on.
+ *   error handler sends (outside production it also prints the error's stack into the page:
+ *   put `leakproofErrorHandler()` after the routes). It answers leakproof's errors with their
+ *   code and a generic message, logs the detail (rate-limited, pino-compatible `logger`), and
+ *   passes every other error on.
  * - Express 5 does not serve HTTP/2.
  *
  * @example
@@ -34,7 +36,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
-import { beginRequest } from './end-of-request.js';
+import { beginRequest, requestLabel } from './end-of-request.js';
+import { createErrorLog, type ErrorLogOptions } from './error-log.js';
 
 export interface LeakproofExpressOptions {
   /**
@@ -55,16 +58,19 @@ export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {})
 }
 
 /**
- * An error middleware that answers leakproof's 503s (budget errors, `REQUEST_TIMEOUT`, an
- * unreachable database) with their JSON body and `Retry-After`, and passes every other error
- * to the next error handler untouched.
+ * An error middleware that answers leakproof's errors (503 with `Retry-After` for budget
+ * errors, `REQUEST_TIMEOUT` and an unreachable database; 500 for the rest) with their code and
+ * a generic message in JSON, logs the detail through `logger` (once per kind of error, then at
+ * most once per `logInterval`), and passes every other error to the next error handler untouched.
  */
-export function leakproofErrorHandler(): ErrorRequestHandler {
-  return function leakproofErrors(error: unknown, _req, res, next) {
-    if (!(error instanceof LeakproofError) || error.httpStatus !== 503 || res.headersSent) {
+export function leakproofErrorHandler(options: ErrorLogOptions = {}): ErrorRequestHandler {
+  const log = createErrorLog(options);
+  return function leakproofErrors(error: unknown, req, res, next) {
+    if (!(error instanceof LeakproofError) || res.headersSent) {
       next(error);
       return;
     }
+    log(error, requestLabel(req), error.httpStatus);
     const { status, headers, body } = error.answer;
     res.status(status).set(headers).send(body);
   };

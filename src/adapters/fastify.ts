@@ -17,6 +17,8 @@
  * - `reply.hijack()` changes nothing: the raw response's end is watched either way.
  * - Budget errors reach Fastify's error handler with `statusCode` 503 and a `retry-after`
  *   header on them, which the default handler sends; a custom handler decides for itself.
+ *   Fastify's handler logs the error (with its detail) and would put its message in the body:
+ *   an `onSend` hook replaces that message, wherever an answer carries it, with the generic one.
  * - The databases are closed in `onClose` unless `closeDatabases: false`.
  *
  * @example
@@ -36,7 +38,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
-import { UsageError, type ScopeError } from '../core/errors.js';
+import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
 import { beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
 import { sendAnswer } from './send-answer.js';
@@ -57,6 +59,8 @@ export interface LeakproofFastifyOptions {
 interface RequestState {
   readonly lifecycle: RequestLifecycle;
   failed: boolean;
+  /** The leakproof error that went through Fastify's error handling, if any. */
+  error?: LeakproofError;
 }
 
 type AnyHandler = (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -82,10 +86,16 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
     if (state === undefined) done();
     else state.lifecycle.scope.run(done);
   });
-  fastify.addHook('onError', (request, _reply, _error, done) => {
+  fastify.addHook('onError', (request, _reply, error, done) => {
     const state = states.get(request);
     if (state !== undefined) state.failed = true;
+    if (state !== undefined && error instanceof LeakproofError) state.error = error;
     done();
+  });
+  // The detail is for the server's log (Fastify's handler logged it); the client gets the code and a generic message.
+  fastify.addHook('onSend', (request, _reply, payload, done) => {
+    const error = states.get(request)?.error;
+    done(null, error === undefined ? payload : withoutDetail(payload, error));
   });
   fastify.addHook('onRoute', (route) => {
     (route as RouteOptions).handler = wrapHandler(route.handler as AnyHandler, states);
@@ -126,6 +136,13 @@ async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unkn
   const settling = lifecycle.handlerSettled(false);
   if (settling !== RESOLVED) await settling;
   return value;
+}
+
+/** `payload` with the error's message (as JSON writes it) replaced by the generic one. */
+function withoutDetail(payload: unknown, error: LeakproofError): unknown {
+  if (typeof payload !== 'string') return payload;
+  const detail = JSON.stringify(error.message).slice(1, -1);
+  return detail === '' ? payload : payload.split(detail).join(JSON.stringify(publicMessage(error.httpStatus)).slice(1, -1));
 }
 
 function answerTimeout(reply: FastifyReply, error: ScopeError): void {

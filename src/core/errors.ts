@@ -44,8 +44,22 @@ export interface ErrorAnswer {
   readonly status: number;
   /** `content-type`, and `retry-after` (whole seconds, at least 1) when the error has `retryAfterMs`. */
   readonly headers: Readonly<Record<string, string>>;
-  /** `{"error": code, "message": ...}`. */
+  /**
+   * `{"error": code, "message": ...}` with a generic message only: the detail (hosts, users,
+   * the database's own words) is for the server's log, never for whoever sent the request.
+   */
   readonly body: string;
+}
+
+/** What a client is told, by status; the code says which error it was. */
+export const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
+  500: 'The server could not complete the request.',
+  503: 'The service is temporarily unavailable; retry after the time in Retry-After.',
+};
+
+/** The generic message a client gets for an answer of this status. */
+export function publicMessage(status: number): string {
+  return PUBLIC_MESSAGES[status] ?? PUBLIC_MESSAGES[500]!;
 }
 
 /**
@@ -81,12 +95,12 @@ export class LeakproofError extends Error {
     return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) };
   }
 
-  /** The answer every adapter sends for this error. */
+  /** The answer every adapter sends for this error: the code and a generic message, never `message`. */
   get answer(): ErrorAnswer {
     return {
       status: this.httpStatus,
       headers: { 'content-type': 'application/json; charset=utf-8', ...this.headers },
-      body: JSON.stringify({ error: this.code, message: this.message }),
+      body: JSON.stringify({ error: this.code, message: publicMessage(this.httpStatus) }),
     };
   }
 

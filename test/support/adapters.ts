@@ -80,7 +80,7 @@ async function serveNodeHttp(dbs: Databases, app: App, options: ServeOptions = {
     out.writeHead(200, { 'content-type': 'text/plain' });
     for await (const chunk of reply.chunks) out.write(chunk);
     out.end();
-  }, { onError: () => {}, requestTimeout: options.requestTimeout });
+  }, { onError: () => {}, logger: false, requestTimeout: options.requestTimeout });
   const server = options.http2 ? http2.createServer(handler) : http.createServer(handler);
   return listening(server);
 }
