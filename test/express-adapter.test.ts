@@ -96,7 +96,7 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     assert.equal((await hold).status, 200);
   });
 
-  it('transactionPerRequest settles with the response: a 4xx answer commits, a 5xx from the app\'s error handler rolls back', async () => {
+  it('transactionPerRequest settles with the response: a 2xx/3xx answer commits, a 4xx or a 5xx from the app\'s error handler rolls back', async () => {
     const dbs = open({ transactionPerRequest: true });
     const app = express();
     app.use(leakproof(dbs));
@@ -108,11 +108,11 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     app.use(((_error, _req, res, _next) => void res.status(502).send('bad gateway')) as ErrorRequestHandler);
     const { port } = await listening(http.createServer(app));
     const statuses = [];
-    for (const path of ['/ok/200', '/missing/404', '/thrown/throw', '/failed/500']) statuses.push((await httpGet(port, path)).status);
-    assert.deepEqual(statuses, [200, 404, 502, 500]);
+    for (const path of ['/ok/200', '/moved/301', '/missing/404', '/thrown/throw', '/failed/500']) statuses.push((await httpGet(port, path)).status);
+    assert.deepEqual(statuses, [200, 301, 404, 502, 500]);
     assert.equal(await engine().waitForCount(0), 0);
     const rows = await dbs.run(() => dbs.get().query(`SELECT label FROM ${table} ORDER BY id`));
-    assert.deepEqual(rows.map((row) => row['label']), ['ok', 'missing']);
+    assert.deepEqual(rows.map((row) => row['label']), ['ok', 'moved']);
     await dbs.run(() => dbs.get().execute(`DROP TABLE ${table}`));
   });
 

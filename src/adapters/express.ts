@@ -5,9 +5,10 @@
  * - The request's end is watched on the raw `req`/`res` by the detector every adapter
  *   shares, not with `on-finished` (which misses a pipelined request whose socket dies).
  * - Express gives no promise for the chain, so the handler counts as settled when the
- *   response finishes: a `transactionPerRequest` transaction is committed then, or rolled
- *   back if the status is 500 or above (an error answered by an error handler). Work done
- *   after the response has been sent must not need the database.
+ *   response finishes: a `transactionPerRequest` transaction is committed then if the answer
+ *   is a 2xx or 3xx, and rolled back for any other (a 4xx, an error answered by an error
+ *   handler), the rule of every adapter. Work done after the response has been sent must not
+ *   need the database.
  * - Budget errors carry `statusCode` 503 and a `retry-after` header, which Express's default
  *   error handler sends (outside production it also prints the error's stack into the page:
  *   put `leakproofErrorHandler()` after the routes). It answers leakproof's errors with their
@@ -36,7 +37,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
-import { beginRequest, requestLabel } from './end-of-request.js';
+import { answerCommits, beginRequest, requestLabel } from './end-of-request.js';
 import { createErrorLog, type ErrorLogOptions } from './error-log.js';
 
 export interface LeakproofExpressOptions {
@@ -52,7 +53,7 @@ export interface LeakproofExpressOptions {
 export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {}): RequestHandler {
   return function leakproofMiddleware(req, res, next) {
     const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout });
-    lifecycle.settlesWithResponse(() => res.statusCode >= 500);
+    lifecycle.settlesWithResponse(() => !answerCommits(res.statusCode));
     lifecycle.scope.run(() => next());
   };
 }

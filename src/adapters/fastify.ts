@@ -10,8 +10,8 @@
  *   entered again before `preValidation`, after the body was parsed, so hooks registered after
  *   the plugin see it too.
  * - A handler that returns a promise is waited for: a `transactionPerRequest` transaction is
- *   committed before Fastify sends the payload (a failed COMMIT becomes the error answered),
- *   rolled back if the handler throws. A handler that returns no promise, and a request that
+ *   committed before Fastify sends the payload (a failed COMMIT becomes the error answered) if
+ *   the answer is a 2xx or 3xx, rolled back if the handler throws or set another status. A handler that returns no promise, and a request that
  *   never reached its handler (404, a hook answered), settle with the response, failed if an
  *   error went through Fastify's error handling.
  * - `reply.hijack()` changes nothing: the raw response's end is watched either way.
@@ -40,7 +40,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
 import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
+import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
 import { sendAnswer } from './send-answer.js';
 
 export interface LeakproofFastifyOptions {
@@ -76,7 +76,7 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
       onTimeout: (error) => answerTimeout(reply as FastifyReply, error),
     });
     const state: RequestState = { lifecycle, failed: false };
-    lifecycle.settlesWithResponse(() => state.failed);
+    lifecycle.settlesWithResponse(() => state.failed || !answerCommits(reply.raw.statusCode));
     states.set(request, state);
     lifecycle.scope.run(done);
   });
@@ -121,10 +121,10 @@ function runHandler(state: RequestState, handler: () => unknown, reply: FastifyR
   const result = state.lifecycle.scope.run(handler);
   if (result === reply || !isPromiseLike(result)) return result;
   state.lifecycle.awaitsHandler();
-  return settleAfter(state.lifecycle, result);
+  return settleAfter(state.lifecycle, result, reply);
 }
 
-async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unknown>): Promise<unknown> {
+async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unknown>, reply: FastifyReply): Promise<unknown> {
   let value: unknown;
   try {
     value = await result;
@@ -132,8 +132,9 @@ async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unkn
     await lifecycle.handlerSettled(true).catch(() => undefined);
     throw error;
   }
+  // Committed only for a 2xx/3xx answer (`answerCommits`): `reply.code(400)` rolls back.
   // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
-  const settling = lifecycle.handlerSettled(false);
+  const settling = lifecycle.handlerSettled(!answerCommits(reply.statusCode));
   if (settling !== RESOLVED) await settling;
   return value;
 }

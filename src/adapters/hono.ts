@@ -6,8 +6,9 @@
  *   detector every adapter shares; Hono's `c.req.raw.signal` is not used (it misses a
  *   pipelined request whose socket dies, and HTTP/2 stream resets).
  * - The handler has settled when `next()` resolves, before node-server writes the response:
- *   a `transactionPerRequest` transaction is committed then (a failed COMMIT becomes the
- *   error answered), or rolled back if a handler threw (`c.error`). A streamed body keeps the
+ *   a `transactionPerRequest` transaction is committed then if the answer is a 2xx or 3xx (a
+ *   failed COMMIT becomes the error answered), or rolled back if a handler threw (`c.error`)
+ *   or answered anything else. A streamed body keeps the
  *   request's connection until its last chunk is written or the client leaves.
  * - Budget errors have `getResponse()`, as `HTTPException` has, so Hono's default error
  *   handler answers them 503 with `Retry-After` (and the code and a generic message only). In
@@ -34,7 +35,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Databases } from '../core/databases.js';
 import { LeakproofError, UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { answerCommits, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
 import { createErrorLog, type ErrorLog, type Logger } from './error-log.js';
 
 export interface LeakproofHonoOptions {
@@ -91,7 +92,8 @@ async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context, 
   // Hono's compose caught the handler's error and answered it through onError already.
   if (c.error instanceof LeakproofError) log(c.error, `${c.req.method} ${c.req.path}`, c.error.httpStatus);
   // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
-  const settling = lifecycle.handlerSettled(c.error !== undefined);
+  // Committed only for a 2xx/3xx answer the handlers ended with (`answerCommits`).
+  const settling = lifecycle.handlerSettled(c.error !== undefined || !answerCommits(c.res.status));
   if (settling !== RESOLVED) await settling;
   return undefined;
 }

@@ -21,7 +21,7 @@
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, isPromiseLike, requestLabel, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { answerCommits, beginRequest, isPromiseLike, requestLabel, type AnyRequest, type AnyResponse } from './end-of-request.js';
 import { createErrorLog, type Logger } from './error-log.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
 
@@ -69,7 +69,8 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   return (req, res) => {
     const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout, onPipedSourceError: (error) => onError(error, req, res) });
     const succeeded = (): void => {
-      const settling = lifecycle.handlerSettled(false);
+      // Committed only for a 2xx/3xx answer (`answerCommits`): a handler that answers 400 itself rolls back.
+      const settling = lifecycle.handlerSettled(!answerCommits(res.statusCode));
       if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
     };
     const failed = (error: unknown): void => {
