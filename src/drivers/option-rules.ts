@@ -76,9 +76,16 @@ export interface OptionSource {
  * `prefix` starts each problem (the alias).
  */
 export function checkOptions(rules: OptionRules, values: Readonly<Record<string, unknown>>, source: OptionSource, prefix: string, problems: string[]): void {
+  // An unencoded `&` in a `?password=` value splits it, and its tail becomes a "parameter" whose
+  // name is part of the password: with a credential in the query, unknown names are not shown.
+  const hideNames = source.kind === 'url' && Object.entries(values).some(([key, value]) => isSecretKey(key) || /pass|pwd|secret|token|auth/i.test(`${key}=${String(value)}`));
   for (const [key, value] of Object.entries(values)) {
     const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
     const name = `${source.kind === 'url' ? 'URL parameter' : 'driver option'} "${shorten(key)}"`;
+    if (rule === undefined && hideNames) {
+      problems.push(`${prefix} an unknown URL parameter for ${source.packageName} (its name is not shown because the URL has a credential parameter: an "&" in a password must be percent-encoded as %26)`);
+      continue;
+    }
     if (rule === undefined) {
       problems.push(`${prefix} unknown ${name} for ${source.packageName}${suggest(key, Object.keys(rules))}`);
       continue;

@@ -97,7 +97,12 @@ export function resolveConfig(config: unknown): ReadonlyMap<string, ResolvedAlia
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError([`createDatabases expects an object of aliases, got ${describe(config)}`]);
   }
-  const entries = Object.entries(config);
+  let entries: [string, unknown][];
+  try {
+    entries = Object.entries(config);
+  } catch {
+    throw new ConfigError(['createDatabases could not read its aliases (a getter or a Proxy threw); pass a plain object']);
+  }
   if (!entries.some(([alias]) => alias === 'default')) problems.push('no "default" alias (dbs.get() with no argument uses it)');
   for (const [alias, value] of entries) {
     const result = resolveAliasSafely(alias, value, problems);

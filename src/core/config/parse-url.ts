@@ -108,7 +108,10 @@ function searchParams(query: string, scheme: string): Readonly<Record<string, st
     const key = decodeComponent((equals === -1 ? part : part.slice(0, equals)).replace(/\+/g, ' '), scheme, 'query');
     const value = equals === -1 ? '' : decodeComponent(part.slice(equals + 1).replace(/\+/g, ' '), scheme, 'query');
     // A parameter given twice is a mistake the driver would silently resolve one way or another.
-    if (Object.hasOwn(params, key)) throw new Error(`the ${scheme}: URL gives the query parameter "${key.slice(0, 40)}" twice`);
+    if (Object.hasOwn(params, key)) {
+      const name = /password|pass|pwd|secret|token/i.test(query) ? 'a query parameter' : `the query parameter "${key.slice(0, 40)}"`;
+      throw new Error(`the ${scheme}: URL gives ${name} twice (an "&" in a password must be percent-encoded as %26)`);
+    }
     params[key] = value;
   }
   return Object.freeze(params);
