@@ -150,7 +150,7 @@ async function serveExpress(dbs: Databases, app: App, options: ServeOptions = {}
 
 async function serveHonoApp(dbs: Databases, app: App, options: ServeOptions = {}): Promise<ServedApp> {
   const hono = new Hono();
-  hono.use(leakproofHono(dbs, { requestTimeout: options.requestTimeout }));
+  hono.use(leakproofHono(dbs, { requestTimeout: options.requestTimeout, logger: false }));
   hono.all('*', async (c) => {
     await app.beforeBody?.();
     const body = c.req.method === 'POST' ? await c.req.json<unknown>() : undefined;
