@@ -17,5 +17,5 @@ export type { PoolStats } from './core/pool-stats.js';
 export type { Engine, ExecuteResult } from './drivers/driver.js';
 export {
   LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, StatementError, UsageError,
-  ERROR_CODES, type ErrorCode,
+  ERROR_CODES, PUBLIC_MESSAGES, type ErrorCode,
 } from './core/errors.js';

@@ -49,7 +49,8 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     for (const r of rejected) {
       assert.equal(r.headers['retry-after'], '2');
       assert.equal(JSON.parse(r.body).error, 'ACQUIRE_TIMEOUT');
-      assert.match(JSON.parse(r.body).message, /open=10\/10/);
+      // The pool's condition is for the server's log; the client gets the code and a generic message.
+      assert.doesNotMatch(JSON.parse(r.body).message, /open=|alias|127\.0\.0\.1/);
     }
     const stats = dbs.stats().default!;
     assert.equal(stats.refusals, 0);

@@ -24,6 +24,7 @@ import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { packageVersion, runCli } from '../src/cli/run-cli.js';
 import { CliUsageError } from '../src/cli/usage-error.js';
 import { DISCONNECT_SHAPES, PROBE_DEFAULTS } from '../src/probe/probe-config.js';
+import { LeakproofError } from '../src/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'Cli-S3cret-Pw-4e1b';
@@ -127,6 +128,10 @@ describe('leakproof probe arguments', () => {
       [['http://x/', '--db', 'mysql://a@b/c', '--requests', '10', '--duration', '5s'], /--requests or --duration, not both/],
       [['http://x/', '--db', 'mysql://a@b/c', '--concurrency', 'lots'], /--concurrency must be a whole number from 1 to 10000, got "lots"/],
       [['http://x/', '--db', 'mysql://a@b/c', '--concurrency', '0'], /--concurrency must be from 1 to 10000/],
+      // A negative number is the option's value, not another option.
+      [['http://x/', '--db', 'mysql://a@b/c', '--concurrency', '-3'], /--concurrency must be from 1 to 10000, got "-3"/],
+      [['http://x/', '--db', 'mysql://a@b/c', '-c', '-3'], /--concurrency must be from 1 to 10000, got "-3"/],
+      [['http://x/', '--db', 'mysql://a@b/c', '--abort-ratio', '-.5'], /--abort-ratio must be from 0 to 1, got "-.5"/],
       [['http://x/', '--db', 'mysql://a@b/c', '--abort-ratio', '1.5'], /--abort-ratio must be from 0 to 1, got "1.5"/],
       [['http://x/', '--db', 'mysql://a@b/c', '--pause', '2'], /--pause: "2" is not a duration \(add a unit: 2s, 2ms or 2m\)/],
       [['http://x/', '--db', 'mysql://a@b/c', '--settle', '1s,0'], /--settle: every point must be after the load stops/],
@@ -238,11 +243,34 @@ describe('exit codes and messages', () => {
     assert.ok(!stderr.includes(SECRET), stderr);
   });
 
-  it('an unreachable doctor database exits 2', async () => {
+  it('an unreachable database with --json: a JSON error object on stdout, exit 2, no password', async () => {
+    const { code, stdout, stderr } = await cli(['probe', 'http://127.0.0.1:1/', '--db', `mysql://app:${SECRET}@127.0.0.1:1/app`, '-n', '1', '--rounds', '1', '--json']);
+    assert.equal(code, 2);
+    const printed = JSON.parse(stdout) as { error: { code: string; message: string }; exitCode: number };
+    assert.equal(printed.error.code, 'PROBE_UNREACHABLE');
+    assert.equal(printed.exitCode, 2);
+    assert.match(printed.error.message, /mysql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app/);
+    assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET));
+    const usage = await cli(['probe', 'http://x/', '--db', 'mysql://a@b/c', '--concurrency', '-3', '--json']);
+    assert.equal((JSON.parse(usage.stdout) as { error: { code: string } }).error.code, 'CLI_USAGE');
+  });
+
+  it('an unreachable doctor database exits 2, without library noise such as (alias=default)', async () => {
     const { code, stderr } = await cli(['doctor', '--db', `postgres://app:${SECRET}@127.0.0.1:1/app`, '--timeout', '2s']);
     assert.equal(code, 2);
     assert.match(stderr, /^leakproof doctor: .*:\*\*\*@127\.0\.0\.1:1/);
+    assert.doesNotMatch(stderr, /alias/);
     assert.ok(!stderr.includes(SECRET), stderr);
+  });
+
+  it('a missing driver package says which one to npm install, for a subpath import too', async () => {
+    const { importPackage } = await import('../src/drivers/import-package.js');
+    for (const specifier of ['leakproof-no-such-driver', 'leakproof-no-such-driver/promise']) {
+      const error = await importPackage(specifier, 'mysql:').catch((e: unknown) => e);
+      assert.ok(error instanceof LeakproofError && error.code === 'DRIVER_MISSING', String(error));
+      assert.match(error.message, /run: npm install leakproof-no-such-driver$/);
+      assert.doesNotMatch(error.message, /ERR_MODULE_NOT_FOUND|\/promise/);
+    }
   });
 
   it('an unreachable target exits 2', async () => {

@@ -73,6 +73,20 @@ describe('createDatabases configuration', () => {
     createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1 } });
   });
 
+  it('refuses statementTimeout on SQLite, which cannot interrupt a statement, rather than ignore it', () => {
+    const error = configError(() => createDatabases({ default: { url: 'sqlite:./x.sqlite3', statementTimeout: 1000 } }));
+    assert.match(error.message, /"statementTimeout" cannot be honoured on SQLite/);
+    assert.equal(createDatabases({ default: { url: 'sqlite:./x.sqlite3', statementTimeout: 0 } }).options().statementTimeout, 0);
+  });
+
+  it('reads releaseTimeout and keepAliveDelay, with their defaults and ranges', () => {
+    const options = createDatabases({ default: 'postgres://app@127.0.0.1/app' }).options();
+    assert.deepEqual([options.releaseTimeout, options.keepAliveDelay], [10_000, 15_000]);
+    const error = configError(() => createDatabases({ default: { url: 'postgres://app@127.0.0.1/app', releaseTimeout: 0, keepAliveDelay: -1 } }));
+    assert.match(error.message, /"releaseTimeout" must be between 1 and/);
+    assert.match(error.message, /"keepAliveDelay" must be between 0 and/);
+  });
+
   it('never shows the password: not in errors, options, stats, inspect or JSON', () => {
     const url = `postgres://app:${SECRET}@127.0.0.1:5432/app`;
     const error = configError(() => createDatabases({ default: { url, maxConnections: -1 } }));

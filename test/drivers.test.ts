@@ -638,6 +638,7 @@ describe('a missing driver package', () => {
       const src = fileURLToPath(new URL('../src/', import.meta.url));
       await cp(join(src, 'drivers'), join(root, 'src/drivers'), { recursive: true });
       for (const file of ['core/errors.ts', 'core/detached.ts']) await cp(join(src, file), join(root, 'src', file));
+      await cp(join(src, 'secrets'), join(root, 'src/secrets'), { recursive: true });
       await writeFile(join(root, 'package.json'), '{"type":"module"}');
       await writeFile(join(root, 'probe.ts'), MISSING_PACKAGE_PROBE);
       const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'probe.ts')], { encoding: 'utf8', timeout: 30_000 });

@@ -96,7 +96,7 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     assert.equal((await hold).status, 200);
   });
 
-  it('transactionPerRequest settles with the response: a 4xx answer commits, a 5xx from the app\'s error handler rolls back', async () => {
+  it('transactionPerRequest settles with the response: a 2xx/3xx answer commits, a 4xx or a 5xx from the app\'s error handler rolls back', async () => {
     const dbs = open({ transactionPerRequest: true });
     const app = express();
     app.use(leakproof(dbs));
@@ -108,11 +108,11 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     app.use(((_error, _req, res, _next) => void res.status(502).send('bad gateway')) as ErrorRequestHandler);
     const { port } = await listening(http.createServer(app));
     const statuses = [];
-    for (const path of ['/ok/200', '/missing/404', '/thrown/throw', '/failed/500']) statuses.push((await httpGet(port, path)).status);
-    assert.deepEqual(statuses, [200, 404, 502, 500]);
+    for (const path of ['/ok/200', '/moved/301', '/missing/404', '/thrown/throw', '/failed/500']) statuses.push((await httpGet(port, path)).status);
+    assert.deepEqual(statuses, [200, 301, 404, 502, 500]);
     assert.equal(await engine().waitForCount(0), 0);
     const rows = await dbs.run(() => dbs.get().query(`SELECT label FROM ${table} ORDER BY id`));
-    assert.deepEqual(rows.map((row) => row['label']), ['ok', 'missing']);
+    assert.deepEqual(rows.map((row) => row['label']), ['ok', 'moved']);
     await dbs.run(() => dbs.get().execute(`DROP TABLE ${table}`));
   });
 
@@ -133,10 +133,16 @@ forEachEngine('leakproof/express', ['postgres'], (engine) => {
     assert.ok(await eventually(() => dbs.stats().default!.released === 1, 10_000), 'the connection was not released');
   });
 
-  it('leakproofErrorHandler leaves an error that is not a 503 alone', async () => {
-    const error = new LeakproofError('REQUEST_ENDED', 'gone');
+  it('leakproofErrorHandler leaves an error that is not leakproof\'s alone, and answers a 500 of leakproof\'s without its detail', async () => {
+    const error = new Error('not ours');
     let passed: unknown;
-    leakproofErrorHandler()(error, {} as never, { headersSent: false } as never, (next?: unknown) => (passed = next));
+    leakproofErrorHandler({ logger: false })(error, {} as never, { headersSent: false } as never, (next?: unknown) => (passed = next));
     assert.equal(passed, error);
+    const sent: unknown[] = [];
+    const res = { headersSent: false, status: (s: number) => (sent.push(s), res), set: () => res, send: (b: string) => sent.push(b) };
+    leakproofErrorHandler({ logger: false })(new LeakproofError('UNKNOWN_ALIAS', 'no database alias "x" (configured: default)'), { method: 'GET', url: '/' } as never, res as never, () => assert.fail('passed on'));
+    assert.equal(sent[0], 500);
+    assert.doesNotMatch(String(sent[1]), /configured|alias "x"/);
+    assert.match(String(sent[1]), /"error":"UNKNOWN_ALIAS"/);
   });
 });

@@ -34,7 +34,7 @@ forEachEngine('graceful shutdown', ['mariadb', 'postgres'], (engine) => {
       scope = currentScope();
       await dbs.get().query(engine().dialect.sleep(10));
       res.end('late');
-    }, { onError: () => {} })));
+    }, { onError: () => {}, logger: false })));
     const [before, beforeInt] = [process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')];
     const signalled = shutdownOnSignal(served.server, dbs, { deadline: 300, closeGracePeriod: 500, exit: false });
     assert.equal(process.listenerCount('SIGTERM'), before + 1);
@@ -89,7 +89,7 @@ forEachEngine('graceful shutdown', ['mariadb', 'postgres'], (engine) => {
       scopes.push(currentScope()!);
       await dbs.get().query(engine().dialect.sleep(req.url === '/slow' ? 10 : 0));
       res.end('ok');
-    }, { onError: () => {} }));
+    }, { onError: () => {}, logger: false }));
     const served = await listening(server);
     const signalled = shutdownOnSignal(served.server, dbs, { deadline: 300, closeGracePeriod: 500, exit: false, signals: ['SIGUSR2'] });
     const session = http2.connect(`http://127.0.0.1:${served.port}`);

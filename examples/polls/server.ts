@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { redactUrl } from '../../src/core/config/parse-url.js';
+import { maskUrl } from '../../src/secrets/mask-secrets.js';
 import { pollsDatabaseUrl } from './polls-databases.js';
 import { startPollsServer } from './start-polls-server.js';
 
@@ -38,7 +38,7 @@ if (process.send === undefined) {
 }
 
 if (process.send === undefined) {
-  console.log(`polls: http://127.0.0.1:${polls.port}/polls (database ${redactUrl(databaseUrl)}; metrics at /metrics)`);
+  console.log(`polls: http://127.0.0.1:${polls.port}/polls (database ${maskUrl(databaseUrl)}; metrics at /metrics)`);
 } else {
   process.send({ type: 'listening', port: polls.port });
 }

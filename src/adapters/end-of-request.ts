@@ -117,13 +117,23 @@ export function beginRequest(dbs: Databases, req: AnyRequest, res: AnyResponse, 
   return lifecycle;
 }
 
+/**
+ * The one `transactionPerRequest` rule of every adapter: the request's transaction commits
+ * only when the handler settled without throwing **and** its answer is a 2xx or 3xx; any
+ * other answer (a 4xx the handler chose, a 5xx from an error handler) rolls it back, as a
+ * throw or a client that left does.
+ */
+export function answerCommits(status: number): boolean {
+  return status >= 200 && status < 400;
+}
+
 /** Whether a handler returned something to wait for (a promise or any thenable). */
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 /** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
-function requestLabel(req: AnyRequest): string {
+export function requestLabel(req: AnyRequest): string {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;

@@ -5,12 +5,15 @@
  * - The request's end is watched on the raw `req`/`res` by the detector every adapter
  *   shares, not with `on-finished` (which misses a pipelined request whose socket dies).
  * - Express gives no promise for the chain, so the handler counts as settled when the
- *   response finishes: a `transactionPerRequest` transaction is committed then, or rolled
- *   back if the status is 500 or above (an error answered by an error handler). Work done
- *   after the response has been sent must not need the database.
+ *   response finishes: a `transactionPerRequest` transaction is committed then if the answer
+ *   is a 2xx or 3xx, and rolled back for any other (a 4xx, an error answered by an error
+ *   handler), the rule of every adapter. Work done after the response has been sent must not
+ *   need the database.
  * - Budget errors carry `statusCode` 503 and a `retry-after` header, which Express's default
- *   error handler sends. With an error handler of your own, put `leakproofErrorHandler()`
- *   before it: it answers leakproof's 503s as JSON and passes everything else on.
+ *   error handler sends (outside production it also prints the error's stack into the page:
+ *   put `leakproofErrorHandler()` after the routes). It answers leakproof's errors with their
+ *   code and a generic message, logs the detail (rate-limited, pino-compatible `logger`), and
+ *   passes every other error on.
  * - Express 5 does not serve HTTP/2.
  *
  * @example
@@ -34,7 +37,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
-import { beginRequest } from './end-of-request.js';
+import { answerCommits, beginRequest, requestLabel } from './end-of-request.js';
+import { createErrorLog, type ErrorLogOptions } from './error-log.js';
 
 export interface LeakproofExpressOptions {
   /**
@@ -49,22 +53,25 @@ export interface LeakproofExpressOptions {
 export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {}): RequestHandler {
   return function leakproofMiddleware(req, res, next) {
     const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout });
-    lifecycle.settlesWithResponse(() => res.statusCode >= 500);
+    lifecycle.settlesWithResponse(() => !answerCommits(res.statusCode));
     lifecycle.scope.run(() => next());
   };
 }
 
 /**
- * An error middleware that answers leakproof's 503s (budget errors, `REQUEST_TIMEOUT`, an
- * unreachable database) with their JSON body and `Retry-After`, and passes every other error
- * to the next error handler untouched.
+ * An error middleware that answers leakproof's errors (503 with `Retry-After` for budget
+ * errors, `REQUEST_TIMEOUT` and an unreachable database; 500 for the rest) with their code and
+ * a generic message in JSON, logs the detail through `logger` (once per kind of error, then at
+ * most once per `logInterval`), and passes every other error to the next error handler untouched.
  */
-export function leakproofErrorHandler(): ErrorRequestHandler {
-  return function leakproofErrors(error: unknown, _req, res, next) {
-    if (!(error instanceof LeakproofError) || error.httpStatus !== 503 || res.headersSent) {
+export function leakproofErrorHandler(options: ErrorLogOptions = {}): ErrorRequestHandler {
+  const log = createErrorLog(options);
+  return function leakproofErrors(error: unknown, req, res, next) {
+    if (!(error instanceof LeakproofError) || res.headersSent) {
       next(error);
       return;
     }
+    log(error, requestLabel(req), error.httpStatus);
     const { status, headers, body } = error.answer;
     res.status(status).set(headers).send(body);
   };

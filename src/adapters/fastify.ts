@@ -10,13 +10,15 @@
  *   entered again before `preValidation`, after the body was parsed, so hooks registered after
  *   the plugin see it too.
  * - A handler that returns a promise is waited for: a `transactionPerRequest` transaction is
- *   committed before Fastify sends the payload (a failed COMMIT becomes the error answered),
- *   rolled back if the handler throws. A handler that returns no promise, and a request that
+ *   committed before Fastify sends the payload (a failed COMMIT becomes the error answered) if
+ *   the answer is a 2xx or 3xx, rolled back if the handler throws or set another status. A handler that returns no promise, and a request that
  *   never reached its handler (404, a hook answered), settle with the response, failed if an
  *   error went through Fastify's error handling.
  * - `reply.hijack()` changes nothing: the raw response's end is watched either way.
  * - Budget errors reach Fastify's error handler with `statusCode` 503 and a `retry-after`
  *   header on them, which the default handler sends; a custom handler decides for itself.
+ *   Fastify's handler logs the error (with its detail) and would put its message in the body:
+ *   an `onSend` hook replaces that message, wherever an answer carries it, with the generic one.
  * - The databases are closed in `onClose` unless `closeDatabases: false`.
  *
  * @example
@@ -36,9 +38,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
-import { UsageError, type ScopeError } from '../core/errors.js';
+import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
+import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
 import { sendAnswer } from './send-answer.js';
 
 export interface LeakproofFastifyOptions {
@@ -57,6 +59,8 @@ export interface LeakproofFastifyOptions {
 interface RequestState {
   readonly lifecycle: RequestLifecycle;
   failed: boolean;
+  /** The leakproof error that went through Fastify's error handling, if any. */
+  error?: LeakproofError;
 }
 
 type AnyHandler = (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -72,7 +76,7 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
       onTimeout: (error) => answerTimeout(reply as FastifyReply, error),
     });
     const state: RequestState = { lifecycle, failed: false };
-    lifecycle.settlesWithResponse(() => state.failed);
+    lifecycle.settlesWithResponse(() => state.failed || !answerCommits(reply.raw.statusCode));
     states.set(request, state);
     lifecycle.scope.run(done);
   });
@@ -82,10 +86,16 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
     if (state === undefined) done();
     else state.lifecycle.scope.run(done);
   });
-  fastify.addHook('onError', (request, _reply, _error, done) => {
+  fastify.addHook('onError', (request, _reply, error, done) => {
     const state = states.get(request);
     if (state !== undefined) state.failed = true;
+    if (state !== undefined && error instanceof LeakproofError) state.error = error;
     done();
+  });
+  // The detail is for the server's log (Fastify's handler logged it); the client gets the code and a generic message.
+  fastify.addHook('onSend', (request, _reply, payload, done) => {
+    const error = states.get(request)?.error;
+    done(null, error === undefined ? payload : withoutDetail(payload, error));
   });
   fastify.addHook('onRoute', (route) => {
     (route as RouteOptions).handler = wrapHandler(route.handler as AnyHandler, states);
@@ -111,10 +121,10 @@ function runHandler(state: RequestState, handler: () => unknown, reply: FastifyR
   const result = state.lifecycle.scope.run(handler);
   if (result === reply || !isPromiseLike(result)) return result;
   state.lifecycle.awaitsHandler();
-  return settleAfter(state.lifecycle, result);
+  return settleAfter(state.lifecycle, result, reply);
 }
 
-async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unknown>): Promise<unknown> {
+async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unknown>, reply: FastifyReply): Promise<unknown> {
   let value: unknown;
   try {
     value = await result;
@@ -122,10 +132,18 @@ async function settleAfter(lifecycle: RequestLifecycle, result: PromiseLike<unkn
     await lifecycle.handlerSettled(true).catch(() => undefined);
     throw error;
   }
+  // Committed only for a 2xx/3xx answer (`answerCommits`): `reply.code(400)` rolls back.
   // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
-  const settling = lifecycle.handlerSettled(false);
+  const settling = lifecycle.handlerSettled(!answerCommits(reply.statusCode));
   if (settling !== RESOLVED) await settling;
   return value;
+}
+
+/** `payload` with the error's message (as JSON writes it) replaced by the generic one. */
+function withoutDetail(payload: unknown, error: LeakproofError): unknown {
+  if (typeof payload !== 'string') return payload;
+  const detail = JSON.stringify(error.message).slice(1, -1);
+  return detail === '' ? payload : payload.split(detail).join(JSON.stringify(publicMessage(error.httpStatus)).slice(1, -1));
 }
 
 function answerTimeout(reply: FastifyReply, error: ScopeError): void {

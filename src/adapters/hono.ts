@@ -6,12 +6,15 @@
  *   detector every adapter shares; Hono's `c.req.raw.signal` is not used (it misses a
  *   pipelined request whose socket dies, and HTTP/2 stream resets).
  * - The handler has settled when `next()` resolves, before node-server writes the response:
- *   a `transactionPerRequest` transaction is committed then (a failed COMMIT becomes the
- *   error answered), or rolled back if a handler threw (`c.error`). A streamed body keeps the
+ *   a `transactionPerRequest` transaction is committed then if the answer is a 2xx or 3xx (a
+ *   failed COMMIT becomes the error answered), or rolled back if a handler threw (`c.error`)
+ *   or answered anything else. A streamed body keeps the
  *   request's connection until its last chunk is written or the client leaves.
  * - Budget errors have `getResponse()`, as `HTTPException` has, so Hono's default error
- *   handler answers them 503 with `Retry-After`. In an `onError` of your own:
- *   `if (err instanceof LeakproofError) return err.getResponse()`.
+ *   handler answers them 503 with `Retry-After` (and the code and a generic message only). In
+ *   an `onError` of your own: `if (err instanceof LeakproofError) return err.getResponse()`.
+ *   Hono logs nothing for these, so the middleware logs the detail of every leakproof error a
+ *   handler ended with through `logger` (rate-limited, pino-compatible).
  *
  * @example
  * import { serve } from '@hono/node-server';
@@ -30,9 +33,10 @@
  */
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Databases } from '../core/databases.js';
-import { UsageError, type ScopeError } from '../core/errors.js';
+import { LeakproofError, UsageError, type ScopeError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { answerCommits, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { createErrorLog, type ErrorLog, type Logger } from './error-log.js';
 
 export interface LeakproofHonoOptions {
   /**
@@ -49,21 +53,26 @@ export interface LeakproofHonoOptions {
    * Default `'fail'`.
    */
   readonly outsideNodeServer?: 'fail' | 'scope';
+  /** Where the detail of a leakproof error a handler ended with goes; see `leakproof/http`. Default: the console. */
+  readonly logger?: Logger | false;
+  /** ms between two log lines for the same kind of error. Default 10000. */
+  readonly logInterval?: number;
 }
 
 /** The middleware: `app.use(leakproof(dbs))`, before the routes that query. */
 export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): MiddlewareHandler {
+  const log = createErrorLog(options);
   return async function leakproofMiddleware(c, next) {
     const raw = rawOf(c);
     if (raw === undefined) {
       if (options.outsideNodeServer !== 'scope') throw misused();
-      return scopeWithoutRaw(dbs, c, next);
+      return scopeWithoutRaw(dbs, c, next, log);
     }
     const { incoming, outgoing } = raw;
     let timedOut: ((error: ScopeError) => void) | undefined;
     const timeout = new Promise<ScopeError>((resolve) => (timedOut = resolve));
     const lifecycle = beginRequest(dbs, incoming, outgoing, { requestTimeout: options.requestTimeout, onTimeout: timedOut });
-    const handled = runHandlers(lifecycle, next, c);
+    const handled = runHandlers(lifecycle, next, c, log);
     if (!(options.requestTimeout! > 0)) return handled;
     const outcome = await Promise.race([handled, timeout]);
     if (outcome === undefined) return undefined;
@@ -73,27 +82,30 @@ export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): M
   };
 }
 
-async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context): Promise<undefined> {
+async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context, log: ErrorLog): Promise<undefined> {
   try {
     await lifecycle.scope.run(next);
   } catch (error) {
     await lifecycle.handlerSettled(true).catch(() => undefined);
     throw error;
   }
+  // Hono's compose caught the handler's error and answered it through onError already.
+  if (c.error instanceof LeakproofError) log(c.error, `${c.req.method} ${c.req.path}`, c.error.httpStatus);
   // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
-  const settling = lifecycle.handlerSettled(c.error !== undefined);
+  // Committed only for a 2xx/3xx answer the handlers ended with (`answerCommits`).
+  const settling = lifecycle.handlerSettled(c.error !== undefined || !answerCommits(c.res.status));
   if (settling !== RESOLVED) await settling;
   return undefined;
 }
 
 /** `outsideNodeServer: 'scope'`: the scope lasts as long as the handlers, aborted by the request's signal. */
-async function scopeWithoutRaw(dbs: Databases, c: Context, next: Next): Promise<undefined> {
+async function scopeWithoutRaw(dbs: Databases, c: Context, next: Next, log: ErrorLog): Promise<undefined> {
   const lifecycle = new RequestLifecycle(dbs, `${c.req.method} ${c.req.path}`);
   const signal = c.req.raw.signal;
   const onAbort = (): void => lifecycle.responseEnded('aborted');
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await runHandlers(lifecycle, next, c);
+    return await runHandlers(lifecycle, next, c, log);
   } finally {
     signal.removeEventListener('abort', onAbort);
     lifecycle.responseEnded('finished');

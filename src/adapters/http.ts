@@ -21,7 +21,8 @@
 import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../core/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { beginRequest, isPromiseLike, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { answerCommits, beginRequest, isPromiseLike, requestLabel, type AnyRequest, type AnyResponse } from './end-of-request.js';
+import { createErrorLog, type Logger } from './error-log.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -35,9 +36,18 @@ export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res e
   readonly requestTimeout?: number;
   /**
    * Called with an error the handler threw (or a failed per-request commit) before the
-   * default answer is sent. Default: logs errors that are not leakproof budget errors.
+   * default answer is sent, after it was logged.
    */
   readonly onError?: (error: unknown, req: Req, res: Res) => void;
+  /**
+   * Where the detail of an answered error goes (pino-compatible: `error`/`warn` called as
+   * `(fields, message)`), once per kind of error and then at most once per `logInterval`;
+   * `false` for nothing. The client only ever gets the code and a generic message.
+   * `REQUEST_ENDED` (the client left) is not logged. Default: the console.
+   */
+  readonly logger?: Logger | false;
+  /** ms between two log lines for the same kind of error (the second says how many it stands for). Default 10000. */
+  readonly logInterval?: number;
 }
 
 /**
@@ -51,11 +61,16 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   handler: Handler<Req, Res>,
   options: WithDatabasesOptions<Req, Res> = {},
 ): (req: Req, res: Res) => void {
-  const onError = options.onError ?? logUnexpected;
+  const log = createErrorLog(options);
+  const onError = (error: unknown, req: Req, res: Res): void => {
+    log(error, requestLabel(req), error instanceof LeakproofError ? error.httpStatus : 500);
+    options.onError?.(error, req, res);
+  };
   return (req, res) => {
     const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout, onPipedSourceError: (error) => onError(error, req, res) });
     const succeeded = (): void => {
-      const settling = lifecycle.handlerSettled(false);
+      // Committed only for a 2xx/3xx answer (`answerCommits`): a handler that answers 400 itself rolls back.
+      const settling = lifecycle.handlerSettled(!answerCommits(res.statusCode));
       if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
     };
     const failed = (error: unknown): void => {
@@ -85,12 +100,7 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, r
   }
 }
 
-function logUnexpected(error: unknown): void {
-  // Budget errors are answered 503 by design. REQUEST_ENDED reaches the handler's promise only
-  // when its client left (or it timed out, or the server shut down): nobody to tell.
-  if (error instanceof LeakproofError && (error.httpStatus === 503 || error.code === 'REQUEST_ENDED')) return;
-  console.error('leakproof/http: request handler failed:', error);
-}
 
+export { consoleLogger, REQUEST_ERROR_CHANNEL, type Logger, type RequestErrorEvent } from './error-log.js';
 export { watchResponseEnd, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse, type ResponseEnd } from './end-of-request.js';
 export { gracefulShutdown, shutdownOnSignal, type GracefulShutdownOptions, type ShutdownOnSignalOptions, type ShutdownResult, type ShutdownServer, type SignalShutdown } from './graceful-shutdown.js';

@@ -34,7 +34,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   if (wantsHelp(argv)) return { spec, values: {}, positionals: [], help: true };
   let parsed: { values: Record<string, OptionValue>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: parseArgsOptions(spec), allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({ args: joinNegativeValues(spec, argv), options: parseArgsOptions(spec), allowPositionals: true, strict: true }) as typeof parsed;
   } catch (error) {
     throw new CliUsageError(parseArgsMessage(error, spec), spec.name);
   }
@@ -43,6 +43,26 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     throw new CliUsageError(`unexpected argument "${extra}"`, spec.name);
   }
   return { spec, values: parsed.values, positionals: parsed.positionals, help: false };
+}
+
+/**
+ * `--concurrency -3` as `--concurrency=-3`: parseArgs reads a word starting with `-` as the
+ * next option, so the range check would never see the negative number the user typed.
+ */
+function joinNegativeValues(spec: CommandSpec, argv: readonly string[]): string[] {
+  const takesValue = new Set(spec.options.filter((o) => o.value !== undefined).flatMap((o) => [`--${o.name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function wantsHelp(argv: readonly string[]): boolean {

@@ -49,8 +49,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await dispatch(name, rest, safe);
   } catch (error) {
-    return reportError(error, name, safe);
+    const code = reportError(error, name, safe);
+    // CI reading --json output gets an object on stdout for a failure too, not nothing.
+    if (wantsJson(rest)) safe.stdout.write(`${JSON.stringify(errorJson(error, code), null, 2)}\n`);
+    return code;
   }
+}
+
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** `{ "error": { code, message, problems? }, "exitCode" }`: what `--json` prints when a command fails. */
+function errorJson(error: unknown, exitCode: number): Record<string, unknown> {
+  const code = error instanceof LeakproofError ? error.code : error instanceof CliUsageError ? 'CLI_USAGE' : error instanceof CliError ? 'CLI_ERROR' : 'UNEXPECTED';
+  const message = error instanceof Error ? error.message : String(error);
+  const problems = (error as { problems?: unknown }).problems;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  return { error: { code, message, ...(Array.isArray(problems) ? { problems } : {}), ...(cause === undefined ? {} : { cause }) }, exitCode };
 }
 
 async function dispatch(name: string | undefined, argv: readonly string[], io: CliIo): Promise<number> {

@@ -12,7 +12,7 @@ export type Params = readonly unknown[];
 /** The query surface shared by a database handle and a transaction handle. */
 export interface Queryable {
   /** Runs a statement and returns its rows. Placeholders are the driver's own (`?` or `$1`). */
-  query<R extends Row = Row>(sql: string, params?: Params): Promise<R[]>;
+  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]>;
   /** Runs a statement and returns `{ rowsAffected, insertId }`. */
   execute(sql: string, params?: Params): Promise<ExecuteResult>;
   /**
@@ -54,7 +54,7 @@ export interface Queryable {
    *   res.end();
    * })).listen(3000);
    */
-  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R>;
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R>;
 }
 
 /**
@@ -80,7 +80,7 @@ export class Database implements Queryable {
     this.#outside = outside;
   }
 
-  query<R extends Row = Row>(sql: string, params?: Params): Promise<R[]> {
+  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]> {
     const context = currentContext();
     if (context === undefined) return this.#withoutScope(() => this.query<R>(sql, params));
     return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.query(sql, params) as Promise<R[]>);
@@ -98,7 +98,7 @@ export class Database implements Queryable {
     return runTransaction(context, this.#pool, body);
   }
 
-  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
     const context = currentContext();
     const pool = this.#pool;
     if (context !== undefined) return new RowStream<R>(sql, params, options, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
@@ -128,7 +128,7 @@ export class Transaction implements Queryable {
     this.#frame = frame;
   }
 
-  query<R extends Row = Row>(sql: string, params?: Params): Promise<R[]> {
+  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]> {
     return this.#lease.command(this.#frame, (raw) => raw.query(sql, params) as Promise<R[]>);
   }
 
@@ -140,7 +140,7 @@ export class Transaction implements Queryable {
     return runTransaction({ scope: this.#lease.scope, frame: this.#frame }, this.#lease.pool, body);
   }
 
-  stream<R extends Row = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
     return new RowStream<R>(sql, params, options, (stream) => this.#lease.stream(this.#frame, stream));
   }
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   QUEUE_FULL: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
   DATABASE_REFUSED: 'The database itself refused a new connection (MySQL 1040, PostgreSQL 53300): its limit is lower than the sum of the budgets using it.',
   CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
+  TLS_FAILED: 'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
   REQUEST_TIMEOUT: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.',
   STATEMENT_TIMEOUT: 'A statement ran past statementTimeout (stopped by the server), its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.',
@@ -44,8 +45,22 @@ export interface ErrorAnswer {
   readonly status: number;
   /** `content-type`, and `retry-after` (whole seconds, at least 1) when the error has `retryAfterMs`. */
   readonly headers: Readonly<Record<string, string>>;
-  /** `{"error": code, "message": ...}`. */
+  /**
+   * `{"error": code, "message": ...}` with a generic message only: the detail (hosts, users,
+   * the database's own words) is for the server's log, never for whoever sent the request.
+   */
   readonly body: string;
+}
+
+/** What a client is told, by status; the code says which error it was. */
+export const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
+  500: 'The server could not complete the request.',
+  503: 'The service is temporarily unavailable; retry after the time in Retry-After.',
+};
+
+/** The generic message a client gets for an answer of this status. */
+export function publicMessage(status: number): string {
+  return PUBLIC_MESSAGES[status] ?? PUBLIC_MESSAGES[500]!;
 }
 
 /**
@@ -81,12 +96,12 @@ export class LeakproofError extends Error {
     return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) };
   }
 
-  /** The answer every adapter sends for this error. */
+  /** The answer every adapter sends for this error: the code and a generic message, never `message`. */
   get answer(): ErrorAnswer {
     return {
       status: this.httpStatus,
       headers: { 'content-type': 'application/json; charset=utf-8', ...this.headers },
-      body: JSON.stringify({ error: this.code, message: this.message }),
+      body: JSON.stringify({ error: this.code, message: publicMessage(this.httpStatus) }),
     };
   }
 
@@ -127,7 +142,7 @@ export class ScopeError extends LeakproofError {
 
 /** The database could not be reached or the connection broke. */
 export class ConnectionError extends LeakproofError {
-  constructor(code: 'CONNECTION_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'CONNECTION_FAILED' | 'TLS_FAILED' | 'POOL_CLOSED', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, { httpStatus: 503, ...options });
   }
 }

@@ -351,7 +351,9 @@ export class Lease {
     if (driver.classifyError(error) !== 'connection') return error;
     this.pool.markBroken(connection);
     // A lost connection is an outage, not a bug in the statement: typed, and answered 503.
-    return new ConnectionError('CONNECTION_FAILED', `the connection to ${this.pool.config.url} (alias=${this.pool.config.alias}) was lost during a statement: ${(error as Error).message}`, { cause: error, retryAfterMs: this.pool.config.retryAfter });
+    const { url, alias, retryAfter } = this.pool.config;
+    const where = alias === 'default' ? url : `${url} (alias "${alias}")`;
+    return new ConnectionError('CONNECTION_FAILED', `the connection to ${where} was lost during a statement: ${(error as Error).message}`, { cause: error, retryAfterMs: retryAfter });
   }
 
   #timeoutError(connection: PooledConnection, cause: unknown): StatementError {

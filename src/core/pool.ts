@@ -5,6 +5,7 @@ import type { PoolCondition } from '../observability/channels.js';
 import { PoolEvents } from '../observability/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import { connectFailure } from './connect-failure.js';
 import type { Databases } from './databases.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { detached } from './detached.js';
@@ -580,18 +581,14 @@ export class Pool {
 
   #connectError(error: unknown): LeakproofError {
     if (error instanceof LeakproofError) return error;
-    if (error instanceof DeadlineExceeded) {
-      this.#counters.connectErrors++;
-      return new ConnectionError('CONNECTION_FAILED', `could not connect to ${this.config.url} (alias=${this.config.alias}): no answer within connectTimeout (${error.ms} ms)`, { cause: error, retryAfterMs: this.config.retryAfter });
-    }
-    const kind = this.#driver?.classifyError(error);
+    const kind = error instanceof DeadlineExceeded ? 'connection' : this.#driver?.classifyError(error);
     const reason = error instanceof Error ? error.message : String(error);
     if (kind === 'refused') {
       this.#counters.refusals++;
       return this.#budgetError('DATABASE_REFUSED', `the database refused a new connection (${reason}): its max_connections is below the connections in use; keep maxConnections × processes under it`, error);
     }
     this.#counters.connectErrors++;
-    return new ConnectionError('CONNECTION_FAILED', `could not connect to ${this.config.url} (alias=${this.config.alias}): ${reason}`, { cause: error, retryAfterMs: this.config.retryAfter });
+    return connectFailure(this.config, error);
   }
 
   /** Rolls back a transaction left open, within the time a statement or a connect may take. */

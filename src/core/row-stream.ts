@@ -59,7 +59,7 @@ type Phase = 'new' | 'waiting' | 'open' | 'closing' | 'done';
  *   votes += row.votes;
  * }
  */
-export class RowStream<R extends Row = Row> implements AsyncIterableIterator<R>, LeaseStream {
+export class RowStream<R extends object = Row> implements AsyncIterableIterator<R>, LeaseStream {
   readonly #sql: string;
   readonly #params: readonly unknown[] | undefined;
   readonly #batchSize: number;

@@ -1,17 +1,5 @@
 import type { ConnectionSettings } from './driver.js';
 
-/**
- * URL query parameters as connect options. Values stay strings, as the interface promises,
- * except `true`/`false`: a string "false" would be truthy to every driver.
- */
-export function paramsAsOptions(params: Readonly<Record<string, string>>): Record<string, string | boolean> {
-  const options: Record<string, string | boolean> = {};
-  for (const [key, value] of Object.entries(params)) {
-    options[key] = value === 'true' ? true : value === 'false' ? false : value;
-  }
-  return options;
-}
-
 /** Drops keys whose value is `undefined`, so they do not override a package's own defaults. */
 export function definedOnly(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));

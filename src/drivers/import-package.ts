@@ -8,20 +8,22 @@ import { UsageError } from '../core/errors.js';
  * @returns the package's CommonJS `module.exports` (or its ES namespace when it has no default).
  * @throws UsageError `DRIVER_MISSING` when the package itself cannot be found.
  */
-export function importPackage<T>(packageName: string, scheme: string): Promise<T> {
+export function importPackage<T>(specifier: string, scheme: string): Promise<T> {
   // Loaded once and kept: the load's promises must not hold the request that happened to start it.
-  return detached(() => load<T>(packageName, scheme));
+  return detached(() => load<T>(specifier, scheme));
 }
 
-async function load<T>(packageName: string, scheme: string): Promise<T> {
+async function load<T>(specifier: string, scheme: string): Promise<T> {
+  // `mysql2/promise` is a subpath of the `mysql2` package: that is what to install.
+  const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
   let namespace: { default?: unknown };
   try {
-    namespace = (await import(packageName)) as { default?: unknown };
+    namespace = (await import(specifier)) as { default?: unknown };
   } catch (error) {
     if (!isPackageNotFound(error, packageName)) throw error;
     throw new UsageError(
       'DRIVER_MISSING',
-      `the "${packageName}" package is needed for ${scheme}: URLs but is not installed; run: npm install ${packageName}`,
+      `the "${packageName}" package is needed for ${scheme.replace(/:$/, '')}: URLs but is not installed; run: npm install ${packageName}`,
       { cause: error },
     );
   }
@@ -35,5 +37,5 @@ async function load<T>(packageName: string, scheme: string): Promise<T> {
 function isPackageNotFound(error: unknown, packageName: string): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && error.message.includes(`'${packageName}'`);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error.message.includes(`'${packageName}'`) || error.message.includes(`'${packageName}/`));
 }

@@ -41,7 +41,7 @@ export const CHANNELS = {
   connect: 'leakproof:pool:connect',
   /** A physical connection was closed, with the reason. */
   close: 'leakproof:pool:close',
-  /** A new connection could not be opened: `DATABASE_REFUSED` or `CONNECTION_FAILED`. */
+  /** A new connection could not be opened: `DATABASE_REFUSED`, `CONNECTION_FAILED` or `TLS_FAILED`. */
   error: 'leakproof:pool:error',
   /** A connection is still held `leakTimeout` ms after its request ended. */
   leak: 'leakproof:pool:leak',
@@ -122,7 +122,7 @@ export interface CloseEvent extends PoolEvent {
 }
 
 export interface ErrorEvent extends PoolEvent {
-  readonly code: 'DATABASE_REFUSED' | 'CONNECTION_FAILED';
+  readonly code: 'DATABASE_REFUSED' | 'CONNECTION_FAILED' | 'TLS_FAILED';
   /** The error the waiting request got; the URL in its message is masked, its `cause` is the driver's error. */
   readonly error: BudgetError | ConnectionError;
 }

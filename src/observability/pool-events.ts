@@ -80,7 +80,7 @@ export class PoolEvents {
   /** Opening a connection could not succeed. Returns `failure`, for the pool to reject with. */
   connectFailed(failure: LeakproofError): LeakproofError {
     const code = failure.code;
-    if (error.hasSubscribers && (code === 'DATABASE_REFUSED' || code === 'CONNECTION_FAILED')) {
+    if (error.hasSubscribers && (code === 'DATABASE_REFUSED' || code === 'CONNECTION_FAILED' || code === 'TLS_FAILED')) {
       error.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), code, error: failure });
     }
     return failure;

@@ -13,7 +13,7 @@ import { freePort } from './free-port.js';
 import { ManagedServer } from './managed-server.js';
 import { ServerProcess } from './server-process.js';
 import { TempDir } from './temp-dir.js';
-import { APP_PASSWORD, APP_USER, TEST_DATABASE, appUrl, createUser, prepareTestDatabase, type TestServer } from './test-server.js';
+import { APP_PASSWORD, APP_USER, TEST_DATABASE, appUrl, createUser, prepareTestDatabase, type ServerTls, type TestServer } from './test-server.js';
 
 const run = promisify(execFile);
 
@@ -23,7 +23,10 @@ export interface MariadbOptions {
   maxConnections?: number;
   /** `wait_timeout`: seconds an idle session lives before the server closes it. Default 28800. */
   waitTimeout?: number;
+  /** Serve TLS with this certificate and key (signed by `ca`). Default: no TLS. */
+  tls?: ServerTls;
 }
+
 
 /** MariaDB rejects `max_connections` below this; lower limits are made with ballast sessions. */
 export const MARIADB_MIN_MAX_CONNECTIONS = 10;
@@ -143,6 +146,7 @@ function serverArgs(dir: string, port: number, extraPort: number, options: Maria
     '--extra-max-connections=64',
     `--max-connections=${maxConnections}`,
     `--wait-timeout=${options.waitTimeout ?? 28_800}`,
+    ...(options.tls === undefined ? [] : [`--ssl-ca=${options.tls.ca}`, `--ssl-cert=${options.tls.cert}`, `--ssl-key=${options.tls.key}`]),
     ...rootUser(),
     ...INNODB_SIZES,
     ...FAST_AND_SMALL,

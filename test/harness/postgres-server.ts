@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { chmod, chown, copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { adminQuery } from './admin-client.js';
 import { copyDataDirTemplate } from './data-dir-template.js';
@@ -14,7 +15,7 @@ import { freePort } from './free-port.js';
 import { ManagedServer } from './managed-server.js';
 import { ServerProcess } from './server-process.js';
 import { TempDir } from './temp-dir.js';
-import { APP_PASSWORD, APP_USER, TEST_DATABASE, appUrl, type TestServer } from './test-server.js';
+import { APP_PASSWORD, APP_USER, TEST_DATABASE, appUrl, type ServerTls, type TestServer } from './test-server.js';
 
 /** Options for `startPostgres`. */
 export interface PostgresOptions {
@@ -22,6 +23,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** `idle_session_timeout` in ms (0 = none, the default). */
   idleSessionTimeout?: number;
+  /** Serve TLS with this certificate and key (signed by `ca`). Default: no TLS. */
+  tls?: ServerTls;
 }
 
 /** Slots kept for superusers on top of `maxConnections`, so the harness can always count. */
@@ -71,7 +74,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   try {
     const dataDir = join(dir.path, 'data');
     await copyDataDirTemplate('postgres', (templateDir) => buildTemplate(binaries, templateDir, runAs), dataDir, runAs);
-    return await startOnFreePort(binaries, dir, options, runAs);
+    const tls = options.tls === undefined ? undefined : await copyTlsFiles(options.tls, dir.path, runAs);
+    return await startOnFreePort(binaries, dir, { ...options, tls }, runAs);
   } catch (error) {
     await dir.remove();
     throw error;
@@ -155,8 +159,24 @@ function serverArgs(dir: string, port: number, options: PostgresOptions): string
     dynamic_shared_memory_type: 'mmap',
     log_line_prefix: '%m [%p] %q%u@%d ',
   };
+  if (options.tls !== undefined) Object.assign(settings, { ssl: 'on', ssl_ca_file: options.tls.ca, ssl_cert_file: options.tls.cert, ssl_key_file: options.tls.key });
   const flags = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   return ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, ...flags];
+}
+
+/**
+ * PostgreSQL reads its key only if the server's OS user owns it and nobody else can read it,
+ * so the files are copied into the server's own dir with that owner and mode.
+ */
+async function copyTlsFiles(tls: ServerTls, dir: string, runAs: OsUser | undefined): Promise<ServerTls> {
+  const copy = async (from: string, name: string): Promise<string> => {
+    const to = join(dir, name);
+    await copyFile(from, to);
+    await chmod(to, 0o600);
+    if (runAs !== undefined) await chown(to, runAs.uid, runAs.gid);
+    return to;
+  };
+  return { ca: await copy(tls.ca, 'tls-ca.pem'), cert: await copy(tls.cert, 'tls-server.pem'), key: await copy(tls.key, 'tls-server.key') };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { startMariadb } from './mariadb-server.js';
 import { startPostgres } from './postgres-server.js';
-import type { Engine, TestServer } from './test-server.js';
+import type { Engine, ServerTls, TestServer } from './test-server.js';
 
 /** Options both engines understand. */
 export interface StartOptions {
@@ -16,6 +16,8 @@ export interface StartOptions {
    * seconds), PostgreSQL `idle_session_timeout`.
    */
   idleTimeoutMs?: number;
+  /** Serve TLS with these files. Default: no TLS. */
+  tls?: ServerTls;
 }
 
 /**
@@ -27,8 +29,8 @@ export interface StartOptions {
  * after(() => server.stop());
  */
 export function startServer(engine: Engine, options: StartOptions = {}): Promise<TestServer> {
-  const { maxConnections, idleTimeoutMs } = options;
-  if (engine === 'postgres') return startPostgres({ maxConnections, idleSessionTimeout: idleTimeoutMs });
+  const { maxConnections, idleTimeoutMs, tls } = options;
+  if (engine === 'postgres') return startPostgres({ maxConnections, idleSessionTimeout: idleTimeoutMs, tls });
   const waitTimeout = idleTimeoutMs === undefined ? undefined : Math.max(1, Math.ceil(idleTimeoutMs / 1000));
-  return startMariadb({ maxConnections, waitTimeout });
+  return startMariadb({ maxConnections, waitTimeout, tls });
 }

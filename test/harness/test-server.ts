@@ -47,6 +47,13 @@ export interface TestServer {
   restart(): Promise<void>;
 }
 
+/** A server certificate, its key and the CA that signed it, as file paths (harness TLS). */
+export interface ServerTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 /** Where a server is and how the harness administers it: enough to create users on it. */
 export type ServerLocation = Pick<TestServer, 'engine' | 'host' | 'port' | 'adminUrl' | 'database'>;
 

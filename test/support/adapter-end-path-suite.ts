@@ -449,6 +449,28 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
         assert.ok(!rows.includes(thrown), 'the failed request\'s row was committed');
       });
 
+      it('transactionPerRequest: one rule on every adapter: commit on a 2xx/3xx answer, roll back on any other, thrown or not', async () => {
+        open({ transactionPerRequest: true });
+        const statuses = [200, 201, 302, 400, 404, 409, 500, 503];
+        const ids = new Map(statuses.map((status) => [status, uniq(`s${status}`)]));
+        const thrown = uniq('thrown400');
+        await serve(async (request) => {
+          const status = Number(request.path.slice(1));
+          await insert(ids.get(status) ?? thrown);
+          if (request.path === '/throw') throw Object.assign(new Error('bad input'), { status: 400, statusCode: 400 });
+          return { status, text: `answered ${status}` };
+        });
+        for (const status of statuses) assert.equal((await httpGet(served!.port, `/${status}`)).status, status);
+        assert.ok([400, 500].includes((await httpGet(served!.port, '/throw')).status));
+        assert.equal(await engine().waitForCount(0), 0);
+        assert.ok(await eventually(() => dbs!.stats().default!.released === statuses.length + 1));
+        const rows = await labels();
+        for (const [status, id] of ids) {
+          assert.equal(rows.includes(id), status < 400, `the row of the ${status} answer was ${rows.includes(id) ? 'committed' : 'rolled back'}`);
+        }
+        assert.ok(!rows.includes(thrown), 'the row of a thrown 400 was committed');
+      });
+
       // PostgreSQL can make a COMMIT fail on demand (a deferred constraint); MariaDB cannot.
       it('transactionPerRequest: a COMMIT that fails leaves no row and releases; answered 500 where the answer waits for the COMMIT', async (t) => {
         if (engine().name !== 'postgres') return t.skip('MariaDB has no deferred constraint to make a COMMIT fail on demand');

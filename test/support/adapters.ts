@@ -21,8 +21,8 @@ import { leakproof as leakproofExpress } from '../../src/adapters/express.js';
 import { leakproof as leakproofHono } from '../../src/adapters/hono.js';
 import { trackForCleanup } from './cleanup.js';
 
-/** What the app answers: a text body, or chunks written as they come (a streamed response). */
-export type Reply = string | { readonly chunks: AsyncIterable<string> };
+/** What the app answers: a text body (200, or the status given), or chunks written as they come (a streamed response). */
+export type Reply = string | { readonly status: number; readonly text: string } | { readonly chunks: AsyncIterable<string> };
 
 export interface AppRequest {
   readonly method: string;
@@ -76,11 +76,16 @@ async function serveNodeHttp(dbs: Databases, app: App, options: ServeOptions = {
       res.end(reply);
       return;
     }
+    if ('status' in reply) {
+      res.statusCode = reply.status;
+      res.end(reply.text);
+      return;
+    }
     const out = res as http.ServerResponse;
     out.writeHead(200, { 'content-type': 'text/plain' });
     for await (const chunk of reply.chunks) out.write(chunk);
     out.end();
-  }, { onError: () => {}, requestTimeout: options.requestTimeout });
+  }, { onError: () => {}, logger: false, requestTimeout: options.requestTimeout });
   const server = options.http2 ? http2.createServer(handler) : http.createServer(handler);
   return listening(server);
 }
@@ -99,6 +104,7 @@ async function serveFastify(dbs: Databases, app: App, options: ServeOptions = {}
     handler: async (request, reply) => {
       const result = await app.handle({ method: request.method, path: request.url, body: request.body });
       if (typeof result === 'string') return result;
+      if ('status' in result) return reply.code(result.status).send(result.text);
       // Streamed the way Fastify apps write long responses themselves: hijacked, on the raw response.
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'text/plain' });
@@ -131,6 +137,10 @@ async function serveExpress(dbs: Databases, app: App, options: ServeOptions = {}
       res.send(reply);
       return;
     }
+    if ('status' in reply) {
+      res.status(reply.status).send(reply.text);
+      return;
+    }
     res.type('text/plain');
     for await (const chunk of reply.chunks) res.write(chunk);
     res.end();
@@ -140,12 +150,13 @@ async function serveExpress(dbs: Databases, app: App, options: ServeOptions = {}
 
 async function serveHonoApp(dbs: Databases, app: App, options: ServeOptions = {}): Promise<ServedApp> {
   const hono = new Hono();
-  hono.use(leakproofHono(dbs, { requestTimeout: options.requestTimeout }));
+  hono.use(leakproofHono(dbs, { requestTimeout: options.requestTimeout, logger: false }));
   hono.all('*', async (c) => {
     await app.beforeBody?.();
     const body = c.req.method === 'POST' ? await c.req.json<unknown>() : undefined;
     const reply = await app.handle({ method: c.req.method, path: c.req.path, body });
     if (typeof reply === 'string') return c.text(reply);
+    if ('status' in reply) return c.text(reply.text, reply.status as 200);
     return stream(c, async (out) => {
       for await (const chunk of reply.chunks) await out.write(chunk);
     }, async () => {});

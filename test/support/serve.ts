@@ -15,7 +15,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Serves `handler` through `withDatabases` on a free loopback port. */
 export async function serve(dbs: Databases, handler: Handler, options: WithDatabasesOptions = {}): Promise<Served> {
-  const server = http.createServer(withDatabases(dbs, handler, { onError: () => {}, ...options }));
+  const server = http.createServer(withDatabases(dbs, handler, { onError: () => {}, logger: false, ...options }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { redactUrl } from '../../core/config/parse-url.js';
+import { maskUrl } from '../../secrets/mask-secrets.js';
 import { optionFlag, parseCommand, type ParsedCommand } from '../args.js';
 import { wantsColor, type CliIo } from '../cli-io.js';
 import { EXIT_CODES } from '../command-spec.js';
@@ -70,7 +70,7 @@ interface DemoDatabase {
 /** `DATABASE_URL` when set, else a SQLite file in a temporary directory removed afterwards. */
 function demoDatabase(databaseUrl: string | undefined): DemoDatabase {
   if (databaseUrl !== undefined && databaseUrl !== '') {
-    return { url: databaseUrl, label: redactUrl(databaseUrl), server: SERVER_URL.test(databaseUrl), cleanup: () => {} };
+    return { url: databaseUrl, label: maskUrl(databaseUrl), server: SERVER_URL.test(databaseUrl), cleanup: () => {} };
   }
   const dir = mkdtempSync(join(tmpdir(), 'leakproof-demo-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });

@@ -12,8 +12,13 @@ import { CliError } from '../cli-error.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5000;
-/** `src/cli/demo` and `dist/cli/demo` are both three levels below the package root. */
-const SERVER = new URL('../../../examples/polls/server.ts', import.meta.url);
+/**
+ * The example app: built to JavaScript next to the library in an install (`dist/examples/polls`,
+ * two levels above `dist/cli/demo`), TypeScript in a clone (`examples/polls`, three levels
+ * above `src/cli/demo`), run there through tsx.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const SERVER = FROM_SOURCE ? new URL('../../../examples/polls/server.ts', import.meta.url) : new URL('../../examples/polls/server.js', import.meta.url);
 
 export interface PollsApp {
   readonly port: number;
@@ -29,8 +34,9 @@ export interface StartOptions {
 }
 
 export async function startPollsApp(options: StartOptions): Promise<PollsApp> {
+  if (!existsSync(SERVER)) throw new CliError(`the demo's example app is missing (${fileURLToPath(SERVER)}); from a clone, run npm ci (and npm run build for the built bin)`);
   const child = fork(fileURLToPath(SERVER), [], {
-    execArgv: ['--import', tsxLoader()],
+    execArgv: FROM_SOURCE ? ['--import', tsxLoader()] : [],
     env: { ...process.env, DATABASE_URL: options.databaseUrl, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -44,12 +50,8 @@ export async function startPollsApp(options: StartOptions): Promise<PollsApp> {
   }
 }
 
-/**
- * The example is TypeScript, run through tsx (a dev dependency, there in a clone after
- * `npm ci`). A published install ships neither the example nor tsx.
- */
+/** From a clone the example is TypeScript, run through tsx (a dev dependency, there after `npm ci`). */
 function tsxLoader(): string {
-  if (!existsSync(SERVER)) throw new CliError(`the demo's example app is missing (${fileURLToPath(SERVER)}); run the demo from a clone of the leakproof repository after npm ci`);
   try {
     return import.meta.resolve('tsx');
   } catch {

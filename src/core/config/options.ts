@@ -1,6 +1,9 @@
 import { inspect } from 'node:util';
 import type { ConnectionSettings, Engine } from '../../drivers/driver.js';
+import { maskOptions } from '../../secrets/mask-secrets.js';
 import { ConfigError } from '../errors.js';
+import { editDistance } from '../../drivers/option-rules.js';
+import { checkDriverConfig } from './driver-config.js';
 import { parseDatabaseUrl, type ParsedUrl } from './parse-url.js';
 
 /** Options for one database alias. Every duration is in milliseconds. */
@@ -110,14 +113,33 @@ export function resolveConfig(config: unknown): ReadonlyMap<string, ResolvedAlia
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError([`createDatabases expects an object of aliases, got ${describe(config)}`]);
   }
-  const entries = Object.entries(config);
+  let entries: [string, unknown][];
+  try {
+    entries = Object.entries(config);
+  } catch {
+    throw new ConfigError(['createDatabases could not read its aliases (a getter or a Proxy threw); pass a plain object']);
+  }
   if (!entries.some(([alias]) => alias === 'default')) problems.push('no "default" alias (dbs.get() with no argument uses it)');
   for (const [alias, value] of entries) {
-    const result = resolveAlias(alias, value, problems);
+    const result = resolveAliasSafely(alias, value, problems);
     if (result !== undefined) resolved.set(alias, result);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return resolved;
+}
+
+/**
+ * A getter or a Proxy in the options could throw while they are read; that is one more
+ * problem with them, never an exception of another kind (its message is not shown: it could
+ * hold anything).
+ */
+function resolveAliasSafely(alias: string, value: unknown, problems: string[]): ResolvedAlias | undefined {
+  try {
+    return resolveAlias(alias, value, problems);
+  } catch {
+    problems.push(`${alias}: the options could not be read (a getter or a Proxy threw); pass plain objects`);
+    return undefined;
+  }
 }
 
 function resolveAlias(alias: string, value: unknown, problems: string[]): ResolvedAlias | undefined {
@@ -138,6 +160,7 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   const client = readClient(at, raw.client, url, problems);
   const driverOptions = readDriverOptions(at, raw.driver, problems);
   if (url !== undefined) checkRelations(at, url, numbers, problems);
+  if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.host, url.params, driverOptions, problems);
   if (problems.length > before || url === undefined || client === undefined) return undefined;
   const settings = connectionSettings(url, numbers, driverOptions);
   return Object.freeze({
@@ -212,6 +235,10 @@ function checkRelations(at: string, url: ParsedUrl, n: Record<keyof typeof NUMBE
   if (url.engine === 'sqlite' && url.filename === ':memory:' && (n.maxConnections !== 1 || n.maxLifetime === 0)) {
     problems.push(`${at} sqlite::memory: is a separate empty database per connection: set maxConnections: 1 and maxLifetime > 0, or use a file`);
   }
+  // Accepting it and ignoring it would promise a limit nobody enforces (a 4.4 s statement ran).
+  if (url.engine === 'sqlite' && n.statementTimeout > 0) {
+    problems.push(`${at} "statementTimeout" cannot be honoured on SQLite: better-sqlite3 runs each statement to its end on the calling thread and cannot interrupt it; leave it 0 (bound the work in SQL instead, e.g. LIMIT)`);
+  }
 }
 
 function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>): ConnectionSettings {
@@ -223,7 +250,13 @@ function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, numb
   // The password is a non-enumerable property: JSON.stringify, spread, inspect and
   // structured logs of the settings never carry it.
   Object.defineProperty(settings, 'password', { value: url.password, enumerable: false });
-  Object.defineProperty(settings, inspect.custom, { value: () => ({ ...settings, password: url.password === undefined ? undefined : '***' }) });
+  // Inspected or serialised, the URL's parameters and the driver options show with their
+  // credentials (`?password=`, `driver: { password }`, a TLS key) masked.
+  const shown = (): Record<string, unknown> => ({
+    ...settings, params: maskOptions(settings.params), driverOptions: maskOptions(settings.driverOptions), password: url.password === undefined ? undefined : '***',
+  });
+  Object.defineProperty(settings, inspect.custom, { value: shown });
+  Object.defineProperty(settings, 'toJSON', { value: () => ({ ...shown(), password: undefined }) });
   return Object.freeze(settings) as ConnectionSettings;
 }
 
@@ -237,19 +270,6 @@ function maskedUrl(url: ParsedUrl): string {
 function suggest(key: string): string {
   const near = KNOWN_KEYS.find((known) => known.toLowerCase() === key.toLowerCase() || editDistance(known, key) <= 2);
   return near === undefined ? '' : ` (did you mean "${near}"?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitute = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitute);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /** A short description of a bad value that never echoes a long string (it could be a secret). */

@@ -44,37 +44,78 @@ function parseSqliteUrl(url: string, scheme: string): ParsedUrl {
   if (filename === '') throw new Error('sqlite URL has no file name (use sqlite:./app.sqlite3 or sqlite::memory:)');
   return {
     engine: 'sqlite', scheme, host: '', port: undefined, user: undefined, password: undefined,
-    database: undefined, filename: decodeURIComponent(filename), params: searchParams(query),
+    database: undefined, filename: decodeComponent(filename, scheme, 'file name'), params: searchParams(query, scheme),
   };
 }
 
 function parseNetworkUrl(url: string, scheme: string, engine: Engine): ParsedUrl {
+  checkDelimiters(url, scheme);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`the ${scheme}: URL is not a valid URL`);
+    throw new Error(`the ${scheme}: URL is not a valid URL (expected ${scheme}://user:password@host:port/database); ${PERCENT_ENCODE}`);
   }
   if (parsed.hostname === '') throw new Error(`the ${scheme}: URL has no host`);
   const port = parsed.port === '' ? undefined : Number(parsed.port);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  const database = decodeComponent(parsed.pathname.replace(/^\//, ''), scheme, 'database name');
   return {
     engine, scheme,
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
-    user: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
-    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    user: parsed.username === '' ? undefined : decodeComponent(parsed.username, scheme, 'user name'),
+    password: parsed.password === '' ? undefined : decodeComponent(parsed.password, scheme, 'password'),
     database: database === '' ? undefined : database,
     filename: undefined,
-    params: searchParams(parsed.search.slice(1)),
+    params: searchParams(parsed.search.slice(1), scheme),
   };
 }
 
-function searchParams(query: string): Readonly<Record<string, string>> {
-  return Object.freeze(Object.fromEntries(new URLSearchParams(query)));
+const PERCENT_ENCODE = 'if the password (or user name) contains any of @ # / ? : % or a space, percent-encode it (encodeURIComponent(password))';
+
+/**
+ * A password with an unencoded `#`, `/` or `?` ends the URL's authority early: a URL parser
+ * then reads part of the password as the host, the port, the path or the fragment, and that
+ * part would be shown in messages as such. The last `@` marks where the user information
+ * really ends, so any of these before it (or a `#` anywhere: database URLs have no fragment)
+ * is refused here, before parsing, in words that name no part of the URL.
+ */
+function checkDelimiters(url: string, scheme: string): void {
+  const rest = url.slice(url.indexOf(':') + 1).replace(/^\/\//, '');
+  if (rest.includes('#')) {
+    throw new Error(`the ${scheme}: URL contains a "#" (nothing in a database URL may follow a #): percent-encode it as %23; ${PERCENT_ENCODE}`);
+  }
+  const at = rest.lastIndexOf('@');
+  const delimiter = rest.search(/[/?]/);
+  if (at !== -1 && delimiter !== -1 && delimiter < at) {
+    throw new Error(`the ${scheme}: URL has an unencoded "@" after its host, or a "/" or "?" in its user information: percent-encode it (@ as %40, / as %2F, ? as %3F); ${PERCENT_ENCODE}`);
+  }
 }
 
-/** The URL with its password replaced, for messages and `stats()`. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, '$1:***@');
+function decodeComponent(text: string, scheme: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new Error(`the ${scheme}: URL's ${what} has a "%" that does not start a percent-encoded character: write a literal % as %25; ${PERCENT_ENCODE}`);
+  }
 }
+
+function searchParams(query: string, scheme: string): Readonly<Record<string, string>> {
+  const params: Record<string, string> = {};
+  for (const part of query.split('&')) {
+    if (part === '') continue;
+    const equals = part.indexOf('=');
+    const key = decodeComponent((equals === -1 ? part : part.slice(0, equals)).replace(/\+/g, ' '), scheme, 'query');
+    const value = equals === -1 ? '' : decodeComponent(part.slice(equals + 1).replace(/\+/g, ' '), scheme, 'query');
+    // A parameter given twice is a mistake the driver would silently resolve one way or another.
+    if (Object.hasOwn(params, key)) {
+      const name = /password|pass|pwd|secret|token/i.test(query) ? 'a query parameter' : `the query parameter "${key.slice(0, 40)}"`;
+      throw new Error(`the ${scheme}: URL gives ${name} twice (an "&" in a password must be percent-encoded as %26)`);
+    }
+    params[key] = value;
+  }
+  return Object.freeze(params);
+}
+
+/** The URL with its password replaced, for messages: the secrets module's `maskUrl`. */
+export { maskUrl as redactUrl } from '../../secrets/mask-secrets.js';

@@ -11,7 +11,10 @@
 import type { Connection, ConnectionConfig } from 'mariadb';
 import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { definedOnly, paramsAsOptions } from '../connect-params.js';
+import { definedOnly } from '../connect-params.js';
+import { typedParams } from '../option-rules.js';
+import { MARIADB_URL_RULES } from './mariadb-options.js';
+import { connectMysql, withoutMysqlTlsKeys } from './mysql-tls.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
@@ -29,7 +32,7 @@ const SERVER_STATUS_IN_TRANS = 0x0001;
 /** Loads the mariadb connector (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMariadbDriver(settings: ConnectionSettings): Promise<Driver> {
   const mariadb = await importPackage<Mariadb>('mariadb', 'mariadb');
-  return mysqlDriver('mariadb', settings, (connectSettings) => MariadbConnection.open(mariadb, connectSettings));
+  return mysqlDriver('mariadb', settings, (connectSettings) => connectMysql(connectSettings, 'mariadb', (tlsSettings) => MariadbConnection.open(mariadb, tlsSettings)));
 }
 
 class MariadbConnection implements DriverConnection {
@@ -144,8 +147,9 @@ function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
     ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
     connectTimeout: settings.connectTimeout,
     keepAliveDelay: settings.keepAliveDelay,
-    ...paramsAsOptions(settings.params),
-    ...settings.driverOptions,
+    // Typed as the connector expects them (checked by createDatabases); ssl-mode and its kin are mapped by connectMysql.
+    ...withoutMysqlTlsKeys(typedParams(MARIADB_URL_RULES, settings.params)),
+    ...definedOnly(withoutMysqlTlsKeys(settings.driverOptions)),
   };
 }
 

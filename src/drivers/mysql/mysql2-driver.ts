@@ -13,7 +13,10 @@
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
 import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { definedOnly, paramsAsOptions } from '../connect-params.js';
+import { definedOnly } from '../connect-params.js';
+import { typedParams } from '../option-rules.js';
+import { MYSQL2_URL_RULES } from './mysql2-options.js';
+import { connectMysql, withoutMysqlTlsKeys } from './mysql-tls.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
@@ -35,7 +38,7 @@ const MAX_PREPARED_STATEMENTS = 16;
 /** Loads mysql2 (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMysql2Driver(settings: ConnectionSettings): Promise<Driver> {
   const mysql2 = await importPackage<Mysql2>('mysql2', 'mysql');
-  return mysqlDriver('mysql2', settings, (connectSettings) => Mysql2Connection.open(mysql2, connectSettings));
+  return mysqlDriver('mysql2', settings, (connectSettings) => connectMysql(connectSettings, 'mysql2', (tlsSettings) => Mysql2Connection.open(mysql2, tlsSettings)));
 }
 
 class Mysql2Connection implements DriverConnection {
@@ -179,15 +182,19 @@ function mysql2Options(settings: ConnectionSettings): ConnectionOptions {
     keepAliveInitialDelay: settings.keepAliveDelay,
     maxPreparedStatements: MAX_PREPARED_STATEMENTS,
     ...mysql2Params(settings.params),
-    ...settings.driverOptions,
+    ...definedOnly(withoutMysqlTlsKeys(settings.driverOptions)),
   };
 }
 
-/** mysql2 wants `ssl` as an object or an SSL profile name, never a boolean. */
+/**
+ * URL parameters, typed as mysql2 expects them (checked by createDatabases). mysql2 wants
+ * `ssl` as an object or an SSL profile name, never a boolean; `ssl-mode` and its kin are
+ * mapped by `connectMysql`.
+ */
 function mysql2Params(params: Readonly<Record<string, string>>): Record<string, unknown> {
-  const { ssl, ...rest } = paramsAsOptions(params);
-  if (ssl === undefined || ssl === false) return rest;
-  return { ...rest, ssl: ssl === true ? {} : ssl };
+  const { ssl, ...rest } = withoutMysqlTlsKeys(typedParams(MYSQL2_URL_RULES, params));
+  if (ssl === undefined || ssl === 'false') return rest;
+  return { ...rest, ssl: ssl === 'true' ? {} : ssl };
 }
 
 /** mysql2 never mutates the values; its typings just do not accept a readonly array. */

@@ -10,7 +10,10 @@
 import type { Client, ClientConfig } from 'pg';
 import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { definedOnly, paramsAsOptions } from '../connect-params.js';
+import { definedOnly, withSettings } from '../connect-params.js';
+import { typedParams } from '../option-rules.js';
+import { connectWithAttempts, serverHasNoTls, type TlsAttempt } from '../tls.js';
+import { PG_OPTION_RULES, PG_TLS_KEYS, pgTlsAttempts, pgTlsRequest } from './pg-options.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
@@ -36,7 +39,7 @@ export async function createPgDriver(settings: ConnectionSettings): Promise<Driv
   return Object.freeze({
     engine: 'postgres',
     packageName: 'pg',
-    connect: () => PgConnection.open(pg, settings),
+    connect: () => connectPg(pg, settings),
     readServerLimits: readPostgresLimits,
     cancelBy: 'request',
     cancel: (target: DriverConnection) => cancelBackend(pg, target),
@@ -197,20 +200,35 @@ function pgOptions(settings: ConnectionSettings): ClientConfig {
     // A startup parameter, so it costs no round trip and survives PgBouncer's pooling.
     ...(settings.statementTimeout > 0 ? { statement_timeout: Math.round(settings.statementTimeout) } : {}),
     ...pgParams(settings.params),
-    ...settings.driverOptions,
+    ...withoutTlsKeys(settings.driverOptions),
   };
 }
 
-/**
- * pg reads `sslmode` only from a connection string, so map it here: `disable` (and libpq's
- * `allow`/`prefer`, which pg cannot do) → no TLS, `no-verify` → TLS without certificate checks,
- * anything else → verified TLS.
- */
+/** URL parameters, typed as pg expects them (checked by createDatabases); libpq's TLS ones are mapped by `connectPg`. */
 function pgParams(params: Readonly<Record<string, string>>): Record<string, unknown> {
-  const { sslmode, ...rest } = paramsAsOptions(params);
-  if (typeof sslmode !== 'string') return rest;
-  const ssl = ['disable', 'allow', 'prefer'].includes(sslmode) ? false : sslmode === 'no-verify' ? { rejectUnauthorized: false } : true;
-  return { ssl, ...rest };
+  return withoutTlsKeys(typedParams(PG_OPTION_RULES, params));
+}
+
+function withoutTlsKeys(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...options };
+  for (const key of PG_TLS_KEYS) delete rest[key];
+  return rest;
+}
+
+/**
+ * Opens a client the way libpq would for the URL's `sslmode`: `prefer` goes on in plaintext
+ * when the server has no TLS, `allow` tries TLS when the server refused plaintext (SQLSTATE
+ * 28xxx, pg_hba.conf's `hostssl`). pg alone reads `prefer`, `require` and `verify-ca` as
+ * `verify-full` and cannot fall back at all.
+ */
+function connectPg(pg: Pg, settings: ConnectionSettings): Promise<PgConnection> {
+  const attempts = pgTlsAttempts(pgTlsRequest(settings.params, settings.driverOptions));
+  if (attempts.length === 1 && attempts[0] === undefined) return PgConnection.open(pg, settings);
+  return connectWithAttempts(
+    attempts as readonly TlsAttempt[],
+    (ssl) => PgConnection.open(pg, withSettings(settings, { driverOptions: { ...settings.driverOptions, ssl } })),
+    (error, ssl) => (ssl === false ? /^28/.test(String((error as { code?: unknown }).code)) : serverHasNoTls(error)),
+  );
 }
 
 /** A plain socket even when the session uses TLS: the server accepts a CancelRequest either way. */

@@ -11,7 +11,8 @@
 import type { Database, Options, Statement } from 'better-sqlite3';
 import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
-import { paramsAsOptions } from '../connect-params.js';
+import { typedParams } from '../option-rules.js';
+import { SQLITE_URL_RULES } from './sqlite-options.js';
 import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { rejection } from '../rejection.js';
@@ -194,10 +195,11 @@ class SqliteConnection implements DriverConnection {
  * always 0.
  */
 function sqliteOptions(settings: ConnectionSettings): { busyTimeout: number; options: Options } {
-  const { busy_timeout: fromUrl, ...rest } = paramsAsOptions(settings.params);
+  // Typed as better-sqlite3 expects them (checked by createDatabases).
+  const { busy_timeout: fromUrl, ...rest } = typedParams(SQLITE_URL_RULES, settings.params);
   const { timeout: fromDriver, ...driverOptions } = settings.driverOptions as Options;
   const busyTimeout = typeof fromDriver === 'number' ? fromDriver
-    : typeof fromUrl === 'string' && fromUrl !== '' ? Number(fromUrl) : DEFAULT_BUSY_TIMEOUT_MS;
+    : typeof fromUrl === 'number' ? fromUrl : DEFAULT_BUSY_TIMEOUT_MS;
   return { busyTimeout, options: { ...rest, ...driverOptions, timeout: 0 } };
 }
 
