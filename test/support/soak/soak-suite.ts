@@ -35,7 +35,7 @@ export function mixedSoak(engines: readonly EngineName[]): void {
         await app.close();
 
         assert.equal(tally.stuck, 0, JSON.stringify(tally));
-        assert.ok(peakOnServer <= MAX_CONNECTIONS, `the server counted ${peakOnServer} sessions for maxConnections ${MAX_CONNECTIONS}`);
+        assert.ok(peakOnServer <= MAX_CONNECTIONS, `the server counted ${peakOnServer} sessions for maxConnections ${MAX_CONNECTIONS}: ${JSON.stringify(dbs.stats().default)}`);
         assert.ok(await eventually(() => dbs.stats().default!.inUse === 0, 10_000), JSON.stringify(dbs.stats()));
         const stats = dbs.stats().default!;
         assert.equal(stats.leaks, 0, JSON.stringify(stats));
