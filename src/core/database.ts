@@ -2,6 +2,7 @@ import type { Engine, ExecuteResult } from '../drivers/driver.js';
 import { ScopeError } from './errors.js';
 import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
+import type { CallOptions } from './call-options.js';
 import { RowStream, type StreamOptions } from './row-stream.js';
 import { currentContext, Scope, type Context } from './scope.js';
 import type { TransactionFrame } from './transaction-frame.js';
@@ -11,10 +12,17 @@ export type Params = readonly unknown[];
 
 /** The query surface shared by a database handle and a transaction handle. */
 export interface Queryable {
-  /** Runs a statement and returns its rows. Placeholders are the driver's own (`?` or `$1`). */
-  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]>;
-  /** Runs a statement and returns `{ rowsAffected, insertId }`. */
-  execute(sql: string, params?: Params): Promise<ExecuteResult>;
+  /**
+   * Runs a statement and returns its rows. Placeholders are the driver's own (`?` or `$1`).
+   * `options.timeout` / `options.signal` bound this one call (see `CallOptions`).
+   *
+   * @example
+   * // Give up after 2 s, or as soon as the client leaves:
+   * const rows = await db.query('SELECT * FROM report WHERE day = ?', [day], { timeout: 2000, signal: currentScope()?.signal });
+   */
+  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]>;
+  /** Runs a statement and returns `{ rowsAffected, insertId }`; `options` as for `query`. */
+  execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult>;
   /**
    * Runs `body` in a transaction on the request's connection: COMMIT when it resolves, ROLLBACK
    * when it throws. Nested calls use savepoints. Calls made inside `body` through `db` join the
@@ -54,7 +62,7 @@ export interface Queryable {
    *   res.end();
    * })).listen(3000);
    */
-  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R>;
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R>;
 }
 
 /**
@@ -80,16 +88,16 @@ export class Database implements Queryable {
     this.#outside = outside;
   }
 
-  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]> {
+  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
     const context = currentContext();
-    if (context === undefined) return this.#withoutScope(() => this.query<R>(sql, params));
-    return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.query(sql, params) as Promise<R[]>);
+    if (context === undefined) return this.#withoutScope(() => this.query<R>(sql, params, options));
+    return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
   }
 
-  execute(sql: string, params?: Params): Promise<ExecuteResult> {
+  execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {
     const context = currentContext();
-    if (context === undefined) return this.#withoutScope(() => this.execute(sql, params));
-    return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.execute(sql, params));
+    if (context === undefined) return this.#withoutScope(() => this.execute(sql, params, options));
+    return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.execute(sql, params), options);
   }
 
   transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -98,12 +106,13 @@ export class Database implements Queryable {
     return runTransaction(context, this.#pool, body);
   }
 
-  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R> {
     const context = currentContext();
     const pool = this.#pool;
-    if (context !== undefined) return new RowStream<R>(sql, params, options, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
+    const target = { alias: this.alias, retryAfterMs: pool.config.retryAfter };
+    if (context !== undefined) return new RowStream<R>(sql, params, options, target, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
     // Outside a scope the stream gets a one-off scope of its own, which ends when the stream does.
-    return new RowStream<R>(sql, params, options, (stream) => this.#withoutScope(() => currentContext()!.scope.leaseFor(pool).stream(undefined, stream)));
+    return new RowStream<R>(sql, params, options, target, (stream) => this.#withoutScope(() => currentContext()!.scope.leaseFor(pool).stream(undefined, stream)));
   }
 
   #withoutScope<T>(fn: () => Promise<T>): Promise<T> {
@@ -128,20 +137,21 @@ export class Transaction implements Queryable {
     this.#frame = frame;
   }
 
-  query<R extends object = Row>(sql: string, params?: Params): Promise<R[]> {
-    return this.#lease.command(this.#frame, (raw) => raw.query(sql, params) as Promise<R[]>);
+  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
+    return this.#lease.command(this.#frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
   }
 
-  execute(sql: string, params?: Params): Promise<ExecuteResult> {
-    return this.#lease.command(this.#frame, (raw) => raw.execute(sql, params));
+  execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {
+    return this.#lease.command(this.#frame, (raw) => raw.execute(sql, params), options);
   }
 
   transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
     return runTransaction({ scope: this.#lease.scope, frame: this.#frame }, this.#lease.pool, body);
   }
 
-  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions): RowStream<R> {
-    return new RowStream<R>(sql, params, options, (stream) => this.#lease.stream(this.#frame, stream));
+  stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R> {
+    const { alias, retryAfter } = this.#lease.pool.config;
+    return new RowStream<R>(sql, params, options, { alias, retryAfterMs: retryAfter }, (stream) => this.#lease.stream(this.#frame, stream));
   }
 }
 

@@ -19,7 +19,8 @@ export const ERROR_CODES = {
   TLS_FAILED: 'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
   REQUEST_TIMEOUT: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.',
-  STATEMENT_TIMEOUT: 'A statement ran past statementTimeout (stopped by the server), its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.',
+  STATEMENT_TIMEOUT: 'A statement ran past statementTimeout (stopped by the server) or its call\'s own timeout, its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.',
+  STATEMENT_CANCELLED: 'The AbortSignal given to the call was aborted: the statement was cancelled on the server, or never sent; `cause` is the signal\'s reason.',
   NO_SCOPE: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
@@ -149,7 +150,7 @@ export class ConnectionError extends LeakproofError {
 
 /** A statement did not finish in time: answer `503` with `Retry-After`. */
 export class StatementError extends LeakproofError {
-  constructor(code: 'STATEMENT_TIMEOUT', message: string, options: { cause?: unknown; retryAfterMs: number }) {
+  constructor(code: 'STATEMENT_TIMEOUT' | 'STATEMENT_CANCELLED', message: string, options: { cause?: unknown; retryAfterMs: number }) {
     super(code, message, { ...options, httpStatus: 503 });
   }
 }

@@ -3,6 +3,7 @@ import { rejection } from '../drivers/rejection.js';
 import { detached } from './detached.js';
 import { ConnectionError, LeakproofError, StatementError, UsageError } from './errors.js';
 import { watchForLeak } from './leak-detector.js';
+import { isBounded, runBounded, type CallOptions } from './call-options.js';
 import type { CancelOutcome, Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
@@ -70,10 +71,42 @@ export class Lease {
    * Runs one command on the lease's connection, after the ones before it. A call from outside
    * the transaction currently open on this lease waits until that transaction has finished.
    */
-  command<T>(frame: TransactionFrame | undefined, run: Command<T>): Promise<T> {
+  command<T>(frame: TransactionFrame | undefined, run: Command<T>, options?: CallOptions): Promise<T> {
     if (this.#endReason !== undefined) return Promise.reject(this.scope.endedError());
     if (this.#stream?.needsConsumer === true) return Promise.reject(this.#streamOpenError());
-    return this.#command(frame, run);
+    if (!isBounded(options)) return this.#command(frame, run);
+    try {
+      return runBounded(options, run, this.#boundedRun(frame));
+    } catch (error) {
+      return rejection(error);
+    }
+  }
+
+  /** What a call with a timeout or a signal needs of this lease (call-options.ts). */
+  #boundedRun<T>(frame: TransactionFrame | undefined): Parameters<typeof runBounded<T>>[2] {
+    const { alias, retryAfter } = this.pool.config;
+    return {
+      alias,
+      retryAfterMs: retryAfter,
+      enqueue: (run) => this.#command(frame, run),
+      stopRunning: (running) => {
+        const connection = this.#connection;
+        if (connection !== undefined) void this.pool.stopStatement(connection, running);
+      },
+      afterStop: (error) => this.#afterCallStopped(error),
+    };
+  }
+
+  /**
+   * A call's statement was cancelled: a MySQL KILL QUERY cannot reach the next statement, and a
+   * PostgreSQL cancel that hit (57014) is used up; one that may have missed could still
+   * interrupt the next statement, so that connection is replaced before it (or closed at release).
+   */
+  #afterCallStopped(error: unknown): void {
+    const connection = this.#connection;
+    const driver = this.pool.driver;
+    if (connection === undefined || driver === undefined || driver.cancelBy !== 'request') return;
+    if (!driver.wasCancelled(error)) this.pool.markInFlight(connection);
   }
 
   /** `command` without the open-stream check: for the COMMITs and ROLLBACKs that must wait for a stream. */
@@ -103,7 +136,8 @@ export class Lease {
   #runStream(stream: LeaseStream, raw: DriverConnection): Promise<void> {
     const connection = this.#connection!;
     return stream.run(raw, {
-      cancel: () => this.pool.cancelSoon(connection).then((outcome) => outcome === 'sent'),
+      // The cancelOnAbort cancel of this same statement, if one went out, serves the stream too.
+      cancel: () => (this.#cancel ?? this.pool.cancelSoon(connection)).then((outcome) => outcome === 'sent'),
       discard: () => this.pool.markInFlight(connection),
     });
   }

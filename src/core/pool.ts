@@ -280,9 +280,18 @@ export class Pool {
     const running = (): boolean => connection.state === 'inUse' && connection.owner !== undefined;
     // The cancel gets a short while (through a dead network it cannot arrive at all) and goes on
     // by itself after the socket is cut: it still stops the statement if the server is there.
-    const cancelled = this.cancel(connection, running).then((outcome) => (outcome === 'sent' ? this.#settled(connection, ABANDON_GRACE_MS) : undefined));
+    const cancelled = this.cancel(connection, running).then((outcome) => (outcome === 'sent' ? this.#until(() => !running(), ABANDON_GRACE_MS) : undefined));
     await settleWithin(cancelled, ABANDON_GRACE_MS);
     if (running()) connection.raw.destroy();
+  }
+
+  /**
+   * Stops the statement a call runs on a leased connection (its own timeout or signal): cancels
+   * it on the server, and gives the connection up if it has not come back soon after.
+   */
+  async stopStatement(connection: PooledConnection, running: () => boolean): Promise<void> {
+    if ((await this.#cancelWithin(connection, running, SIDE_CHANNEL_TIMEOUT_MS)) === 'sent') await this.#until(() => !running(), ABANDON_GRACE_MS);
+    if (running()) await this.abandon(connection, 'statementTimeout');
   }
 
   /** `cancel`, given up on (and withdrawn, if not sent yet) after `ms`. */
@@ -298,12 +307,12 @@ export class Pool {
     return this.#cancelWithin(connection, () => connection.state === 'inUse', SIDE_CHANNEL_TIMEOUT_MS);
   }
 
-  /** Waits until the connection is no longer leased, or `ms` have passed. */
-  #settled(connection: PooledConnection, ms: number): Promise<void> {
+  /** Waits until `done()` says so, or `ms` have passed. */
+  #until(done: () => boolean, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const deadline = Date.now() + ms;
       const poll = (): void => {
-        if (connection.state !== 'inUse' || Date.now() >= deadline) resolve();
+        if (done() || Date.now() >= deadline) resolve();
         else setTimeout(poll, 20).unref();
       };
       poll();

@@ -1,5 +1,6 @@
 import type { DriverConnection, DriverRowStream } from '../drivers/driver.js';
 import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
+import { isBounded, watchCall, type CallOptions, type CallTarget } from './call-options.js';
 import { ConfigError } from './errors.js';
 
 type Row = Record<string, unknown>;
@@ -82,12 +83,18 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
   #returned = false;
   /** Rejects the read in flight, if any. */
   #interrupt: ((error: Error) => void) | undefined;
+  /** The call's own timeout or signal, and who it is for; watched from the first row asked for. */
+  readonly #bound: CallOptions | undefined;
+  readonly #target: CallTarget;
+  #unwatch: (() => void) | undefined;
 
   /** @internal Use `db.stream()`. */
-  constructor(sql: string, params: readonly unknown[] | undefined, options: StreamOptions | undefined, open: StreamOpener) {
+  constructor(sql: string, params: readonly unknown[] | undefined, options: (StreamOptions & CallOptions) | undefined, target: CallTarget, open: StreamOpener) {
     this.#sql = sql;
     this.#params = params;
     this.#batchSize = batchSizeOf(options);
+    this.#bound = isBounded(options) ? options : undefined;
+    this.#target = target;
     this.#open = open;
   }
 
@@ -163,9 +170,12 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
    * given up instead (its socket is cut on release).
    */
   #halt(): void {
+    const slow = this.#abortive && !this.#driver!.closesCleanly;
+    // Killed first: nobody waits for the rest, and the read in flight may be a slow row.
+    if (slow && this.#phase === 'open') void this.#control!.cancel();
     if (this.#phase === 'open') void this.#closeEarly();
     const closing = this.#closing;
-    if (this.#abortive && !this.#driver!.closesCleanly && closing !== undefined) {
+    if (slow && closing !== undefined) {
       void settleWithin(closing, SIDE_CHANNEL_TIMEOUT_MS).then((outcome) => {
         if (outcome === 'settled') return;
         this.#control!.discard();
@@ -199,6 +209,8 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
 
   #start(): void {
     this.#phase = 'waiting';
+    // Stopped like a request that ended abortively: a pending read rejects, the statement is stopped.
+    if (this.#bound !== undefined) this.#unwatch = watchCall(this.#bound, this.#target, (error) => this.stop(error, true));
     const command = this.#open(this);
     this.#command = command;
     // A command that fails before its turn (request ended, budget) fails the first read.
@@ -263,12 +275,14 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
   #finish(): void {
     if (this.#phase === 'done') return;
     this.#phase = 'done';
+    this.#unwatch?.();
     this.#finished?.resolve();
   }
 
   #fail(error: unknown): void {
     if (this.#phase === 'done') return;
     this.#phase = 'done';
+    this.#unwatch?.();
     this.#finished?.reject(error);
   }
 }
