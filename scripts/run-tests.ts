@@ -22,6 +22,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { templateEnv } from '../test/harness/data-dir-template.js';
 import { onProcessExit } from '../test/harness/exit-cleanup.js';
+import { SecretScanner, SUITE_SECRETS } from '../test/harness/secret-scan.js';
 import { missingBinaries } from '../test/harness/find-binaries.js';
 import { SHARED_MAX_CONNECTIONS, SHARED_URL_ENV } from '../test/harness/shared-server.js';
 import { startServer } from '../test/harness/start-server.js';
@@ -38,12 +39,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const files = testFiles(argv.filter((arg) => !arg.startsWith('-')));
   if (files.length === 0) return fail('no test files found');
   useRunTempDir();
+  const scanner = new SecretScanner();
   const servers = await startSharedServers();
   if (servers === undefined) return 1;
   // Test processes copy the data dirs initialised here instead of initialising their own.
   Object.assign(process.env, await templateEnv());
   try {
-    return await runNodeTest(files, flags);
+    const code = await runNodeTest(files, flags, scanner);
+    scanner.scanFiles(process.env['TMPDIR']!);
+    return reportSecrets(scanner) ? code : code || 1;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }
@@ -107,13 +111,21 @@ async function startShared(engine: Engine): Promise<TestServer> {
   return server;
 }
 
-/** Runs the files under node:test with inherited stdio; resolves with its exit code. */
-function runNodeTest(files: readonly string[], flags: readonly string[]): Promise<number> {
+/** Runs the files under node:test, its output passed on and scanned for secrets; resolves with its exit code. */
+function runNodeTest(files: readonly string[], flags: readonly string[], scanner: SecretScanner): Promise<number> {
   const timeout = flags.some((flag) => flag.startsWith('--test-timeout')) ? [] : [`--test-timeout=${DEFAULT_TEST_TIMEOUT_MS}`];
   // --test-force-exit: a file whose failed test left a socket open reports and ends, instead
   // of hanging until --test-timeout. Leaks are caught by counting on the server, not by hangs.
   const args = ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${TEST_CONCURRENCY}`, ...timeout, ...flags, ...files];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'], env: process.env });
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    scanner.feed(chunk.toString('latin1'), 'the tests\' stdout');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    scanner.feed(chunk.toString('latin1'), 'the tests\' stderr');
+  });
   const forward = (signal: NodeJS.Signals): void => forwardSignal(child, signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -134,6 +146,16 @@ function forwardSignal(child: ChildProcess, signal: NodeJS.Signals): void {
 
 function signalNumber(signal: NodeJS.Signals): number {
   return constants.signals[signal] ?? 0;
+}
+
+/** I8 for the whole run: true if no password of the suite showed anywhere; else prints each find. */
+function reportSecrets(scanner: SecretScanner): boolean {
+  if (scanner.finds.length === 0) {
+    log(`no password of the suite appeared in the tests' output or their reports (${SUITE_SECRETS.length} passwords, raw and percent-encoded)`);
+    return true;
+  }
+  for (const find of scanner.finds.slice(0, 20)) fail(`a password appeared in ${find.where}: …${find.context}…`);
+  return false;
 }
 
 function log(message: string): void {
