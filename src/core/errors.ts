@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   UNKNOWN_ALIAS: 'dbs.get() was asked for an alias that createDatabases was not given.',
   ACQUIRE_TIMEOUT: 'No connection became free within acquireTimeout; the pool was at maxConnections.',
   QUEUE_FULL: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
-  DATABASE_REFUSED: 'The database itself refused a new connection (MySQL 1040, PostgreSQL 53300): its limit is lower than the sum of the budgets using it.',
+  DATABASE_REFUSED: 'The database kept refusing new connections for its own limit (MySQL 1040/1203/1226, PostgreSQL 53300) while the request waited acquireTimeout for one of this process\'s connections: the budgets of the processes sharing it add up to more than it allows.',
   CONNECTION_FAILED: 'A connection to the database could not be opened, or broke; the cause says why.',
   TLS_FAILED: 'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
   REQUEST_ENDED: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',

@@ -12,6 +12,8 @@ import { detached } from './detached.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
 import { PooledConnection, type AbandonReason } from './pooled-connection.js';
+import { Refusals } from './refusals.js';
+import { warnOfServerShare } from './server-share.js';
 import { RESOLVED } from './resolved.js';
 import { StatementWatchdog } from './statement-watchdog.js';
 import { Waiter, WaitQueue } from './wait-queue.js';
@@ -69,6 +71,7 @@ export class Pool {
   readonly #requestLimit: number;
   /** Connections on their way to a request through a health check (not leased yet). */
   #checkingForRequests = 0;
+  readonly #refusals: Refusals;
   #closed = false;
   #closing: Promise<void> | undefined;
   #onQuiet: (() => void) | undefined;
@@ -78,6 +81,7 @@ export class Pool {
   constructor(config: ResolvedAlias, databases: Databases) {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
+    this.#refusals = new Refusals(config.alias);
     this.#requestLimit = config.engine === 'mysql' && config.cancelOnAbort && config.maxConnections > 1 ? config.maxConnections - 1 : config.maxConnections;
     this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
     this.#watchdog = new StatementWatchdog(config.statementTimeout, this.#leased, (connection) => void this.abandon(connection, 'statementTimeout'));
@@ -360,6 +364,7 @@ export class Pool {
   async #shutdown(graceMs: number): Promise<void> {
     this.#closed = true;
     if (this.#reaper !== undefined) clearTimeout(this.#reaper);
+    this.#refusals.stop();
     const closedError = new ConnectionError('POOL_CLOSED', `pool "${this.config.alias}" is closing`);
     for (const waiter of this.#waiters.drain()) waiter.reject(closedError);
     const idle = this.#idle.splice(0);
@@ -407,7 +412,7 @@ export class Pool {
       const idle = this.#takeIdle();
       if (idle !== undefined) {
         this.#checkout(idle, queue.shift()!, queue);
-      } else if (this.#connecting < this.#cancelWaiters.size + this.#waiters.size && this.#open < this.config.maxConnections && (!this.#closed || queue === this.#cancelWaiters)) {
+      } else if (this.#connecting < this.#cancelWaiters.size + this.#waiters.size && this.#open < this.config.maxConnections && (!this.#closed || queue === this.#cancelWaiters) && this.#refusals.mayConnect(this.#connecting)) {
         this.#openConnection();
       } else {
         return;
@@ -419,7 +424,13 @@ export class Pool {
     return this.#leased.size + this.#checkingForRequests < this.#requestLimit;
   }
 
+  /** A waiter's acquireTimeout passed: DATABASE_REFUSED if the database refused us meanwhile, else ACQUIRE_TIMEOUT. */
   #timedOut(waiter: Waiter<PooledConnection>): void {
+    const refusal = this.#refusals.since(waiter.deadline - this.config.acquireTimeout);
+    if (refusal !== undefined) {
+      waiter.reject(refusal);
+      return;
+    }
     this.#counters.timeouts++;
     waiter.reject(this.#events.turnedAway(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`)));
   }
@@ -531,7 +542,7 @@ export class Pool {
     const driver = this.#driver ?? (await this.#loadDriver());
     const opening = (async () => {
       const raw = await driver.connect();
-      if (!this.#limitsRead && this.config.maxLifetime > 0) await this.#readServerLimits(driver, raw);
+      if (!this.#limitsRead) await this.#readServerLimits(driver, raw);
       return raw;
     })();
     return withDeadline(opening, this.config.connectTimeout, (late) => late.destroy());
@@ -544,12 +555,17 @@ export class Pool {
     return this.#driverLoading;
   }
 
-  /** Idle connections must retire before the server's own idle timeout reaps them. */
+  /**
+   * Read once per pool: idle connections must retire before the server's own idle timeout
+   * reaps them, and a budget that takes most of the server's limit leaves no room for the
+   * other processes sharing it.
+   */
   async #readServerLimits(driver: Driver, raw: DriverConnection): Promise<void> {
     this.#limitsRead = true;
     try {
-      const { idleTimeoutMs } = await driver.readServerLimits(raw);
-      if (idleTimeoutMs > 0) this.#idleLimit = Math.min(this.config.idleTimeout, Math.floor(idleTimeoutMs * 0.9));
+      const limits = await driver.readServerLimits(raw);
+      if (limits.idleTimeoutMs > 0) this.#idleLimit = Math.min(this.config.idleTimeout, Math.floor(limits.idleTimeoutMs * 0.9));
+      warnOfServerShare(this.config, limits);
     } catch {
       this.#limitsRead = false;
     }
@@ -558,6 +574,7 @@ export class Pool {
   #connected(raw: DriverConnection): void {
     this.#connecting--;
     this.#counters.created++;
+    this.#refusals.connected();
     const connection = new PooledConnection(raw, Date.now(), this.config.maxLifetime);
     raw.onBroken(() => this.#onBroken(connection));
     this.#busy++;
@@ -582,8 +599,13 @@ export class Pool {
   #connectFailed(error: unknown): void {
     this.#connecting--;
     const failure = this.#events.connectFailed(this.#connectError(error));
-    // The oldest waiter gets the failure; the others keep waiting for their own attempt.
-    (this.#cancelWaiters.shift() ?? this.#waiters.shift())?.reject(failure);
+    if (failure instanceof BudgetError && failure.code === 'DATABASE_REFUSED') {
+      // The fleet is full, not the request's fault: it goes on waiting (refusals.ts).
+      this.#refusals.refused(failure, () => this.#dispatch());
+    } else {
+      // The oldest waiter gets the failure; the others keep waiting for their own attempt.
+      (this.#cancelWaiters.shift() ?? this.#waiters.shift())?.reject(failure);
+    }
     this.#notifyIfQuiet();
     this.#dispatch();
   }

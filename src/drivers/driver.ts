@@ -117,6 +117,15 @@ export interface ServerLimits {
    * `idle_session_timeout`), or 0 when it has none. Idle connections are retired before it.
    */
   readonly idleTimeoutMs: number;
+  /**
+   * The most sessions the server lets this user have at once, all processes together: the
+   * smallest of the server's `max_connections` (less what it keeps for superusers), the user's
+   * own limit (`max_user_connections`, a role's `CONNECTION LIMIT`) and the database's; 0 when
+   * it could not be read.
+   */
+  readonly sessionLimit: number;
+  /** Which of those limits is the smallest, for messages: `max_connections`, `max_user_connections`, … */
+  readonly sessionLimitName: string;
 }
 
 /** A driver for one engine, created once per alias. */

@@ -44,6 +44,12 @@ export interface AliasOptions {
   readonly releaseTimeout?: number;
   /** TCP keep-alive: how long a socket idles before the first probe; 0 turns keep-alive off. Default 15000. */
   readonly keepAliveDelay?: number;
+  /**
+   * Warn (`LEAKPROOF_BUDGET`) when `maxConnections` is more than this percent of the sessions
+   * the server allows this user, all processes together (read on the first connect); 0 turns
+   * the warning off. Default 50: two processes would already fill it.
+   */
+  readonly serverShareWarning?: number;
   /** The `Retry-After` an adapter sends with a 503 for this alias. Default 1000. */
   readonly retryAfter?: number;
   /** Outside any scope, fail with `NO_SCOPE` instead of leasing for one call. Default false. */
@@ -77,6 +83,7 @@ export interface ResolvedAlias {
   readonly statementTimeout: number;
   readonly releaseTimeout: number;
   readonly keepAliveDelay: number;
+  readonly serverShareWarning: number;
   readonly retryAfter: number;
   readonly strict: boolean;
   /** Connection settings for the driver; the password in it is not enumerable. */
@@ -98,6 +105,7 @@ const NUMBERS = {
   statementTimeout: { default: 0, min: 0, max: MAX_TIMER },
   releaseTimeout: { default: 10_000, min: 1, max: MAX_TIMER },
   keepAliveDelay: { default: 15_000, min: 0, max: MAX_TIMER },
+  serverShareWarning: { default: 50, min: 0, max: 100 },
   retryAfter: { default: 1000, min: 0, max: MAX_TIMER },
 } as const satisfies Record<string, NumberRule>;
 const BOOLEANS = { transactionPerRequest: false, cancelOnAbort: false, strict: false } as const;
@@ -186,13 +194,18 @@ function readNumbers(at: string, raw: Record<string, unknown>, problems: string[
   for (const [key, rule] of Object.entries(NUMBERS) as [keyof typeof NUMBERS, NumberRule][]) {
     const value = raw[key] ?? rule.default;
     if (typeof value !== 'number' || !Number.isInteger(value)) {
-      problems.push(`${at} "${key}" must be a whole number of ${key === 'maxConnections' || key === 'maxWaiting' ? 'connections' : 'milliseconds'}, got ${describe(value)}`);
+      problems.push(`${at} "${key}" must be a whole number of ${unitOf(key)}, got ${describe(value)}`);
     } else if (value < rule.min || value > rule.max) {
       problems.push(`${at} "${key}" must be between ${rule.min} and ${rule.max}, got ${value}`);
     }
     out[key] = typeof value === 'number' ? value : rule.default;
   }
   return out;
+}
+
+function unitOf(key: keyof typeof NUMBERS): string {
+  if (key === 'maxConnections' || key === 'maxWaiting') return 'connections';
+  return key === 'serverShareWarning' ? 'percent' : 'milliseconds';
 }
 
 function readBooleans(at: string, raw: Record<string, unknown>, problems: string[]): Record<keyof typeof BOOLEANS, boolean> {

@@ -5,6 +5,8 @@ import { errorField, isConnectError, isSocketError } from '../error-class.js';
 const ER_CON_COUNT_ERROR = 1040;
 /** ER_USER_LIMIT_REACHED: `max_user_connections` at connect (the same word for `max_questions` later). */
 const ER_USER_LIMIT_REACHED = 1226;
+/** ER_TOO_MANY_USER_CONNECTIONS: the global `max_user_connections` at connect. */
+const ER_TOO_MANY_USER_CONNECTIONS = 1203;
 
 /** Server error numbers after which the session is gone or was never established. */
 const CONNECTION_ERRNOS: ReadonlySet<number> = new Set([
@@ -60,7 +62,7 @@ export function isMysqlStatementTimeout(error: unknown): boolean {
 export function classifyMysqlError(error: unknown): ErrorClass {
   const errno = errorField(error, 'errno');
   if (errno === ER_CON_COUNT_ERROR) return 'refused';
-  if (errno === ER_USER_LIMIT_REACHED && isConnectError(error)) return 'refused';
+  if ((errno === ER_USER_LIMIT_REACHED || errno === ER_TOO_MANY_USER_CONNECTIONS) && isConnectError(error)) return 'refused';
   if (typeof errno === 'number' && CONNECTION_ERRNOS.has(errno)) return 'connection';
   if (typeof errno === 'number' && INTERRUPTED_ERRNOS.has(errno) && !isConnectError(error)) return 'statement';
   if (errorField(error, 'fatal') === true || isConnectError(error) || isSocketError(error)) return 'connection';

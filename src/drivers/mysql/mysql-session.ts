@@ -11,11 +11,24 @@ export function statementTimeoutSql(serverVersion: string, timeoutMs: number): s
     : `SET SESSION max_execution_time = ${ms}`;
 }
 
-/** `wait_timeout` (seconds) is how long the server keeps an idle session. */
+/**
+ * `wait_timeout` (seconds) is how long the server keeps an idle session. The session value of
+ * `max_user_connections` is this account's own limit when it has one, else the global one (0:
+ * none); `max_connections` counts every user, plus one kept for a SUPER user.
+ */
 export async function readMysqlLimits(connection: DriverConnection): Promise<ServerLimits> {
-  const rows = await connection.query('SELECT @@wait_timeout AS wait_timeout');
-  const seconds = Number(rows[0]?.['wait_timeout'] ?? 0);
-  return { idleTimeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0 };
+  const rows = await connection.query('SELECT @@wait_timeout AS wait_timeout, @@max_connections AS max_connections, @@max_user_connections AS max_user_connections');
+  const row = rows[0] ?? {};
+  const seconds = positive(row['wait_timeout']);
+  const server = positive(row['max_connections']);
+  const user = positive(row['max_user_connections']);
+  const [sessionLimit, sessionLimitName] = user > 0 && (server === 0 || user < server) ? [user, 'max_user_connections'] : [server, 'max_connections'];
+  return { idleTimeoutMs: seconds * 1000, sessionLimit, sessionLimitName };
+}
+
+function positive(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /**

@@ -9,9 +9,20 @@ const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1
  * `current_setting(…, true)` answers NULL instead of failing on older servers.
  */
 export async function readPostgresLimits(connection: DriverConnection): Promise<ServerLimits> {
-  const rows = await connection.query("SELECT current_setting('idle_session_timeout', true) AS idle_session_timeout");
-  const value = rows[0]?.['idle_session_timeout'];
-  return { idleTimeoutMs: typeof value === 'string' ? parsePostgresDuration(value) : 0 };
+  const rows = await connection.query(`SELECT current_setting('idle_session_timeout', true) AS idle_session_timeout,
+      current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int AS max_connections,
+      (SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user) AS role_limit,
+      (SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS database_limit`);
+  const row = rows[0] ?? {};
+  const value = row['idle_session_timeout'];
+  // -1 means no limit for a role or a database.
+  const limits: [number, string][] = [
+    [Number(row['max_connections']), 'max_connections − superuser_reserved_connections'],
+    [Number(row['role_limit']), 'the role\'s CONNECTION LIMIT'],
+    [Number(row['database_limit']), 'the database\'s CONNECTION LIMIT'],
+  ];
+  const [sessionLimit, sessionLimitName] = limits.filter(([n]) => Number.isFinite(n) && n > 0).sort((a, b) => a[0] - b[0])[0] ?? [0, 'max_connections'];
+  return { idleTimeoutMs: typeof value === 'string' ? parsePostgresDuration(value) : 0, sessionLimit, sessionLimitName };
 }
 
 /** Parses `0`, `500ms`, `30s`, `10min`, `1h`, `2d` (a bare number is in ms); 0 when unreadable. */

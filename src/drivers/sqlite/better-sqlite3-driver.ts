@@ -43,7 +43,7 @@ export async function createBetterSqlite3Driver(settings: ConnectionSettings): P
     engine: 'sqlite',
     packageName: 'better-sqlite3',
     connect: async () => SqliteConnection.open(Database, settings),
-    readServerLimits: async () => ({ idleTimeoutMs: 0 }),
+    readServerLimits: async () => ({ idleTimeoutMs: 0, sessionLimit: 0, sessionLimitName: 'none' }),
     cancelBy: 'none',
     cancel: async () => {},
     wasCancelled: () => false,
