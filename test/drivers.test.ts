@@ -199,6 +199,8 @@ interface DriverCase {
   readonly countSessions?: () => Promise<number>;
   /** Sets the server's idle timeout for this session, and the ms it should read back as. */
   readonly idleTimeoutSql?: readonly [sql: string, expectedMs: number];
+  /** The session limit the server gives the test user, read by the admin connection. */
+  readonly expectedSessionLimit?: () => Promise<number>;
 }
 
 const mysqlCase = (name: 'mysql2' | 'mariadb', create: DriverCase['create']): DriverCase => ({
@@ -212,6 +214,7 @@ const mysqlCase = (name: 'mysql2' | 'mariadb', create: DriverCase['create']): Dr
   kill: async (serverId) => void (await mysqlAdmin!.connection.execute(`KILL ${serverId}`)),
   countSessions: () => countMysqlSessions(TAG),
   idleTimeoutSql: ['SET SESSION wait_timeout = 123', 123_000],
+  expectedSessionLimit: async () => Number((await mysqlAdmin!.connection.query('SELECT @@max_connections AS n'))[0]!['n']),
 });
 
 const CASES: readonly DriverCase[] = [
@@ -228,6 +231,7 @@ const CASES: readonly DriverCase[] = [
     kill: async (serverId) => void (await postgresAdmin!.connection.query('SELECT pg_terminate_backend($1)', [serverId])),
     countSessions: () => countPostgresSessions(TAG),
     idleTimeoutSql: ["SET idle_session_timeout = '90s'", 90_000],
+    expectedSessionLimit: async () => Number((await postgresAdmin!.connection.query("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int AS n"))[0]!['n']),
   },
   {
     name: 'better-sqlite3',
@@ -368,11 +372,15 @@ for (const c of CASES) {
       await withConnection(driver, (connection) => connection.ping());
     });
 
-    it('reads the server idle timeout', async () => {
+    it('reads the server idle timeout and the most sessions it allows this user', async () => {
       await withConnection(driver, async (connection) => {
-        if (c.idleTimeoutSql === undefined) return assert.deepEqual(await driver.readServerLimits(connection), { idleTimeoutMs: 0 });
+        if (c.idleTimeoutSql === undefined) return assert.deepEqual(await driver.readServerLimits(connection), { idleTimeoutMs: 0, sessionLimit: 0, sessionLimitName: 'none' });
         await connection.query(c.idleTimeoutSql[0]);
-        assert.deepEqual(await driver.readServerLimits(connection), { idleTimeoutMs: c.idleTimeoutSql[1] });
+        const limits = await driver.readServerLimits(connection);
+        assert.equal(limits.idleTimeoutMs, c.idleTimeoutSql[1]);
+        // The server's own figure, read back through the admin connection.
+        assert.equal(limits.sessionLimit, await c.expectedSessionLimit!());
+        assert.match(limits.sessionLimitName, /max_connections|max_user_connections|CONNECTION LIMIT/);
       });
     });
 
@@ -597,6 +605,9 @@ describe('classifyError on recorded error shapes', () => {
   const postgresShapes: Array<[string, object, string]> = [
     ['too many connections', { code: '53300' }, 'refused'],
     ['terminated by admin', { code: '57P01' }, 'connection'],
+    ['terminated by admin (FATAL)', { code: '57P01', severity: 'FATAL' }, 'connection'],
+    ['protocol violation as an ERROR: the session goes on (wrong parameter count)', { code: '08P01', severity: 'ERROR' }, 'statement'],
+    ['protocol violation as a FATAL', { code: '08P01', severity: 'FATAL' }, 'connection'],
     ['crash shutdown', { code: '57P02' }, 'connection'],
     ['cannot connect now', { code: '57P03' }, 'connection'],
     ['connection failure', { code: '08006' }, 'connection'],

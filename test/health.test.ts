@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { LeakproofError } from '../src/index.js';
+import { adminQuery } from './harness/admin-client.js';
 import { httpGet } from './harness/faults.js';
+import { sharedServer } from './harness/shared-server.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
 import { delay, eventually, serve } from './support/serve.js';
@@ -33,6 +35,23 @@ forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
     await served.close();
     await dbs.close();
     assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('an idle connection killed on the server just before a query: the query is served all the same (a first statement goes again, once, on another connection)', async () => {
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1 } });
+    const db = dbs.get();
+    const outcomes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const [row] = await dbs.run(() => db.query(engine().dialect.serverIdSql));
+      // Killed without waiting for the session to go, and the next query sent in the same turn:
+      // the pool cannot have heard of the death yet, so it hands the dead connection out.
+      await killNoWait(engine().name, Number(row!['id']));
+      outcomes.push(await dbs.run(() => db.query('SELECT 1 AS one')).then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? String(error)));
+    }
+    assert.deepEqual(outcomes, Array(20).fill('ok'));
+    const stats = dbs.stats().default!;
+    console.log(`# ${engine().name}: 20 queries right after their idle connection was killed: all served; ${stats.created} connections opened, ${stats.lost} noticed lost`);
+    assert.equal(await engine().waitForCount(1), 1);
   });
 
   it('a statement on a connection killed mid-query fails with CONNECTION_FAILED and the connection is discarded', async () => {
@@ -98,3 +117,27 @@ forEachEngine('server restart under load', ['mariadb', 'postgres'], (engine) => 
     assert.equal(await engine().waitForCountOn(server, 0), 0);
   });
 });
+
+forEachEngine('a statement error that names the protocol', ['postgres'], (engine) => {
+  it('a wrong parameter count (08P01, an ERROR) fails that statement only: the connection is kept, not counted as lost', async () => {
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1 } });
+    const db = dbs.get();
+    const outcome = await dbs.run(async () => {
+      const [before] = await db.query(engine().dialect.serverIdSql);
+      const error = await db.query('SELECT $1::int + $2::int AS sum', [1]).catch((e: unknown) => e);
+      const [after] = await db.query(engine().dialect.serverIdSql);
+      return { error, same: Number(before!['id']) === Number(after!['id']) };
+    });
+    assert.equal((outcome.error as { code?: string }).code, '08P01', String(outcome.error));
+    assert.equal(outcome.same, true, 'the healthy connection was replaced');
+    const stats = dbs.stats().default!;
+    assert.deepEqual([stats.lost, stats.discarded], [0, 0], JSON.stringify(stats));
+  });
+});
+
+/** KILL CONNECTION / pg_terminate_backend without waiting for the session to end. */
+async function killNoWait(engine: string, id: number): Promise<void> {
+  const target = (await sharedServer(engine === 'mariadb' ? 'mariadb' : 'postgres'))!;
+  if (engine === 'mariadb') await adminQuery(target, `KILL CONNECTION ${id}`);
+  else await adminQuery(target, 'SELECT pg_terminate_backend($1)', [id]);
+}

@@ -47,6 +47,15 @@ export class Lease {
   #savepoints = 0;
   /** The stream queued or running on this lease, if any (at most one: a second is refused). */
   #stream: LeaseStream | undefined;
+  /** Commands started on this lease. */
+  #started = 0;
+  /**
+   * The lease's first command, while it runs on a connection that sat idle in the pool: if that
+   * connection turns out to have died meanwhile (killed on the server, `wait_timeout`), the
+   * command runs again once on another, since nothing of the request happened on the dead one.
+   */
+  #retryCommand: Command<unknown> | undefined;
+  #retryTimed = true;
   /** Where the lease was taken, captured only when leak detection is on. */
   #stack: string | undefined;
 
@@ -321,13 +330,15 @@ export class Lease {
   #start<T>(connection: PooledConnection, command: Command<T>, timed: boolean): Promise<T> {
     // Read by the pool's statement watchdog (statementTimeout's client-side backstop).
     if (timed) connection.commandSince = Date.now();
+    this.#retryCommand = this.#started++ === 0 && connection.leases > 1 && this.#activeTransaction === undefined && this.#requestTransaction === 'none' ? command : undefined;
+    this.#retryTimed = timed;
     let running: Promise<T>;
     try {
       running = command(connection.raw);
     } catch (error) {
       running = rejection(error);
     }
-    return running.then(this.#succeeded as (value: T) => T, this.#failed);
+    return running.then(this.#succeeded as (value: T) => T, this.#failedOrRetry as (error: unknown) => T);
   }
 
   /** The slow path: wait for a connection (or fail as ended), begin the request's transaction, run. */
@@ -349,6 +360,7 @@ export class Lease {
   }
 
   readonly #succeeded = (value: unknown): unknown => {
+    this.#retryCommand = undefined;
     this.#next();
     return value;
   };
@@ -357,6 +369,23 @@ export class Lease {
     const translated = this.#translate(error);
     this.#next();
     throw translated;
+  };
+
+  /**
+   * `#failed` for a started command: a lease's first command on a connection that died while
+   * idle (the user would otherwise get a 503 for a kill they never saw) goes again, once, on
+   * another connection, in the same turn.
+   */
+  readonly #failedOrRetry = (error: unknown): unknown => {
+    const retry = this.#retryCommand;
+    this.#retryCommand = undefined;
+    if (retry === undefined) return this.#failed(error);
+    const translated = this.#translate(error);
+    if (!(translated instanceof ConnectionError) || translated.code !== 'CONNECTION_FAILED' || this.#aborted() || !this.#replaceConnection()) {
+      this.#next();
+      throw translated;
+    }
+    return this.#run(retry, this.#retryTimed);
   };
 
   /** After a command: start the next one, or release if the lease has ended and none is left. */

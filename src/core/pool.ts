@@ -511,6 +511,7 @@ export class Pool {
   }
 
   #lease(connection: PooledConnection, owner: object): void {
+    connection.leases++;
     connection.state = 'inUse';
     connection.owner = owner;
     this.#leased.add(connection);

@@ -27,6 +27,8 @@ export class PooledConnection {
   broken = false;
   /** Set when it died on its own (server kill, restart), as opposed to being closed by the pool. */
   lost = false;
+  /** How many leases it has served; more than one means it sat idle in the pool in between. */
+  leases = 0;
   /** When the statement now running started (ms since the epoch), 0 when none runs; streams are not counted. */
   commandSince = 0;
   /** Set when leakproof stopped waiting for its statement and closed it. */

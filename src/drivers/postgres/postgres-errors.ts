@@ -42,6 +42,9 @@ export function isPostgresStatementTimeout(error: unknown): boolean {
 export function classifyPostgresError(error: unknown): ErrorClass {
   const code = errorField(error, 'code');
   if (code === TOO_MANY_CONNECTIONS) return 'refused';
+  // The server ends a session only with FATAL (or PANIC); after an ERROR it goes on, whatever
+  // the class: 08P01 "bind message supplies 1 parameters, but … requires 2" is an ERROR.
+  if (errorField(error, 'severity') === 'ERROR' && !isConnectError(error)) return 'statement';
   if (typeof code === 'string' && (code.startsWith('08') || CONNECTION_SQLSTATES.has(code))) return 'connection';
   if (isConnectError(error) || isSocketError(error)) return 'connection';
   return CONNECTION_MESSAGES.test(errorMessage(error)) ? 'connection' : 'statement';
