@@ -1,15 +1,15 @@
 /**
- * Health: a connection killed on the server while idle is replaced transparently; a server
- * restart in the middle of a load gives typed errors during the outage, no hang, success after
- * it, and nothing leaked.
+ * Health: a connection killed on the server while idle is replaced transparently, even when the
+ * next query races the kill; one killed mid-query fails that request alone; a statement error
+ * that names the protocol keeps its connection. Server crashes and restarts under load are in
+ * faults-restart.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { LeakproofError } from '../src/index.js';
 import { adminQuery } from './harness/admin-client.js';
 import { httpGet } from './harness/faults.js';
 import { sharedServer } from './harness/shared-server.js';
-import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
 import { delay, eventually, serve } from './support/serve.js';
 
@@ -69,52 +69,6 @@ forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
     assert.equal(Number(row!.one), 1);
     await dbs.close();
     assert.equal(await engine().waitForCount(0), 0);
-  });
-});
-
-forEachEngine('server restart under load', ['mariadb', 'postgres'], (engine) => {
-  let server: TestServer;
-  before(async () => {
-    server = await engine().startDedicated({ maxConnections: 50 });
-  });
-  after(async () => {
-    await server?.stop();
-  });
-
-  it('requests during the outage fail with typed errors and no hang; after it they succeed; nothing leaks', async () => {
-    const dbs = engine().databases({ default: { url: server.url, maxConnections: 5, acquireTimeout: 2000, connectTimeout: 2000 } });
-    const db = dbs.get();
-    const served = await serve(dbs, async (_req, res) => {
-      await db.query(engine().dialect.sleep(0.05));
-      res.end('ok');
-    });
-    const statuses: number[] = [];
-    const codes = new Set<string>();
-    let running = true;
-    const client = async (): Promise<void> => {
-      while (running) {
-        const response = await httpGet(served.port, '/', { timeoutMs: 15_000 });
-        statuses.push(response.status);
-        if (response.status !== 200) codes.add(JSON.parse(response.body).error);
-      }
-    };
-    const clients = Array.from({ length: 4 }, client);
-    await delay(300);
-    await server.kill();
-    await delay(500);
-    await server.restart();
-    const recovered = await eventually(() => statuses.slice(-8).length === 8 && statuses.slice(-8).every((s) => s === 200), 15_000);
-    running = false;
-    await Promise.all(clients);
-
-    assert.ok(recovered, `no run of successes after the restart: ${statuses.join(',')}`);
-    assert.ok(statuses.some((s) => s !== 200), 'no request saw the outage');
-    assert.ok(statuses.every((s) => s === 200 || s === 503), `statuses: ${[...new Set(statuses)].join(',')}`);
-    assert.deepEqual([...codes].filter((c) => c !== 'CONNECTION_FAILED' && c !== 'ACQUIRE_TIMEOUT'), []);
-    await served.close();
-    await dbs.close();
-    assert.equal(dbs.stats().default!.open, 0);
-    assert.equal(await engine().waitForCountOn(server, 0), 0);
   });
 });
 
