@@ -71,7 +71,7 @@ export async function startSoakApp(dbs: Databases, engine: EngineName, table: st
         res.statusCode = 404;
         res.end();
     }
-  }, { onError: () => {} });
+  }, { onError: () => {}, logger: false });
   const server = http.createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
