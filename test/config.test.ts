@@ -79,6 +79,16 @@ describe('createDatabases configuration', () => {
     assert.equal(createDatabases({ default: { url: 'sqlite:./x.sqlite3', statementTimeout: 0 } }).options().statementTimeout, 0);
   });
 
+  it('reads pooler: "none" by default, "transaction" on PostgreSQL only, where the statement timeout is no longer a startup parameter', () => {
+    assert.equal(createDatabases({ default: 'postgres://u@h/db' }).options().pooler, 'none');
+    const behind = createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'transaction', statementTimeout: 500 } }).options();
+    assert.equal(behind.pooler, 'transaction');
+    assert.equal(behind.statementTimeout, 500);
+    assert.equal(behind.settings.statementTimeout, 0);
+    assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', pooler: 'transaction' } })).message, /"pooler" applies to PostgreSQL URLs only/);
+    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' } })).message, /"pooler" must be "none" or "transaction", got "session"/);
+  });
+
   it('reads releaseTimeout and keepAliveDelay, with their defaults and ranges', () => {
     const options = createDatabases({ default: 'postgres://app@127.0.0.1/app' }).options();
     assert.deepEqual([options.releaseTimeout, options.keepAliveDelay], [10_000, 15_000]);

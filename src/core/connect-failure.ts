@@ -15,5 +15,11 @@ export function connectFailure(config: ResolvedAlias, error: unknown): Connectio
   if (config.engine !== 'sqlite' && isTlsError(error)) {
     return new ConnectionError('TLS_FAILED', `could not set up TLS to ${where}: ${reason}`, options);
   }
-  return new ConnectionError('CONNECTION_FAILED', `could not connect to ${where}: ${reason}`, options);
+  return new ConnectionError('CONNECTION_FAILED', `could not connect to ${where}: ${reason}${poolerHint(config, reason)}`, options);
+}
+
+/** PgBouncer refuses startup parameters it does not track; the statementTimeout one is ours. */
+function poolerHint(config: ResolvedAlias, reason: string): string {
+  if (config.engine !== 'postgres' || config.pooler === 'transaction' || !/unsupported startup parameter/i.test(reason)) return '';
+  return ' (a connection pooler such as PgBouncer answers at this URL: set pooler: \'transaction\' for a transaction-mode pooler, and leakproof enforces statementTimeout itself)';
 }

@@ -4,6 +4,7 @@ import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
 import type { CallOptions } from './call-options.js';
 import { RowStream, type StreamOptions } from './row-stream.js';
+import { sessionStateError } from './session-state.js';
 import { currentContext, Scope, type Context } from './scope.js';
 import type { TransactionFrame } from './transaction-frame.js';
 
@@ -89,12 +90,16 @@ export class Database implements Queryable {
   }
 
   query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
+    const refused = sessionStateError(this.#pool.config, sql);
+    if (refused !== undefined) return Promise.reject(refused);
     const context = currentContext();
     if (context === undefined) return this.#withoutScope(() => this.query<R>(sql, params, options));
     return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
   }
 
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {
+    const refused = sessionStateError(this.#pool.config, sql);
+    if (refused !== undefined) return Promise.reject(refused);
     const context = currentContext();
     if (context === undefined) return this.#withoutScope(() => this.execute(sql, params, options));
     return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.execute(sql, params), options);
@@ -107,6 +112,8 @@ export class Database implements Queryable {
   }
 
   stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R> {
+    const refused = sessionStateError(this.#pool.config, sql);
+    if (refused !== undefined) throw refused;
     const context = currentContext();
     const pool = this.#pool;
     const target = { alias: this.alias, retryAfterMs: pool.config.retryAfter };
@@ -138,10 +145,14 @@ export class Transaction implements Queryable {
   }
 
   query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
+    const refused = sessionStateError(this.#lease.pool.config, sql);
+    if (refused !== undefined) return Promise.reject(refused);
     return this.#lease.command(this.#frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
   }
 
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {
+    const refused = sessionStateError(this.#lease.pool.config, sql);
+    if (refused !== undefined) return Promise.reject(refused);
     return this.#lease.command(this.#frame, (raw) => raw.execute(sql, params), options);
   }
 
@@ -150,6 +161,8 @@ export class Transaction implements Queryable {
   }
 
   stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R> {
+    const refused = sessionStateError(this.#lease.pool.config, sql);
+    if (refused !== undefined) throw refused;
     const { alias, retryAfter } = this.#lease.pool.config;
     return new RowStream<R>(sql, params, options, { alias, retryAfterMs: retryAfter }, (stream) => this.#lease.stream(this.#frame, stream));
   }

@@ -328,8 +328,9 @@ export class Lease {
   }
 
   #start<T>(connection: PooledConnection, command: Command<T>, timed: boolean): Promise<T> {
-    // Read by the pool's statement watchdog (statementTimeout's client-side backstop).
+    // Read by the pool's statement watchdog (statementTimeout's client side).
     if (timed) connection.commandSince = Date.now();
+    connection.cancelledAtLimit = false;
     this.#retryCommand = this.#started++ === 0 && connection.leases > 1 && this.#activeTransaction === undefined && this.#requestTransaction === 'none' ? command : undefined;
     this.#retryTimed = timed;
     let running: Promise<T>;
@@ -347,6 +348,7 @@ export class Lease {
       if (this.#aborted()) throw this.scope.endedError();
       const connection = this.#connection ?? this.#tryAcquire() ?? (await this.#acquire());
       if (timed) connection.commandSince = Date.now();
+      connection.cancelledAtLimit = false;
       if (this.#requestTransaction === 'wanted') {
         this.#requestTransaction = 'open';
         await connection.raw.query(this.#sql.begin);
@@ -361,6 +363,8 @@ export class Lease {
 
   readonly #succeeded = (value: unknown): unknown => {
     this.#retryCommand = undefined;
+    // Its answer came before leakproof's cancel took: that cancel could still hit the next statement.
+    if (this.#connection?.cancelledAtLimit === true) this.pool.markInFlight(this.#connection);
     this.#next();
     return value;
   };
@@ -410,7 +414,7 @@ export class Lease {
     const driver = this.pool.driver;
     if (connection === undefined || error instanceof LeakproofError || driver === undefined) return error;
     if (this.#cancel !== undefined && driver.wasCancelled(error)) this.#cancelHit = true;
-    if (connection.abandoned !== undefined || driver.isStatementTimeout(error)) return this.#timeoutError(connection, error);
+    if (connection.abandoned !== undefined || driver.isStatementTimeout(error) || (connection.cancelledAtLimit && driver.wasCancelled(error))) return this.#timeoutError(connection, error);
     if (driver.classifyError(error) !== 'connection') return error;
     this.pool.markBroken(connection);
     // A lost connection is an outage, not a bug in the statement: typed, and answered 503.
@@ -425,7 +429,7 @@ export class Lease {
       ? `was still running ${releaseTimeout} ms after its request ended; it was cancelled and the connection closed`
       : connection.abandoned === 'statementTimeout'
         ? `got no answer within ${this.pool.statementLimitMs} ms (statementTimeout ${statementTimeout} ms and a grace period): the network or the server is stuck; the connection was closed`
-        : `ran past statementTimeout (${statementTimeout} ms) and was stopped by the server`;
+        : `ran past statementTimeout (${statementTimeout} ms) and was stopped ${connection.cancelledAtLimit ? 'by leakproof\'s cancel' : 'by the server'}`;
     return new StatementError('STATEMENT_TIMEOUT', `a statement on alias "${alias}" ${what}`, { cause, retryAfterMs: retryAfter });
   }
 

@@ -84,7 +84,10 @@ export class Pool {
     this.#refusals = new Refusals(config.alias);
     this.#requestLimit = config.engine === 'mysql' && config.cancelOnAbort && config.maxConnections > 1 ? config.maxConnections - 1 : config.maxConnections;
     this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
-    this.#watchdog = new StatementWatchdog(config.statementTimeout, this.#leased, (connection) => void this.abandon(connection, 'statementTimeout'));
+    this.#watchdog = new StatementWatchdog(config.statementTimeout, config.pooler === 'transaction', this.#leased, {
+      onLimit: (connection) => void this.stopStatement(connection, () => connection.state === 'inUse' && connection.commandSince !== 0),
+      onOverdue: (connection) => void this.abandon(connection, 'statementTimeout'),
+    });
     this.#events = new PoolEvents(this, databases);
   }
 

@@ -31,6 +31,8 @@ export class PooledConnection {
   leases = 0;
   /** When the statement now running started (ms since the epoch), 0 when none runs; streams are not counted. */
   commandSince = 0;
+  /** Set when the statement now running was cancelled at statementTimeout by leakproof (behind a transaction pooler). */
+  cancelledAtLimit = false;
   /** Set when leakproof stopped waiting for its statement and closed it. */
   abandoned: AbandonReason | undefined;
   /**

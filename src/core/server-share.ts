@@ -9,6 +9,9 @@ import type { ResolvedAlias } from './config/options.js';
 export function warnOfServerShare(config: ResolvedAlias, limits: ServerLimits): void {
   const { sessionLimit, sessionLimitName } = limits;
   const percent = config.serverShareWarning;
+  // Behind a transaction pooler this process's connections are the pooler's clients; the
+  // pooler's own pool is what takes the server's sessions.
+  if (config.pooler === 'transaction') return;
   if (percent === 0 || sessionLimit === 0 || config.maxConnections * 100 <= sessionLimit * percent) return;
   const share = Math.round((config.maxConnections / sessionLimit) * 100);
   process.emitWarning(

@@ -50,7 +50,7 @@ host all all ${HOST}/32 scram-sha-256
 `;
 
 /** An OS identity to run as. */
-interface OsUser {
+export interface OsUser {
   readonly uid: number;
   readonly gid: number;
 }
@@ -213,7 +213,7 @@ function runTool(command: string, args: readonly string[], runAs: OsUser | undef
 }
 
 /** The `postgres` OS user when we are root (PostgreSQL refuses root); otherwise ourselves. */
-function serverUser(): OsUser | undefined {
+export function serverUser(): OsUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')

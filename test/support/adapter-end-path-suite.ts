@@ -22,15 +22,14 @@ import { createDatabases, currentScope, LeakproofError, type Databases, type Req
 import { gracefulShutdown } from '../../src/adapters/graceful-shutdown.js';
 import { abortingRequest, http2Cancel, http2Get, httpGet, pipelinedRequests, postWithAbortedBody } from '../harness/faults.js';
 import { ADAPTERS, type AdapterName, type App, type ServedApp, type ServeOptions } from './adapters.js';
-import type { EngineName } from './dialect.js';
-import { forEachEngine } from './engines.js';
+import { forEachEngine, type EngineTarget } from './engines.js';
 import { delay, eventually } from './serve.js';
 import { endlessSql, readThenHangUp } from './streaming.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** Defines the suite for `adapterName` on `engines`. */
-export function adapterEndPaths(engines: readonly EngineName[], adapterName: AdapterName): void {
+export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: AdapterName): void {
   for (const adapter of ADAPTERS.filter((a) => a.name === adapterName)) {
     forEachEngine(`request end paths (${adapter.name})`, engines, (engine) => {
       let dbs: Databases | undefined;
@@ -39,7 +38,7 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
       const p = (n: number): string => engine().dialect.param(n);
 
       before(async () => {
-        const admin = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+        const admin = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
         await admin.run(async () => {
           await admin.get().execute(`DROP TABLE IF EXISTS ${table}`);
           await admin.get().execute(engine().dialect.createTable(table));
@@ -47,7 +46,7 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
         await admin.close();
       });
       after(async () => {
-        const admin = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+        const admin = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
         await admin.run(() => admin.get().execute(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
         await admin.close();
       });
@@ -59,7 +58,7 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
       });
 
       function open(options: Record<string, unknown> = {}): Databases {
-        dbs = createDatabases({ default: { url: engine().url, maxLifetime: 0, ...options } });
+        dbs = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0, ...options } });
         return dbs;
       }
 
@@ -74,7 +73,7 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
       }
 
       async function labels(): Promise<string[]> {
-        const reader = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+        const reader = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
         try {
           const rows = await reader.run(() => reader.get().query(`SELECT label FROM ${table} ORDER BY id`));
           return rows.map((row) => String(row['label']));
@@ -475,7 +474,7 @@ export function adapterEndPaths(engines: readonly EngineName[], adapterName: Ada
       it('transactionPerRequest: a COMMIT that fails leaves no row and releases; answered 500 where the answer waits for the COMMIT', async (t) => {
         if (engine().name !== 'postgres') return t.skip('MariaDB has no deferred constraint to make a COMMIT fail on demand');
         const deferred = `${table}_deferred`;
-        const admin = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+        const admin = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
         await admin.run(() => admin.get().execute(`CREATE TABLE ${deferred} (id INT, CONSTRAINT ${deferred}_once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`));
         const warnings: Error[] = [];
         const onWarning = (warning: Error): void => void warnings.push(warning);

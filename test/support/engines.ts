@@ -16,19 +16,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe } from 'node:test';
-import { createDatabases, type Databases, type DatabasesConfig } from '../../src/index.js';
+import { createDatabases, type AliasOptions, type Databases, type DatabasesConfig } from '../../src/index.js';
 import { countConnections, listConnections, waitForCount, type ServerConnection } from '../harness/count-connections.js';
 import { killConnection } from '../harness/faults.js';
 import { engineTargets } from '../harness/shared-server.js';
 import type { TestServer } from '../harness/test-server.js';
 import { closeTracked, trackForCleanup } from './cleanup.js';
 import { DIALECTS, type Dialect, type EngineName } from './dialect.js';
+import { describeBehindPgbouncer, pgbouncerParts } from './pgbouncer-engine.js';
+import type { Pgbouncer } from '../harness/pgbouncer.js';
 
 export interface EngineContext {
   readonly name: EngineName;
   readonly dialect: Dialect;
   /** The app URL (password included) on the shared server, or a fresh SQLite file. */
   readonly url: string;
+  /** Options every alias on `url` needs (`pooler` behind PgBouncer); spread them into the alias. */
+  readonly aliasOptions: Partial<AliasOptions>;
   /** `createDatabases`, closed after the test whatever its outcome. */
   databases(config: DatabasesConfig): Databases;
   /** The server's own count of this process's app connections (0 for SQLite). */
@@ -47,11 +51,29 @@ export interface EngineContext {
   waitForCountOn(server: TestServer, expected: number, timeoutMs?: number): Promise<number>;
 }
 
-export function forEachEngine(title: string, engines: readonly EngineName[], body: (engine: () => EngineContext) => void): void {
+/** An engine to run tests on: a server engine, SQLite, or PostgreSQL behind PgBouncer in transaction mode. */
+export type EngineTarget = EngineName | 'postgres-pgbouncer';
+
+export function forEachEngine(title: string, engines: readonly EngineTarget[], body: (engine: () => EngineContext) => void): void {
   for (const name of engines) {
     if (name === 'sqlite') describeSqlite(title, body);
+    else if (name === 'postgres-pgbouncer') describeBehindPgbouncer(title, body, pgbouncerContext);
     else describeServer(title, name, body);
   }
+}
+
+function pgbouncerContext(server: TestServer, bouncer: Pgbouncer): EngineContext {
+  const parts = pgbouncerParts(server, bouncer);
+  return {
+    ...parts,
+    databases: tracked,
+    waitForCount: (expected, timeoutMs = 5000) => pollCount(parts.count, expected, timeoutMs),
+    statementRunning: (pattern, count = 1, timeoutMs = 5000) =>
+      pollUntil(async () => (await listConnections(server)).filter((c) => pattern.test(c.query ?? '')).length >= count, timeoutMs),
+    startDedicated: () => Promise.reject(new Error('behind PgBouncer, start a dedicated server of the postgres engine instead')),
+    countOn: (other) => countConnections(other),
+    waitForCountOn: (other, expected, timeoutMs = 5000) => waitForCount(other, expected, { timeoutMs }),
+  };
 }
 
 function describeServer(title: string, name: 'mariadb' | 'postgres', body: (engine: () => EngineContext) => void): void {
@@ -72,6 +94,7 @@ function serverContext(name: 'mariadb' | 'postgres', server: TestServer, start: 
     name,
     dialect: DIALECTS[name],
     url: server.url,
+    aliasOptions: {},
     databases: tracked,
     count: () => countConnections(server),
     waitForCount: (expected, timeoutMs = 5000) => waitForCount(server, expected, { timeoutMs }),
@@ -93,6 +116,7 @@ function describeSqlite(title: string, body: (engine: () => EngineContext) => vo
       name: 'sqlite',
       dialect: DIALECTS.sqlite,
       url: `sqlite:${join(dir, 'test.sqlite3')}`,
+      aliasOptions: {},
       databases: tracked,
       count: async () => 0,
       waitForCount: async () => 0,
@@ -112,6 +136,17 @@ function tracked(config: DatabasesConfig): Databases {
   const dbs = createDatabases(config);
   trackForCleanup(() => dbs.close());
   return dbs;
+}
+
+/** Polls `count` until it is `expected` or `timeoutMs` passes; returns the last count. */
+async function pollCount(count: () => Promise<number>, expected: number, timeoutMs: number): Promise<number> {
+  let last = await count();
+  const deadline = Date.now() + timeoutMs;
+  while (last !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    last = await count();
+  }
+  return last;
 }
 
 async function pollUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -54,6 +54,15 @@ export interface AliasOptions {
   readonly retryAfter?: number;
   /** Outside any scope, fail with `NO_SCOPE` instead of leasing for one call. Default false. */
   readonly strict?: boolean;
+  /**
+   * PostgreSQL only: `'transaction'` when the URL points at a pooler in transaction mode
+   * (PgBouncer `pool_mode = transaction`, or the like), which hands each transaction to any of
+   * its server sessions. leakproof then sends no startup parameters the pooler refuses,
+   * enforces `statementTimeout` itself with a cancel, refuses statements whose effect would
+   * outlive the transaction on a shared session (`SESSION_STATE`), and skips the server-share
+   * warning (the pooler's pool, not this process, takes the server's sessions). Default `'none'`.
+   */
+  readonly pooler?: 'none' | 'transaction';
   /** MySQL/MariaDB only: which npm driver speaks the protocol. Default `mysql2`. */
   readonly client?: 'mysql2' | 'mariadb';
   /** Passed through to the driver's connect options. */
@@ -86,6 +95,7 @@ export interface ResolvedAlias {
   readonly serverShareWarning: number;
   readonly retryAfter: number;
   readonly strict: boolean;
+  readonly pooler: 'none' | 'transaction';
   /** Connection settings for the driver; the password in it is not enumerable. */
   readonly settings: ConnectionSettings;
 }
@@ -109,7 +119,7 @@ const NUMBERS = {
   retryAfter: { default: 1000, min: 0, max: MAX_TIMER },
 } as const satisfies Record<string, NumberRule>;
 const BOOLEANS = { transactionPerRequest: false, cancelOnAbort: false, strict: false } as const;
-const KNOWN_KEYS = ['url', 'client', 'driver', ...Object.keys(NUMBERS), ...Object.keys(BOOLEANS)];
+const KNOWN_KEYS = ['url', 'client', 'driver', 'pooler', ...Object.keys(NUMBERS), ...Object.keys(BOOLEANS)];
 
 /**
  * Validates every alias and collects every problem into one `CONFIG_INVALID` error, so a
@@ -166,13 +176,14 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   const numbers = readNumbers(at, raw, problems);
   const booleans = readBooleans(at, raw, problems);
   const client = readClient(at, raw.client, url, problems);
+  const pooler = readPooler(at, raw.pooler, url, problems);
   const driverOptions = readDriverOptions(at, raw.driver, problems);
   if (url !== undefined) checkRelations(at, url, numbers, problems);
   if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.host, url.params, driverOptions, problems);
   if (problems.length > before || url === undefined || client === undefined) return undefined;
-  const settings = connectionSettings(url, numbers, driverOptions);
+  const settings = connectionSettings(url, numbers, driverOptions, pooler);
   return Object.freeze({
-    alias, engine: url.engine, client, url: maskedUrl(url), ...numbers, ...booleans, settings,
+    alias, engine: url.engine, client, url: maskedUrl(url), ...numbers, ...booleans, pooler, settings,
   });
 }
 
@@ -232,6 +243,16 @@ function readClient(at: string, client: unknown, url: ParsedUrl | undefined, pro
   return client;
 }
 
+function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, problems: string[]): ResolvedAlias['pooler'] {
+  if (pooler === undefined || pooler === 'none') return 'none';
+  if (pooler !== 'transaction') {
+    problems.push(`${at} "pooler" must be "none" or "transaction", got ${describe(pooler)}`);
+    return 'none';
+  }
+  if (url !== undefined && url.engine !== 'postgres') problems.push(`${at} "pooler" applies to PostgreSQL URLs only (PgBouncer and the like)`);
+  return pooler;
+}
+
 function readDriverOptions(at: string, driver: unknown, problems: string[]): Readonly<Record<string, unknown>> {
   if (driver === undefined) return Object.freeze({});
   if (driver === null || typeof driver !== 'object' || Array.isArray(driver)) {
@@ -254,10 +275,13 @@ function checkRelations(at: string, url: ParsedUrl, n: Record<keyof typeof NUMBE
   }
 }
 
-function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>): ConnectionSettings {
+function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>, pooler: ResolvedAlias['pooler']): ConnectionSettings {
+  // A transaction pooler refuses statement_timeout as a startup parameter (PgBouncer: FATAL
+  // "unsupported startup parameter"); leakproof enforces it with a cancel instead (pool.ts).
+  const statementTimeout = pooler === 'transaction' ? 0 : n.statementTimeout;
   const settings = {
     engine: url.engine, host: url.host, port: url.port, user: url.user, database: url.database,
-    filename: url.filename, params: url.params, statementTimeout: n.statementTimeout,
+    filename: url.filename, params: url.params, statementTimeout,
     driverOptions, connectTimeout: n.connectTimeout, keepAliveDelay: n.keepAliveDelay,
   };
   // The password is a non-enumerable property: JSON.stringify, spread, inspect and
