@@ -86,7 +86,7 @@ describe('createDatabases configuration', () => {
     assert.equal(behind.statementTimeout, 500);
     assert.equal(behind.settings.statementTimeout, 0);
     assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', pooler: 'transaction' } })).message, /"pooler" applies to PostgreSQL URLs only/);
-    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' } })).message, /"pooler" must be "none" or "transaction", got "session"/);
+    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' as never } })).message, /"pooler" must be "none" or "transaction", got "session"/);
   });
 
   it('reads releaseTimeout and keepAliveDelay, with their defaults and ranges', () => {

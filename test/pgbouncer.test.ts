@@ -16,6 +16,8 @@ import { abortingRequest, httpGet } from './harness/faults.js';
 import { pgbouncerMissing, startPgbouncer, type Pgbouncer } from './harness/pgbouncer.js';
 import { engineTargets } from './harness/shared-server.js';
 import type { TestServer } from './harness/test-server.js';
+import { renderDoctor } from '../src/cli/render-doctor.js';
+import { runDoctor } from '../src/doctor/run-doctor.js';
 import { delay, eventually, serve } from './support/serve.js';
 
 const [target] = engineTargets(['postgres']);
@@ -149,5 +151,48 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       await served.close();
     }
   });
-});
 
+  it('leakproof doctor reads PgBouncer\'s admin console as --db: its clients, its pools, and a warning for clients waiting on a pool of one held by a transaction left open', async () => {
+    const single = await startPgbouncer(server, { poolMode: 'transaction', poolSize: 1 });
+    const holder = createDatabases({ default: { url: single.url, pooler: 'transaction' } });
+    const waiter = createDatabases({ default: { url: single.url, pooler: 'transaction' } });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = holder.run(() => holder.get().transaction(async (tx) => {
+      await tx.query('SELECT 1');
+      await held;
+    }));
+    const waiting = (async () => {
+      await delay(200);
+      return waiter.run(() => waiter.get().query('SELECT 2 AS two'));
+    })();
+    try {
+      const console = new URL(single.url);
+      console.pathname = '/pgbouncer';
+      await delay(600);
+      const report = await runDoctor({ db: console.toString(), processes: 2, budget: 10 });
+      assert.equal(report.product, 'PgBouncer');
+      assert.match(report.version, /^\d+\.\d+/);
+      const states = Object.fromEntries(report.connections.groups.map((group) => [group.state, group.count]));
+      assert.deepEqual(states, { active: 1, waiting: 1 }, JSON.stringify(report.connections.groups));
+      const pool = report.pools?.find((each) => each.user === server.user);
+      assert.equal(pool?.clientsWaiting, 1, JSON.stringify(report.pools));
+      assert.equal(pool?.poolSize, 1);
+      assert.equal(pool?.serversActive, 1);
+      assert.ok(report.warnings.some((warning) => warning.code === 'clients-waiting'), JSON.stringify(report.warnings));
+      assert.ok(report.budget?.fits);
+      const text = renderDoctor(report, { color: false });
+      assert.match(text, /^leakproof doctor {2}PgBouncer /);
+      assert.match(text, /max_client_conn +500/);
+      assert.match(text, /Pools\n +DATABASE/);
+      assert.doesNotMatch(text, new RegExp(server.password));
+    } finally {
+      release();
+      await holding;
+      assert.deepEqual(await waiting, [{ two: 2 }]);
+      await holder.close();
+      await waiter.close();
+      await single.stop();
+    }
+  });
+});

@@ -23,7 +23,8 @@ export function renderDoctor(report: DoctorReport, options: { color: boolean }):
   const sections = [
     [`${style.bold('leakproof doctor')}  ${report.product} ${report.version}  ${report.db}`],
     [style.bold('Limits'), ...columns(limitRows(report))],
-    [style.bold(`Sessions now: ${report.connections.listed} listed`) + style.dim(' (the doctor\'s own excluded)'), ...sessionLines(report)],
+    [style.bold(`${report.product === 'PgBouncer' ? 'Clients' : 'Sessions'} now: ${report.connections.listed} listed`) + style.dim(' (the doctor\'s own excluded)'), ...sessionLines(report)],
+    ...(report.pools === undefined ? [] : [[style.bold('Pools'), ...poolLines(report.pools)]]),
     warningLines(report.warnings, style),
   ];
   return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
@@ -34,10 +35,11 @@ function limitRows(report: DoctorReport): [string, string][] {
   const reserve = settings.reservedConnections > 0
     ? `, ${settings.reservedConnections} reserved for superusers: ${headroom.usable} usable`
     : settings.extraSuperuserConnections > 0 ? ` (+${settings.extraSuperuserConnections} kept for SUPER / CONNECTION ADMIN)` : '';
+  const pooler = report.product === 'PgBouncer';
   const rows: [string, string][] = [
-    ['max_connections', `${settings.maxConnections}${reserve}`],
-    ['open now', `${headroom.current} on the whole server${headroom.maxUsed === undefined ? '' : ` (most since start: ${headroom.maxUsed})`}`],
-    ['headroom', `${headroom.available} more before the server refuses`],
+    [pooler ? 'max_client_conn' : 'max_connections', `${settings.maxConnections}${reserve}`],
+    ['open now', `${headroom.current} ${pooler ? 'clients of PgBouncer' : 'on the whole server'}${headroom.maxUsed === undefined ? '' : ` (most since start: ${headroom.maxUsed})`}`],
+    ['headroom', `${headroom.available} more before ${pooler ? 'PgBouncer' : 'the server'} refuses`],
     ...timeoutRows(report),
   ];
   if (budget !== undefined) {
@@ -46,9 +48,11 @@ function limitRows(report: DoctorReport): [string, string][] {
   return rows;
 }
 
-function timeoutRows({ settings }: DoctorReport): [string, string][] {
+function timeoutRows(report: DoctorReport): [string, string][] {
+  const { settings } = report;
   const off = (ms: number | undefined): string => (ms === undefined ? 'n/a' : ms === 0 ? 'off' : formatAge(ms));
   if (settings.waitTimeoutMs !== undefined) return [['wait_timeout', `${formatAge(settings.waitTimeoutMs)}: the server closes sessions idle this long`]];
+  if (report.product === 'PgBouncer') return [['client_idle_timeout', off(settings.idleSessionTimeoutMs)]];
   return [['idle timeouts', `idle_session_timeout ${off(settings.idleSessionTimeoutMs)}, `
     + `idle_in_transaction_session_timeout ${off(settings.idleInTransactionSessionTimeoutMs)}`]];
 }
@@ -66,6 +70,16 @@ function sessionLines({ connections }: DoctorReport): string[] {
     ...grid([header, ...rows], new Set([4])),
     `  ${connections.idle} idle, ${connections.idleOlderThanThreshold} idle longer than ${formatAge(connections.sleepingOlderThanMs)}${oldest}${inTx}`,
   ];
+}
+
+function poolLines(pools: NonNullable<DoctorReport['pools']>): string[] {
+  if (pools.length === 0) return ['  none'];
+  const header = ['DATABASE', 'USER', 'MODE', 'POOL SIZE', 'SERVERS IN USE', 'SERVERS FREE', 'CLIENTS', 'WAITING', 'LONGEST WAIT'];
+  const rows = pools.map((pool) => [
+    pool.database, pool.user, pool.mode, String(pool.poolSize), String(pool.serversActive), String(pool.serversIdle),
+    String(pool.clientsActive), String(pool.clientsWaiting), pool.maxWaitMs === 0 ? '-' : formatAge(pool.maxWaitMs),
+  ]);
+  return grid([header, ...rows], new Set([3, 4, 5, 6, 7]));
 }
 
 function warningLines(warnings: readonly DoctorWarning[], style: Style): string[] {

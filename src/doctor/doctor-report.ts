@@ -10,7 +10,11 @@ export interface DoctorOptions {
   readonly db: string;
   /** How many processes (or containers) of the app run against this server. Give with `budget`. */
   readonly processes?: number;
-  /** Each process's connection budget (leakproof's `maxConnections`, a pool's size). */
+  /**
+   * Each process's connection budget (leakproof's `maxConnections`, a pool's size). For a
+   * PgBouncer URL (database `pgbouncer`, its admin console) it is checked against PgBouncer's
+   * `max_client_conn`.
+   */
   readonly budget?: number;
   /** Idle sessions older than this are reported as sleeping too long. Default 60000 ms. */
   readonly sleepingOlderThanMs?: number;
@@ -18,7 +22,7 @@ export interface DoctorOptions {
   readonly connectTimeoutMs?: number;
 }
 
-export type DatabaseProduct = 'MariaDB' | 'MySQL' | 'PostgreSQL';
+export type DatabaseProduct = 'MariaDB' | 'MySQL' | 'PostgreSQL' | 'PgBouncer';
 
 /** One client session as the server lists it (the doctor's own excluded). */
 export interface ServerSession {
@@ -45,7 +49,7 @@ export interface ServerSettings {
   readonly extraSuperuserConnections: number;
   /** MySQL/MariaDB `wait_timeout`: the server closes a session idle this long. */
   readonly waitTimeoutMs?: number;
-  /** PostgreSQL `idle_session_timeout` (0 = off). */
+  /** PostgreSQL `idle_session_timeout`, PgBouncer `client_idle_timeout` (0 = off). */
   readonly idleSessionTimeoutMs?: number;
   /** PostgreSQL `idle_in_transaction_session_timeout` (0 = off). */
   readonly idleInTransactionSessionTimeoutMs?: number;
@@ -64,6 +68,26 @@ export interface ServerSnapshot {
   readonly maxUsed?: number;
   /** Whether transactions could be seen (MySQL/MariaDB need the PROCESS privilege for it). */
   readonly transactionsVisible: boolean;
+  /** PgBouncer's pools (`SHOW POOLS`), one per database and user. */
+  readonly pools?: readonly PoolerPool[];
+}
+
+/** One PgBouncer pool: its clients, and the server sessions it holds for them. */
+export interface PoolerPool {
+  readonly database: string;
+  readonly user: string;
+  /** `session`, `transaction` or `statement`. */
+  readonly mode: string;
+  /** Most server sessions it opens (`pool_size` / `default_pool_size`). */
+  readonly poolSize: number;
+  readonly clientsActive: number;
+  /** Clients waiting for a server session now. */
+  readonly clientsWaiting: number;
+  readonly serversActive: number;
+  /** Server sessions free for the next transaction. */
+  readonly serversIdle: number;
+  /** How long the oldest waiting client has waited. */
+  readonly maxWaitMs: number;
 }
 
 /** Sessions sharing user, host, database and state. */
@@ -83,7 +107,8 @@ export type DoctorWarningCode =
   | 'budget-over-limit'
   | 'near-limit'
   | 'hidden-sessions'
-  | 'transactions-not-visible';
+  | 'transactions-not-visible'
+  | 'clients-waiting';
 
 export interface DoctorWarning {
   readonly code: DoctorWarningCode;
@@ -129,5 +154,7 @@ export interface DoctorReport {
     /** Whether `total` fits in `headroom.usable`. */
     readonly fits: boolean;
   };
+  /** PgBouncer's pools, when the URL is its admin console. */
+  readonly pools?: readonly PoolerPool[];
   readonly warnings: readonly DoctorWarning[];
 }

@@ -24,6 +24,7 @@ export function doctorWarnings(snapshot: ServerSnapshot, findings: Findings): Do
     nearLimit(findings),
     hiddenSessions(snapshot, findings),
     transactionsNotVisible(snapshot),
+    clientsWaiting(snapshot),
   ].filter((warning): warning is DoctorWarning => warning !== undefined);
 }
 
@@ -45,6 +46,10 @@ function idleTooLong(snapshot: ServerSnapshot, { connections }: Findings): Docto
 function serverReaping(snapshot: ServerSnapshot): string {
   const { waitTimeoutMs, idleSessionTimeoutMs } = snapshot.settings;
   const advice = 'Give the pool an idle timeout (leakproof: idleTimeout) well below';
+  if (snapshot.product === 'PgBouncer') {
+    const timeout = idleSessionTimeoutMs ?? 0;
+    return `${timeout === 0 ? 'PgBouncer never closes them (client_idle_timeout is off)' : `PgBouncer closes them after client_idle_timeout = ${formatAge(timeout)}`}; each takes one of max_client_conn, not a server session. ${advice} the age you can afford.`;
+  }
   if (waitTimeoutMs !== undefined) return `The server closes them only after wait_timeout = ${formatAge(waitTimeoutMs)}. ${advice} that.`;
   if (idleSessionTimeoutMs === undefined || idleSessionTimeoutMs === 0) return `The server never closes them (idle_session_timeout is off). ${advice} the age you can afford.`;
   return `The server closes them after idle_session_timeout = ${formatAge(idleSessionTimeoutMs)}. ${advice} that.`;
@@ -126,6 +131,20 @@ function transactionsNotVisible(snapshot: ServerSnapshot): DoctorWarning | undef
     code: 'transactions-not-visible',
     level: 'note',
     message: 'Open transactions are listed in information_schema.INNODB_TRX, which needs the PROCESS privilege; without it, sessions idle in a transaction show as plain idle.',
+  };
+}
+
+/** PgBouncer: clients queue for a server session when the pool is too small for the transactions. */
+function clientsWaiting(snapshot: ServerSnapshot): DoctorWarning | undefined {
+  const queued = (snapshot.pools ?? []).filter((pool) => pool.clientsWaiting > 0);
+  if (queued.length === 0) return undefined;
+  const worst = queued.reduce((a, b) => (b.maxWaitMs > a.maxWaitMs ? b : a));
+  const waiting = queued.reduce((sum, pool) => sum + pool.clientsWaiting, 0);
+  return {
+    code: 'clients-waiting',
+    level: 'warning',
+    message: `${plural(waiting, 'client')} of PgBouncer ${waiting === 1 ? 'waits' : 'wait'} for a server session (longest ${formatAge(worst.maxWaitMs)}, pool ${worst.user}@${worst.database} of ${worst.poolSize}, ${worst.serversActive} in use). `
+      + 'Transactions hold the sessions longer than the load allows: shorten them (a transaction left open holds one until it ends), or raise pool_size within the server\'s max_connections.',
   };
 }
 

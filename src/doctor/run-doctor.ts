@@ -9,6 +9,7 @@ import { parseDatabaseUrl, redactUrl } from '../core/config/parse-url.js';
 import type { DoctorOptions, DoctorReport, ServerSnapshot } from './doctor-report.js';
 import { doctorWarnings } from './doctor-warnings.js';
 import { readMysql } from './read-mysql.js';
+import { PGBOUNCER_CONSOLE, readPgbouncer } from './read-pgbouncer.js';
 import { readPostgres } from './read-postgres.js';
 import { summarizeSessions } from './session-summary.js';
 
@@ -26,16 +27,22 @@ export const DOCTOR_DEFAULTS = Object.freeze({ sleepingOlderThanMs: 60_000, conn
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const engine = checkOptions(options);
+  const read = engine === 'mysql' ? readMysql : isPgbouncerConsole(options.db) ? readPgbouncer : readPostgres;
   const dbs = createDatabases({
     default: { url: options.db, maxConnections: 1, maxLifetime: 0, connectTimeout: options.connectTimeoutMs ?? DOCTOR_DEFAULTS.connectTimeoutMs },
   });
   try {
     // One scope: every statement runs on the same session, the one excluded from the counts.
-    const snapshot = await dbs.run(() => (engine === 'mysql' ? readMysql(dbs.get()) : readPostgres(dbs.get())));
+    const snapshot = await dbs.run(() => read(dbs.get()));
     return buildReport(redactUrl(options.db), snapshot, options);
   } finally {
     await dbs.close();
   }
+}
+
+/** PgBouncer's admin console is the database named `pgbouncer` on its port. */
+function isPgbouncerConsole(db: string): boolean {
+  return parseDatabaseUrl(db).database === PGBOUNCER_CONSOLE;
 }
 
 /** The engine of a valid `options.db`; a `RangeError` for anything else. */
@@ -69,5 +76,6 @@ function buildReport(db: string, snapshot: ServerSnapshot, options: DoctorOption
     fits: options.processes * options.budget <= usable,
   };
   const findings = { connections, headroom, ...(budget === undefined ? {} : { budget }) };
-  return { db, product: snapshot.product, version: snapshot.version, settings, ...findings, warnings: doctorWarnings(snapshot, findings) };
+  const pools = snapshot.pools === undefined ? {} : { pools: snapshot.pools };
+  return { db, product: snapshot.product, version: snapshot.version, settings, ...findings, ...pools, warnings: doctorWarnings(snapshot, findings) };
 }
