@@ -1,24 +1,20 @@
 /**
- * MariaDB / MySQL: sessions from `information_schema.PROCESSLIST`, transactions from
- * `information_schema.INNODB_TRX` (when the PROCESS privilege allows), limits from the global
- * variables and status.
+ * MariaDB / MySQL: the sessions as `src/drivers/mysql/sessions.ts` defines them (transactions
+ * seen when the PROCESS privilege allows), limits from the global variables and status.
  *
  * @module
  */
-import type { Queryable, Row } from '../core/database.js';
+import type { Queryable } from '../core/database.js';
+import { readMysqlSessions } from '../drivers/mysql/sessions.js';
+import type { SessionRow } from '../drivers/server-session.js';
 import type { ServerSession, ServerSnapshot } from './doctor-report.js';
 import { rowText } from './row-text.js';
-
-/** Server threads that are not client connections. */
-const NOT_CLIENTS = new Set(['Daemon', 'Binlog Dump', 'Binlog Dump GTID', 'Slave_IO', 'Slave_SQL', 'Slave_worker']);
-const SYSTEM_USERS = new Set(['system user', 'event_scheduler']);
 
 /** Everything the doctor needs from a MariaDB/MySQL server, read over `db` (one scope, one connection). */
 export async function readMysql(db: Queryable): Promise<ServerSnapshot> {
   const [variables] = await db.query('SELECT VERSION() AS version, @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.wait_timeout AS waitTimeout');
   const status = await globalStatus(db);
-  const inTransaction = await threadsInTransaction(db);
-  const rows = await db.query('SELECT * FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()');
+  const reading = await readMysqlSessions((sql, params) => db.query(sql, [...params]), {});
   const version = rowText(variables?.['version']);
   return {
     product: /mariadb/i.test(version) ? 'MariaDB' : 'MySQL',
@@ -30,11 +26,11 @@ export async function readMysql(db: Queryable): Promise<ServerSnapshot> {
       extraSuperuserConnections: 1,
       waitTimeoutMs: Number(variables?.['waitTimeout']) * 1000,
     },
-    sessions: rows.filter(isClient).map((row) => mysqlSession(row, inTransaction)),
+    sessions: reading.sessions.map(doctorSession),
     // Threads_connected counts this session too.
     serverWide: Math.max(0, (status.get('Threads_connected') ?? 1) - 1),
     maxUsed: status.get('Max_used_connections'),
-    transactionsVisible: inTransaction !== undefined,
+    transactionsVisible: reading.transactionsVisible,
   };
 }
 
@@ -43,39 +39,17 @@ async function globalStatus(db: Queryable): Promise<Map<string, number>> {
   return new Map(rows.map((row) => [rowText(row['Variable_name']), Number(row['Value'])]));
 }
 
-/** Thread ids with an open InnoDB transaction, or undefined without the PROCESS privilege. */
-async function threadsInTransaction(db: Queryable): Promise<Set<number> | undefined> {
-  try {
-    const rows = await db.query('SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX');
-    return new Set(rows.map((row) => Number(row['id'])));
-  } catch {
-    return undefined;
-  }
-}
-
-function isClient(row: Row): boolean {
-  return !NOT_CLIENTS.has(rowText(row['COMMAND'])) && !SYSTEM_USERS.has(rowText(row['USER']));
-}
-
-function mysqlSession(row: Row, inTransaction: Set<number> | undefined): ServerSession {
-  const command = rowText(row['COMMAND']);
-  const inTx = inTransaction?.has(Number(row['ID']));
-  const idle = command === 'Sleep';
+/** The doctor's view of a session: the host without its port, idle age only when idle. */
+export function doctorSession(row: SessionRow): ServerSession {
+  const idle = row.state === 'idle' || row.state === 'idle in transaction';
   return {
-    user: rowText(row['USER']),
-    host: hostWithoutPort(rowText(row['HOST'])),
-    database: rowText(row['DB']),
-    state: idle ? (inTx === true ? 'idle in transaction' : 'idle') : commandState(command),
-    // MariaDB has TIME_MS; MySQL only whole seconds.
-    idleMs: idle ? Math.round(row['TIME_MS'] === undefined ? Number(row['TIME']) * 1000 : Number(row['TIME_MS'])) : undefined,
-    inTransaction: inTx,
+    user: row.user,
+    host: hostWithoutPort(row.host),
+    database: row.database ?? '',
+    state: row.state === 'other' ? row.rawState.toLowerCase() : row.state,
+    idleMs: idle ? row.idleMs : undefined,
+    inTransaction: row.inTransaction,
   };
-}
-
-function commandState(command: string): string {
-  if (command === 'Query' || command === 'Execute') return 'active';
-  if (command === 'Connect') return 'connecting';
-  return command.toLowerCase();
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
- * PostgreSQL: client backends from `pg_stat_activity`, limits and idle timeouts from
+ * PostgreSQL: the client backends as `src/drivers/postgres/sessions.ts` defines them, limits and idle timeouts from
  * `pg_settings`.
  *
  * @module
  */
-import type { Queryable, Row } from '../core/database.js';
+import type { Queryable } from '../core/database.js';
+import { readPostgresSessions } from '../drivers/postgres/sessions.js';
+import type { SessionRow } from '../drivers/server-session.js';
 import type { ServerSession, ServerSnapshot } from './doctor-report.js';
+import { doctorSession } from './read-mysql.js';
 import { rowText } from './row-text.js';
 
 const SETTINGS = ['max_connections', 'superuser_reserved_connections', 'reserved_connections', 'idle_session_timeout', 'idle_in_transaction_session_timeout'];
@@ -14,13 +17,7 @@ const SETTINGS = ['max_connections', 'superuser_reserved_connections', 'reserved
 export async function readPostgres(db: Queryable): Promise<ServerSnapshot> {
   const settings = await readSettings(db);
   const [version] = await db.query("SELECT current_setting('server_version') AS version");
-  const rows = await db.query(
-    `SELECT usename AS "user", host(client_addr) AS host, client_port AS port, datname AS database, state,
-            extract(epoch FROM now() - state_change) * 1000 AS "stateAgeMs",
-            xact_start IS NOT NULL AS "inTransaction"
-       FROM pg_stat_activity
-      WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-  );
+  const reading = await readPostgresSessions((sql, params) => db.query(sql, [...params]), {});
   return {
     product: 'PostgreSQL',
     version: rowText(version?.['version']),
@@ -32,8 +29,8 @@ export async function readPostgres(db: Queryable): Promise<ServerSnapshot> {
       ...optional('idleSessionTimeoutMs', settings.get('idle_session_timeout')),
       ...optional('idleInTransactionSessionTimeoutMs', settings.get('idle_in_transaction_session_timeout')),
     },
-    sessions: rows.map(postgresSession),
-    serverWide: rows.length,
+    sessions: reading.sessions.map(postgresSession),
+    serverWide: reading.sessions.length,
     transactionsVisible: true,
   };
 }
@@ -50,21 +47,7 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 /** Without pg_read_all_stats, other roles' sessions show with a NULL state: listed, but hidden. */
-function postgresSession(row: Row): ServerSession {
-  const state = row['state'] === null || row['state'] === undefined ? undefined : rowText(row['state']);
-  const idle = state?.startsWith('idle') === true;
-  return {
-    user: rowText(row['user']),
-    host: state === undefined ? 'hidden' : clientHost(row),
-    database: rowText(row['database']),
-    state: state ?? 'hidden',
-    idleMs: idle ? Math.round(Number(row['stateAgeMs'])) : undefined,
-    inTransaction: state === undefined ? undefined : row['inTransaction'] === true,
-  };
-}
-
-/** A NULL address with port -1 is a Unix-socket client. */
-function clientHost(row: Row): string {
-  const host = row['host'];
-  return host === null || host === undefined ? 'local' : rowText(host);
+function postgresSession(row: SessionRow): ServerSession {
+  if (row.state === 'hidden') return { user: row.user, host: 'hidden', database: row.database ?? '', state: 'hidden', idleMs: undefined, inTransaction: undefined };
+  return { ...doctorSession(row), state: row.state === 'other' ? row.rawState : row.state };
 }

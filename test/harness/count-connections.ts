@@ -6,6 +6,9 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mysqlSessionsWhere } from '../../src/drivers/mysql/sessions.js';
+import { postgresSessionsWhere } from '../../src/drivers/postgres/sessions.js';
+import type { SessionFilter } from '../../src/drivers/server-session.js';
 import { adminQuery, urlParts, type Row } from './admin-client.js';
 import { BALLAST_USER } from './mariadb-ballast.js';
 import type { TestServer } from './test-server.js';
@@ -96,19 +99,19 @@ export async function waitForCount(server: TestServer, expected: number | ((coun
   return count;
 }
 
-/** The WHERE clause (over alias `p`) selecting client sessions, the querying one excluded. */
+/**
+ * The WHERE clause (over alias `p`) selecting client sessions, the querying one excluded: the
+ * same definition the probe and doctor use (src/drivers/<engine>/sessions.ts), with the user
+ * picked here. MariaDB's `Killed` sessions count: a KILL QUERY that reached an idle session
+ * leaves it showing `Killed` until its next command, alive and holding a slot.
+ */
 function sessionFilter(server: TestServer, filter: ConnectionFilter): { where: string; params: unknown[] } {
   const user = filter.user === undefined ? server.user : filter.user;
-  if (server.engine === 'postgres') {
-    const byUser = user === null ? 'p.usename IS DISTINCT FROM $1' : 'p.usename = $1';
-    return { where: `p.backend_type = 'client backend' AND p.pid <> pg_backend_pid() AND ${byUser}`, params: [user ?? adminUser(server)] };
-  }
-  const [byUser, params] = user === null ? ['p.USER NOT IN (?, ?)', [adminUser(server), BALLAST_USER]] : ['p.USER = ?', [user]];
-  // 'Killed' sessions count: a KILL QUERY that reached an idle session leaves it showing
-  // 'Killed' until its next command, alive and holding a slot of max_connections.
-  const where = `p.ID <> CONNECTION_ID() AND ${byUser} AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump')
-    AND p.USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user')`;
-  return { where, params };
+  const selected: SessionFilter = user === null
+    ? { notUsers: server.engine === 'postgres' ? [adminUser(server)] : [adminUser(server), BALLAST_USER] }
+    : { user };
+  const { sql, params } = server.engine === 'postgres' ? postgresSessionsWhere(selected) : mysqlSessionsWhere(selected);
+  return { where: sql, params };
 }
 
 const lastTrxRead = new Map<string, number>();

@@ -1,50 +1,27 @@
 /**
- * MySQL / MariaDB: counts sessions in `information_schema.PROCESSLIST` (readable by every user;
- * without the PROCESS privilege a user sees only its own sessions, so filter by that user then),
- * and reads `@@max_connections`. Uses mysql2, one connection.
+ * MySQL / MariaDB: reads the app's sessions from `information_schema.PROCESSLIST` (readable by
+ * every user; without the PROCESS privilege a user sees only its own sessions, so filter by that
+ * user then) as `src/drivers/mysql/sessions.ts` defines them, and `@@max_connections`. Uses
+ * mysql2, one connection.
  *
  * @module
  */
 import type { Connection } from 'mysql2/promise';
 import { importPackage } from '../../drivers/import-package.js';
-import type { SessionFilter } from './sampler.js';
-import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { MysqlSessionReader } from '../../drivers/mysql/sessions.js';
+import { closeWithin, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
 
 type Mysql2 = typeof import('mysql2/promise');
 
-/**
- * Server threads and sessions on their way out are not connections an app holds: the
- * replication and scheduler threads, half-open handshakes, and sessions already killed.
- */
-const NOT_CLIENT_SESSIONS = `p.ID <> CONNECTION_ID()
-  AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID', 'Killed')
-  AND p.USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user')`;
-
 export const mysqlDialect: SqlDialect = {
   open: openMysql,
-  countQuery: mysqlCountQuery,
+  sessionReader: (filter) => {
+    // One reader per connection: it finds what the user may see once, on the first reading.
+    let reader: MysqlSessionReader | undefined;
+    return (query) => (reader ??= new MysqlSessionReader(query)).read(filter);
+  },
   maxConnectionsSql: 'SELECT @@max_connections AS n',
 };
-
-/** The count query for `filter`; exported for tests. */
-export function mysqlCountQuery(filter: SessionFilter): SqlCondition {
-  const where = [NOT_CLIENT_SESSIONS];
-  const params: unknown[] = [];
-  if (filter.user !== undefined) {
-    where.push('p.USER = ?');
-    params.push(filter.user);
-  }
-  if (filter.database !== undefined) {
-    where.push('p.DB = ?');
-    params.push(filter.database);
-  }
-  if (filter.host !== undefined) {
-    // HOST is `address:port` for TCP clients and `localhost` for socket clients.
-    where.push("(p.HOST = ? OR p.HOST LIKE CONCAT(?, ':%'))");
-    params.push(filter.host, filter.host.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_'));
-  }
-  return { sql: `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST p WHERE ${where.join(' AND ')}`, params };
-}
 
 async function openMysql(url: string, timeoutMs: number): Promise<SqlSession> {
   const mysql = await importPackage<Mysql2>('mysql2/promise', 'mysql:');

@@ -1,5 +1,6 @@
 /**
- * PostgreSQL: counts client backends in `pg_stat_activity` and reads the limit for
+ * PostgreSQL: reads the app's client backends from `pg_stat_activity` (as
+ * `src/drivers/postgres/sessions.ts` defines them) and reads the limit for
  * non-superusers (`max_connections` less the superuser and `pg_use_reserved_connections`
  * reserves). Uses pg, one connection, named `leakproof-probe` in `application_name`.
  *
@@ -7,8 +8,8 @@
  */
 import type { Client } from 'pg';
 import { importPackage } from '../../drivers/import-package.js';
-import type { SessionFilter } from './sampler.js';
-import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { readPostgresSessions } from '../../drivers/postgres/sessions.js';
+import { closeWithin, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
 
 type Pg = typeof import('pg');
 
@@ -16,26 +17,12 @@ export const PROBE_APPLICATION_NAME = 'leakproof-probe';
 
 export const postgresDialect: SqlDialect = {
   open: openPostgres,
-  countQuery: postgresCountQuery,
+  sessionReader: (filter) => (query) => readPostgresSessions(query, filter),
   // reserved_connections exists from PostgreSQL 16; current_setting(…, true) is NULL before.
   maxConnectionsSql: `SELECT current_setting('max_connections')::int
     - current_setting('superuser_reserved_connections')::int
     - COALESCE(NULLIF(current_setting('reserved_connections', true), '')::int, 0) AS n`,
 };
-
-/** The count query for `filter`; exported for tests. */
-export function postgresCountQuery(filter: SessionFilter): SqlCondition {
-  const where = ["p.backend_type = 'client backend'", 'p.pid <> pg_backend_pid()'];
-  const params: unknown[] = [];
-  const add = (sql: (n: string) => string, value: string): void => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
-  if (filter.user !== undefined) add((n) => `p.usename = ${n}`, filter.user);
-  if (filter.database !== undefined) add((n) => `p.datname = ${n}`, filter.database);
-  if (filter.host !== undefined) add((n) => `(host(p.client_addr) = ${n} OR p.client_hostname = ${n})`, filter.host);
-  return { sql: `SELECT count(*)::int AS n FROM pg_stat_activity p WHERE ${where.join(' AND ')}`, params };
-}
 
 async function openPostgres(url: string, timeoutMs: number): Promise<SqlSession> {
   const pg = await importPackage<Pg>('pg', 'postgres:');

@@ -5,15 +5,20 @@
  *
  * @module
  */
-import type { ProbeConfig, SamplerKind } from '../probe-result.js';
+import type { SessionFilter, SessionReading } from '../../drivers/server-session.js';
+import type { SamplerKind } from '../probe-result.js';
 
-/** Which sessions count (all of them when empty). */
-export type SessionFilter = ProbeConfig['filter'];
+export type { SessionFilter, SessionReading };
 
 export interface Sampler {
   readonly kind: SamplerKind;
   /** The number of matching sessions now, the sampler's own excluded. */
   sample(): Promise<number>;
+  /**
+   * The matching sessions themselves, with what each is doing, when the source lists them (the
+   * SQL samplers); absent for a source that only knows a count (a metrics page).
+   */
+  readSessions?(): Promise<SessionReading>;
   /**
    * How many sessions the server lets non-superusers open (`max_connections` less reserved
    * slots), or undefined when the source cannot tell.

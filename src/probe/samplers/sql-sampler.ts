@@ -1,10 +1,11 @@
 /**
- * A sampler over one SQL connection: counts sessions with the dialect's query, bounds every
+ * A sampler over one SQL connection: lists the app's sessions with the engine's definition, bounds every
  * reading in time, and reopens the connection after it broke (a restart, `wait_timeout`), so
  * one lost connection costs one reading, not the run.
  *
  * @module
  */
+import type { QueryRows, SessionReading } from '../../drivers/server-session.js';
 import type { SamplerKind } from '../probe-result.js';
 import { SAMPLE_TIMEOUT_MS, type Sampler, type SessionFilter } from './sampler.js';
 import { withTimeout, type SqlDialect, type SqlSession } from './sql-session.js';
@@ -15,6 +16,7 @@ export class SqlSampler implements Sampler {
   readonly #url: string;
   readonly #filter: SessionFilter;
   #session: SqlSession | undefined;
+  #reader: ((query: QueryRows) => Promise<SessionReading>) | undefined;
   #closed = false;
 
   private constructor(kind: SamplerKind, dialect: SqlDialect, url: string, filter: SessionFilter) {
@@ -32,8 +34,19 @@ export class SqlSampler implements Sampler {
   }
 
   async sample(): Promise<number> {
-    const { sql, params } = this.#dialect.countQuery(this.#filter);
-    return this.#readNumber(sql, params);
+    return (await this.readSessions()).sessions.length;
+  }
+
+  async readSessions(): Promise<SessionReading> {
+    const session = await this.#live();
+    this.#reader ??= this.#dialect.sessionReader(this.#filter);
+    try {
+      return await withTimeout(this.#reader((sql, params) => session.query(sql, params)), SAMPLE_TIMEOUT_MS, 'reading the sessions');
+    } catch (error) {
+      // A hung or broken connection is replaced on the next reading, and what it could see found again.
+      this.#drop(session);
+      throw error;
+    }
   }
 
   async maxConnections(): Promise<number | undefined> {
@@ -75,7 +88,10 @@ export class SqlSampler implements Sampler {
   }
 
   #drop(session: SqlSession): void {
-    if (this.#session === session) this.#session = undefined;
+    if (this.#session === session) {
+      this.#session = undefined;
+      this.#reader = undefined;
+    }
     void session.close().catch(() => undefined);
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SessionFilter } from './sampler.js';
+import type { QueryRows, SessionFilter, SessionReading } from '../../drivers/server-session.js';
 
 export type SqlRow = Record<string, unknown>;
 
@@ -16,17 +16,14 @@ export interface SqlSession {
   close(): Promise<void>;
 }
 
-/** A parameterised WHERE clause. */
-export interface SqlCondition {
-  readonly sql: string;
-  readonly params: readonly unknown[];
-}
-
 /** What differs between the SQL engines. */
 export interface SqlDialect {
   open(url: string, timeoutMs: number): Promise<SqlSession>;
-  /** Counts matching client sessions, the current one excluded; one row with column `n`. */
-  countQuery(filter: SessionFilter): SqlCondition;
+  /**
+   * A reader of the app's sessions for one connection (the engine's own definition, in
+   * `src/drivers/<engine>/sessions.ts`); it may remember what that connection may see.
+   */
+  sessionReader(filter: SessionFilter): (query: QueryRows) => Promise<SessionReading>;
   /** The non-superuser connection limit; one row with column `n`. */
   readonly maxConnectionsSql: string;
 }
