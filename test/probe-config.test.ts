@@ -35,7 +35,7 @@ describe('probe config', () => {
       ['GET', 50, 500, undefined, 3, 2000, 0.2, 50],
     );
     assert.deepEqual(config.shapes, ['abort-before-response']);
-    assert.deepEqual([config.sampleIntervalMs, config.allowedIdle, config.maxConnections, config.requestTimeoutMs], [75, 0, undefined, 10_000]);
+    assert.deepEqual([config.sampleIntervalMs, config.allowedIdle, config.maxConnections, config.requestTimeoutMs], [75, 'learned', undefined, 10_000]);
     assert.deepEqual(config.settlePointsMs, [500, 2000, 10_000]);
     assert.equal(config.metric, undefined);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.filter));

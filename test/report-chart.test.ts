@@ -94,7 +94,7 @@ describe('chartFrame', () => {
 
   it('draws a separate allowed level when idle connections are allowed', () => {
     const base = noLeakResult();
-    const frame = chartFrame({ ...base, config: { ...base.config, allowedIdle: 5 } });
+    const frame = chartFrame({ ...base, config: { ...base.config, allowedIdle: 5 }, restingLevel: { allowedIdle: 5, source: 'option' } });
     const allowed = frame.levels.find((level) => level.key === 'allowed');
     assert.equal(allowed?.value, base.baseline + 5);
   });

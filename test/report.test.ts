@@ -175,7 +175,7 @@ describe('renderHtml', () => {
     assert.equal(capacity.peak, capacity.database.maxConnections);
     assert.ok(capacity.totals.refusals > 0);
     const leak = leakResult();
-    assert.ok((leak.settle.at(-1)?.connections ?? 0) > leak.baseline + leak.config.allowedIdle);
+    assert.ok((leak.settle.at(-1)?.connections ?? 0) > leak.baseline + leak.restingLevel.allowedIdle);
     for (const result of [noLeak, capacity, leak]) {
       const gaps = result.samples.slice(1).map((sample, i) => sample.t - (result.samples[i]?.t ?? 0));
       assert.ok(gaps.every((gap) => gap === 75), '75 ms sample spacing');

@@ -64,6 +64,8 @@ export interface SessionReading {
   readonly serverNow: number;
   /** Whether `inTransaction` could be read for every session. */
   readonly transactionsVisible: boolean;
+  /** How fine the idle times are: 1 ms (MariaDB's TIME_MS, PostgreSQL), 1000 ms (MySQL's TIME). */
+  readonly idleResolutionMs: number;
 }
 
 /** Runs one statement and returns its rows: every caller's driver fits this. */

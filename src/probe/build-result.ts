@@ -7,7 +7,10 @@
 import { createRequire } from 'node:module';
 import type { RunRecord } from './probe-run.js';
 import { PROBE_SCHEMA_VERSION, type ProbeConfig, type ProbeResult, type RoundSummary, type SamplerKind } from './probe-result.js';
-import { decideVerdict } from './verdict.js';
+import { probeWarnings } from './probe-warnings.js';
+import type { RoundSpan } from './sessions/classify-sessions.js';
+import { summarizeSessions } from './sessions/summarize-sessions.js';
+import { allowedIdleOf, decideVerdict } from './verdict.js';
 
 export interface ResultContext {
   readonly config: ProbeConfig;
@@ -20,9 +23,13 @@ export interface ResultContext {
 export function buildResult(record: RunRecord, context: ResultContext): ProbeResult {
   const { baseline, rounds, settle, timeline } = record;
   const peak = Math.max(baseline, ...timeline.samples.map((sample) => sample.connections));
-  const verdict = decideVerdict({
+  const outcome = record.sessionsListed ? summarizeSessions(record.tracker, roundSpans(record), timeline.samples, peak - baseline) : undefined;
+  const input = {
     baseline, peak, rounds, settle, config: context.config, serverMaxConnections: context.serverMaxConnections, complete: record.complete,
-  });
+    ...(outcome === undefined ? {} : { sessions: outcome.summary }),
+  };
+  const verdict = decideVerdict(input);
+  const totals = totalsOf(rounds);
   return {
     schemaVersion: PROBE_SCHEMA_VERSION,
     tool: { name: 'leakproof', version: toolVersion() },
@@ -34,11 +41,20 @@ export function buildResult(record: RunRecord, context: ResultContext): ProbeRes
     peak,
     settle,
     rounds,
-    samples: timeline.samples,
+    samples: outcome?.samples ?? timeline.samples,
     events: timeline.events,
-    totals: totalsOf(rounds),
+    totals,
     verdict,
+    restingLevel: { allowedIdle: allowedIdleOf(input), source: context.config.allowedIdle === 'learned' ? 'learned' : 'option' },
+    ...(outcome === undefined ? {} : { sessions: outcome.summary }),
+    shapes: record.shapes,
+    warnings: probeWarnings({ shapes: record.shapes, totals, sessions: outcome?.summary }),
   };
+}
+
+/** The rounds' spans for classifying sessions; round 0 starts with the check request, the run's first. */
+function roundSpans(record: RunRecord): RoundSpan[] {
+  return record.rounds.map((round) => ({ index: round.index, startedAt: round.index === 0 ? Math.min(record.checkedAt, round.startedAt) : round.startedAt, endedAt: round.endedAt }));
 }
 
 function totalsOf(rounds: readonly RoundSummary[]): ProbeResult['totals'] {

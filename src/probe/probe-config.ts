@@ -27,7 +27,7 @@ export const PROBE_DEFAULTS = Object.freeze({
   shapes: Object.freeze(['abort-before-response'] as DisconnectShape[]),
   sampleIntervalMs: 75,
   settlePointsMs: Object.freeze([500, 2000, 10_000]),
-  allowedIdle: 0,
+  allowedIdle: 'learned' as const,
   requestTimeoutMs: 10_000,
 });
 
@@ -44,7 +44,7 @@ export interface ResolvedProbe {
 const KNOWN_KEYS = new Set([
   'url', 'method', 'headers', 'body', 'concurrency', 'requests', 'durationMs', 'rounds', 'pauseMs', 'abortRatio',
   'abortAfterMs', 'shapes', 'db', 'sampleIntervalMs', 'settlePointsMs', 'allowedIdle', 'maxConnections', 'filter',
-  'requestTimeoutMs', 'metric',
+  'requestTimeoutMs', 'metric', 'acceptNoEffect',
 ]);
 /** Headers the load engine sets itself; a user value would break keep-alive or framing. */
 const MANAGED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'host']);
@@ -89,14 +89,25 @@ function buildConfig(raw: Partial<Record<string, unknown>>, url: string, dbUrl: 
     db: maskUrl(dbUrl),
     sampleIntervalMs: n('sampleIntervalMs', PROBE_DEFAULTS.sampleIntervalMs, 10, 60_000)!,
     settlePointsMs: checkSettlePoints(raw['settlePointsMs'], problems),
-    allowedIdle: n('allowedIdle', PROBE_DEFAULTS.allowedIdle, 0, 100_000)!,
+    allowedIdle: raw['allowedIdle'] === 'learned' ? 'learned' : n('allowedIdle', undefined, 0, 100_000) ?? PROBE_DEFAULTS.allowedIdle,
     maxConnections: n('maxConnections', undefined, 1, 100_000),
     filter: checkFilter(raw['filter'], dbUrl, kind, problems),
     requestTimeoutMs,
     ...checkMetric(raw['metric'], kind, problems),
+    ...checkFlag(raw, 'acceptNoEffect', problems),
   };
   if (raw['durationMs'] !== undefined && raw['requests'] !== undefined) problems.push('give "requests" or "durationMs", not both');
   return config;
+}
+
+function checkFlag(raw: Partial<Record<string, unknown>>, key: 'acceptNoEffect', problems: string[]): { acceptNoEffect?: boolean } {
+  const value = raw[key];
+  if (value === undefined) return {};
+  if (typeof value !== 'boolean') {
+    problems.push(`"${key}" must be true or false, got ${JSON.stringify(value)}`);
+    return {};
+  }
+  return { [key]: value };
 }
 
 function checkTargetUrl(value: unknown, problems: string[]): string {

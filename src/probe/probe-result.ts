@@ -6,6 +6,10 @@
  * @module
  */
 
+import type { NamedSession, SessionClass } from './sessions/classify-sessions.js';
+
+export type { NamedSession, SessionClass };
+
 export const PROBE_SCHEMA_VERSION = 1;
 
 /** How clients leave early. */
@@ -45,8 +49,14 @@ export interface ProbeConfig {
   readonly sampleIntervalMs: number;
   /** When the settled count is read after the load stops, e.g. [500, 2000, 10000]. */
   readonly settlePointsMs: readonly number[];
-  /** Connections the app may keep open at rest (its idle pool) without that being a leak. */
-  readonly allowedIdle: number;
+  /**
+   * Connections the app may keep open at rest (its idle pool) without that being a leak.
+   * `'learned'` (the default): the resting level is learned from what the sessions did, and
+   * the verdict rests on them; a number overrides it and adds the count rules.
+   */
+  readonly allowedIdle: number | 'learned';
+  /** A load that got no 2xx/3xx answer, or never touched the database, is expected: no exit 2 for it. */
+  readonly acceptNoEffect?: boolean;
   /** The budget `--max-connections`: exceeding it is `over-budget`. */
   readonly maxConnections: number | undefined;
   /** Which sessions count: filter on the database's own view. */
@@ -71,6 +81,11 @@ export interface Sample {
   readonly phase: 'baseline' | 'load' | 'pause' | 'settle';
   /** Round index (0-based) for load and pause samples. */
   readonly round?: number;
+  /**
+   * The sessions of this reading by what they did (SQL sources only): running a statement,
+   * idle (a pool's, or on their way out), and stranded (never used again after going idle).
+   */
+  readonly band?: { readonly active: number; readonly idle: number; readonly stranded: number };
 }
 
 /** Something that happened to a request, for the chart's marks. */
@@ -102,6 +117,33 @@ export interface RoundSummary {
   readonly latencyMs: { readonly p50: number; readonly p99: number };
 }
 
+/** What the sessions did over the run (SQL sources only). */
+export interface SessionsSummary {
+  /** Sessions the load opened or used. */
+  readonly touched: number;
+  readonly counts: Readonly<Record<SessionClass, number>>;
+  /** The pool's resting level: sessions used again in the last round, at most the peak above the baseline. */
+  readonly learnedRestingLevel: number;
+  /** Sessions used again after being idle, per round: a pool's level is stable from round to round. */
+  readonly reusedPerRound: readonly number[];
+  /** The stranded sessions, oldest first (at most 100 listed; `strandedTotal` counts them all). */
+  readonly stranded: readonly NamedSession[];
+  readonly strandedTotal: number;
+  readonly idleInTransaction: readonly NamedSession[];
+  /** False when the reading user could not see transactions (MySQL without PROCESS). */
+  readonly transactionsVisible: boolean;
+}
+
+/** What one disconnect shape did: planned cuts, and how many really cut a request in flight. */
+export interface ShapeSummary {
+  readonly shape: DisconnectShape;
+  readonly planned: number;
+  /** Cut before the response completed. */
+  readonly disconnected: number;
+  /** The whole response arrived before the cut: a normal request after all. */
+  readonly completed: number;
+}
+
 export interface SettlePoint {
   readonly afterMs: number;
   readonly connections: number;
@@ -113,13 +155,14 @@ export interface SettlePoint {
  * `over-budget`: the count exceeded `--max-connections`.
  * `capacity`: the database hit its own limit (refusals, peak at max_connections) while the load
  * exceeded it, but settled: a sizing problem, not a leak.
+ * `inconclusive`: the load tested nothing (no 2xx/3xx answer, or no session touched); exit 2.
  */
-export type VerdictKind = 'no-leak' | 'leak' | 'over-budget' | 'capacity';
+export type VerdictKind = 'no-leak' | 'leak' | 'over-budget' | 'capacity' | 'inconclusive';
 
 export interface Verdict {
   readonly kind: VerdictKind;
-  /** 0 for no-leak and capacity, 1 for leak and over-budget. */
-  readonly exitCode: 0 | 1;
+  /** 0 for no-leak and capacity, 1 for leak and over-budget, 2 for inconclusive. */
+  readonly exitCode: 0 | 1 | 2;
   /** Plain sentences: why this verdict, with the numbers. */
   readonly reasons: readonly string[];
 }
@@ -151,6 +194,13 @@ export interface ProbeResult {
     readonly statusCounts: Readonly<Record<string, number>>;
   };
   readonly verdict: Verdict;
+  /** The idle connections allowed at rest and where that number came from. */
+  readonly restingLevel: { readonly allowedIdle: number; readonly source: 'learned' | 'option' };
+  /** Present for the SQL sources, which list each session. */
+  readonly sessions?: SessionsSummary;
+  readonly shapes: readonly ShapeSummary[];
+  /** Things the reader should know that are not the verdict (a shape that cut nothing, refusals unknown, …). */
+  readonly warnings: readonly string[];
 }
 
 /** What `runProbe` takes: the target and database URLs (passwords allowed) and any option. */

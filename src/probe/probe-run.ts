@@ -11,12 +11,21 @@ import type { LoadClient } from './load/load-client.js';
 import type { RequestKind, RequestOutcome } from './load/request-outcome.js';
 import { RoundTally } from './load/round-tally.js';
 import { runRound } from './load/run-round.js';
-import type { ProbeConfig, ProbeHooks, RoundSummary, Sample, SettlePoint } from './probe-result.js';
+import type { DisconnectShape, ProbeConfig, ProbeHooks, RoundSummary, Sample, SettlePoint, ShapeSummary } from './probe-result.js';
 import type { SampleReader } from './sample-reader.js';
+import type { SessionReading } from './samplers/sampler.js';
+import { SessionTracker } from './sessions/session-tracker.js';
 import { Timeline } from './timeline.js';
 
 /** Readings taken for the baseline; the lowest is the baseline. */
 export const BASELINE_SAMPLES = 4;
+
+/**
+ * How long after a round's last request ended a reading counts as "at rest": a correct app
+ * closes (or returns) a request's connection a few ms after the response; this leaves room for
+ * a loaded machine.
+ */
+export const REST_GRACE_MS = 250;
 
 /** What a run measured, before the verdict. */
 export interface RunRecord {
@@ -26,6 +35,13 @@ export interface RunRecord {
   readonly settle: readonly SettlePoint[];
   /** False when the stop signal ended the run early. */
   readonly complete: boolean;
+  /** The sessions' timelines; empty for a count-only source. */
+  readonly tracker: SessionTracker;
+  /** Whether the source listed sessions. */
+  readonly sessionsListed: boolean;
+  /** When the check request was sent: the first request of the run. */
+  readonly checkedAt: number;
+  readonly shapes: readonly ShapeSummary[];
 }
 
 export class ProbeRun {
@@ -42,6 +58,11 @@ export class ProbeRun {
   #round = 0;
   #tally = new RoundTally();
   #lastCount = 0;
+  readonly #tracker = new SessionTracker();
+  #sessionsListed = false;
+  /** When the last round's last request ended; readings this long after it with nothing in flight are at rest. */
+  #lastLoadEnd = -Infinity;
+  readonly #shapes = new Map<DisconnectShape, { planned: number; disconnected: number; completed: number }>();
 
   /** `stopper` ends the run early; the run also uses it to stop its own load when it fails. */
   constructor(config: ProbeConfig, reader: SampleReader, client: LoadClient, stopper: AbortController, onProgress?: ProbeHooks['onProgress']) {
@@ -53,8 +74,11 @@ export class ProbeRun {
     this.#onProgress = onProgress;
   }
 
-  async execute(): Promise<RunRecord> {
+  /** `check` sends the first request; the baseline is read before it, so it cannot raise the baseline. */
+  async execute(check: () => Promise<void>): Promise<RunRecord> {
     const baseline = await this.#baseline();
+    const checkedAt = this.#timeline.now();
+    await check();
     let loadEnd = this.#timeline.now();
     for (let index = 0; index < this.#config.rounds && !this.#stop.aborted; index++) {
       const load = await this.#load(index);
@@ -64,7 +88,8 @@ export class ProbeRun {
     }
     const settle = await this.#settle(loadEnd);
     const complete = !this.#stop.aborted && settle.length === this.#config.settlePointsMs.length;
-    return { timeline: this.#timeline, baseline, rounds: this.#rounds, settle, complete };
+    const shapes = [...this.#shapes].map(([shape, counts]) => ({ shape, ...counts }));
+    return { timeline: this.#timeline, baseline, rounds: this.#rounds, settle, complete, tracker: this.#tracker, sessionsListed: this.#sessionsListed, checkedAt, shapes };
   }
 
   async #baseline(): Promise<number> {
@@ -96,8 +121,9 @@ export class ProbeRun {
       throw error;
     } finally {
       await load;
+      this.#lastLoadEnd = this.#timeline.now();
     }
-    return { startedAt, endedAt: this.#timeline.now() };
+    return { startedAt, endedAt: this.#lastLoadEnd };
   }
 
   /** Samples the pause after round `index` (at least once) and returns its lowest count. */
@@ -131,13 +157,21 @@ export class ProbeRun {
 
   /** One reading, recorded as a sample; undefined after a tolerated failure. */
   async #sample(): Promise<number | undefined> {
-    const count = await this.#reader.read();
-    if (count === undefined) return undefined;
+    const read = await this.#reader.read();
+    if (read === undefined) return undefined;
+    const { count } = read;
     this.#lastCount = count;
     const round = this.#phase === 'load' || this.#phase === 'pause' ? { round: this.#round } : {};
-    this.#timeline.addSample({ connections: count, inFlight: this.#client.inFlight, phase: this.#phase, ...round });
+    const sample = this.#timeline.addSample({ connections: count, inFlight: this.#client.inFlight, phase: this.#phase, ...round });
+    if (read.reading !== undefined) this.#observe(sample, read.reading);
     this.#progress();
     return count;
+  }
+
+  #observe(sample: Sample, reading: SessionReading): void {
+    this.#sessionsListed = true;
+    const atRest = sample.inFlight === 0 && sample.phase !== 'load' && sample.phase !== 'baseline' && sample.t >= this.#lastLoadEnd + REST_GRACE_MS;
+    this.#tracker.observe({ t: sample.t, inFlight: sample.inFlight, atRest, round: sample.round, baseline: sample.phase === 'baseline' }, reading);
   }
 
   /** A reading that must succeed: retried each interval until the reader gives up (it throws). */
@@ -151,6 +185,7 @@ export class ProbeRun {
 
   #record(outcome: RequestOutcome, kind: RequestKind): void {
     this.#tally.add(outcome);
+    if (kind !== 'normal') this.#countShape(kind, outcome);
     const round = this.#round;
     if (outcome.kind === 'disconnect') {
       this.#totals.disconnects++;
@@ -163,6 +198,14 @@ export class ProbeRun {
     const detail = outcome.kind === 'error' ? outcome.code : String(outcome.status);
     if (outcome.refusal) this.#timeline.addEvent({ kind: 'refusal', round, detail });
     else if (failed) this.#timeline.addEvent({ kind: 'error', round, detail });
+  }
+
+  #countShape(shape: DisconnectShape, outcome: RequestOutcome): void {
+    const counts = this.#shapes.get(shape) ?? { planned: 0, disconnected: 0, completed: 0 };
+    counts.planned++;
+    if (outcome.kind === 'disconnect') counts.disconnected++;
+    else if (outcome.kind === 'response') counts.completed++;
+    this.#shapes.set(shape, counts);
   }
 
   #peakOf(index: number): number {

@@ -49,10 +49,10 @@ export async function runProbe(options: ProbeOptions, hooks: ProbeHooks = {}): P
   let client: LoadClient | undefined;
   try {
     client = new LoadClient(targetSpec(resolved, options), resolved.config.concurrency, stopper.signal);
-    await checkTarget(client, resolved, secrets);
     const serverMaxConnections = await sampler.maxConnections().catch(() => undefined);
     const reader = new SampleReader(sampler, resolved.config.db, secrets);
-    const record = await new ProbeRun(resolved.config, reader, client, stopper, hooks.onProgress).execute();
+    const target = client;
+    const record = await new ProbeRun(resolved.config, reader, client, stopper, hooks.onProgress).execute(() => checkTarget(target, resolved, secrets));
     const durationMs = Math.round(performance.now() - began);
     return buildResult(record, { config: resolved.config, kind: resolved.samplerKind, serverMaxConnections, startedAt, durationMs });
   } finally {

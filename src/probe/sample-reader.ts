@@ -6,7 +6,7 @@
  */
 import { ProbeError } from '../core/errors.js';
 import { scrub } from './mask-secrets.js';
-import type { Sampler } from './samplers/sampler.js';
+import type { Sampler, SessionReading } from './samplers/sampler.js';
 
 /** Failed readings in a row after which the run ends with `PROBE_UNREACHABLE`. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
@@ -24,12 +24,16 @@ export class SampleReader {
     this.#secrets = secrets;
   }
 
-  /** The count, or undefined after a tolerated failure; throws after too many in a row. */
-  async read(): Promise<number | undefined> {
+  /**
+   * The count, and the sessions when the source lists them; undefined after a tolerated
+   * failure; throws after too many in a row.
+   */
+  async read(): Promise<{ count: number; reading?: SessionReading } | undefined> {
     try {
-      const count = await this.#sampler.sample();
+      const reading = this.#sampler.readSessions === undefined ? undefined : await this.#sampler.readSessions();
+      const count = reading === undefined ? await this.#sampler.sample() : reading.sessions.length;
       this.#failures = 0;
-      return count;
+      return reading === undefined ? { count } : { count, reading };
     } catch (error) {
       if (++this.#failures < MAX_CONSECUTIVE_FAILURES) return undefined;
       const message = scrub(error instanceof Error ? error.message : String(error), this.#secrets);

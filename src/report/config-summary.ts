@@ -23,7 +23,7 @@ export function configSummary(config: ProbeConfig): ConfigItem[] {
     { label: 'disconnects', value: disconnectsValue(config) },
     { label: 'sampling', value: `every ${formatDuration(config.sampleIntervalMs)}` },
     { label: 'settle', value: config.settlePointsMs.map(formatDuration).join(', ') },
-    { label: 'allowed idle', value: formatCount(config.allowedIdle) },
+    { label: 'allowed idle', value: config.allowedIdle === 'learned' ? 'learned' : formatCount(config.allowedIdle) },
     { label: 'budget', value: config.maxConnections === undefined ? 'none' : formatCount(config.maxConnections) },
     filterItem(config.filter),
     { label: 'timeout', value: formatDuration(config.requestTimeoutMs) },

@@ -8,6 +8,7 @@ import { configSummary } from './config-summary.js';
 import { escapeHtml as h } from './escape-html.js';
 import { formatCount, formatDuration, formatLatency, formatPercent, formatSeconds } from './format.js';
 import { keyPoints } from './key-points.js';
+import { unexplainedServerErrors } from '../probe/probe-warnings.js';
 import { maskSecrets } from './mask-secrets.js';
 import { VERDICT_LABELS } from './verdict-label.js';
 
@@ -32,13 +33,20 @@ export function factsSection(result: ProbeResult): string {
     card('Baseline', formatCount(points.baseline.connections), `connections at ${formatSeconds(points.baseline.t)}`),
     card('Peak', formatCount(points.peak.connections), `at ${formatSeconds(points.peak.t)}${round}`),
     card('Settled', last === undefined ? '—' : formatCount(last.connections), last === undefined ? 'not measured' : `${formatDuration(last.afterMs)} after the load`, 'verdict'),
-    card('Allowed at rest', `≤ ${formatCount(result.baseline + result.config.allowedIdle)}`, `baseline + ${formatCount(result.config.allowedIdle)} idle`),
+    card('Allowed at rest', `≤ ${formatCount(result.baseline + result.restingLevel.allowedIdle)}`, `baseline + ${formatCount(result.restingLevel.allowedIdle)} idle${result.restingLevel.source === 'learned' ? ' (learned)' : ''}`),
     card('Requests', formatCount(result.totals.requests), `${formatCount(result.totals.ok)} ok in ${result.rounds.length} rounds`),
     card('Disconnects', formatCount(result.totals.disconnects), `clients that left early (${formatPercent(ratio(result.totals.disconnects, result.totals.requests))})`),
-    card('Errors', formatCount(result.totals.errors), `${formatCount(result.totals.refusals)} refused by the database`),
+    card('Errors', formatCount(result.totals.errors), refusedNote(result)),
     card('Database', result.database.kind, `max_connections ${max === undefined ? 'unknown' : formatCount(max)}`),
   ];
   return `<section class="facts" aria-label="Key numbers">${cards.join('')}</section>`;
+}
+
+/** Refusals the probe could see; "unknown" when 5xx answers did not say why. */
+export function refusedNote(result: ProbeResult): string {
+  const unknown = unexplainedServerErrors(result.totals);
+  if (unknown > 0 && result.totals.refusals === 0) return `refused by the database: unknown (${formatCount(unknown)} 5xx did not say why)`;
+  return `${formatCount(result.totals.refusals)} refused by the database${unknown > 0 ? `, ${formatCount(unknown)} 5xx unknown` : ''}`;
 }
 
 function ratio(part: number, whole: number): number {
@@ -52,7 +60,7 @@ function card(label: string, value: string, note: string, tone?: 'verdict'): str
 /** Baseline → peak → every settle point, each with its time and whether it is within the allowance. */
 export function timelineSection(result: ProbeResult): string {
   const points = keyPoints(result);
-  const allowed = result.baseline + result.config.allowedIdle;
+  const allowed = result.baseline + result.restingLevel.allowedIdle;
   const rows = [
     row('Baseline', 'before the load', points.baseline.t, points.baseline.connections, ''),
     row('Peak', points.peak.round === undefined ? 'under load' : `round ${points.peak.round + 1}`, points.peak.t, points.peak.connections, ''),

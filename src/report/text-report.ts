@@ -63,8 +63,10 @@ function connectionLines(result: ProbeResult, paint: Painter): string[] {
 
 function limitItems(result: ProbeResult): string[] {
   const { baseline, config } = result;
+  const idle = result.restingLevel.allowedIdle;
+  const source = result.restingLevel.source === 'learned' ? 'resting level learned' : 'allowed idle';
   return [
-    `at rest ≤ ${formatCount(baseline + config.allowedIdle)} (baseline ${formatCount(baseline)} + allowed idle ${formatCount(config.allowedIdle)})`,
+    `at rest ≤ ${formatCount(baseline + idle)} (baseline ${formatCount(baseline)} + ${source} ${formatCount(idle)})`,
     `budget ${config.maxConnections === undefined ? 'none' : formatCount(config.maxConnections)}`,
   ];
 }

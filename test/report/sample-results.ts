@@ -123,6 +123,9 @@ function simulate(scenario: Scenario): ProbeResult {
     events: events.sort((a, b) => a.t - b.t),
     totals,
     verdict: scenario.verdict(facts),
+    restingLevel: { allowedIdle: typeof config.allowedIdle === 'number' ? config.allowedIdle : 0, source: 'option' },
+    shapes: [],
+    warnings: [],
   };
 }
 

@@ -104,7 +104,7 @@ export class MysqlSessionReader {
     const rows = await this.#query(sql, params);
     const serverNow = rows.length > 0 ? Number(rows[0]!['serverNow']) : await mysqlServerNow(this.#query);
     const open = features.transactions ? await this.#openTransactions() : undefined;
-    return { sessions: rows.map((row) => mysqlSessionRow(row, serverNow, open)), serverNow, transactionsVisible: features.transactions };
+    return { sessions: rows.map((row) => mysqlSessionRow(row, serverNow, open)), serverNow, transactionsVisible: features.transactions, idleResolutionMs: features.timeMs ? 1 : 1000 };
   }
 
   async #openTransactions(): Promise<Set<number>> {

@@ -48,7 +48,7 @@ export async function readPostgresSessions(query: QueryRows, filter: SessionFilt
   const { sql, params } = postgresSessionsQuery(filter);
   const rows = await query(sql, params);
   const serverNow = rows.length > 0 ? Number(rows[0]!['server_now']) : await postgresServerNow(query);
-  return { sessions: rows.map((row) => postgresSessionRow(row, serverNow)), serverNow, transactionsVisible: true };
+  return { sessions: rows.map((row) => postgresSessionRow(row, serverNow)), serverNow, transactionsVisible: true, idleResolutionMs: 1 };
 }
 
 async function postgresServerNow(query: QueryRows): Promise<number> {

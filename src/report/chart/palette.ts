@@ -23,6 +23,9 @@ export const PALETTE = {
   bandLoad: '#e3efff',
   bandPause: '#ffffff',
   bandSettle: '#e6f6ea',
+  sessionActive: '#0969da',
+  sessionIdle: '#8cc4ff',
+  sessionStranded: '#cf222e',
 } as const;
 
 export const VERDICT_COLORS: Readonly<Record<VerdictKind, string>> = {
@@ -30,4 +33,5 @@ export const VERDICT_COLORS: Readonly<Record<VerdictKind, string>> = {
   'leak': '#cf222e',
   'over-budget': '#bc4c00',
   'capacity': '#9a6700',
+  'inconclusive': '#59636e',
 };

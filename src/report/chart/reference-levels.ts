@@ -16,7 +16,7 @@ export interface ReferenceLevel {
  * max_connections.
  */
 export function referenceLevels(result: ProbeResult): ReferenceLevel[] {
-  const allowed = result.baseline + result.config.allowedIdle;
+  const allowed = result.baseline + result.restingLevel.allowedIdle;
   const levels: ReferenceLevel[] = [];
   if (allowed === result.baseline) {
     levels.push({ key: 'baseline', value: result.baseline, label: `baseline = allowed at rest (${result.baseline})`, color: PALETTE.allowed, dash: '6 4' });
