@@ -8,6 +8,7 @@ import { phaseBandsSvg } from './chart/phase-bands.js';
 import { pointMarksSvg } from './chart/point-marks.js';
 import { referenceLinesSvg } from './chart/reference-lines.js';
 import { seriesSvg } from './chart/series.js';
+import { sessionBandSvg } from './chart/session-band.js';
 import { el } from './chart/svg.js';
 import { escapeHtml } from './escape-html.js';
 import { formatCount, formatDuration, formatSeconds } from './format.js';
@@ -50,6 +51,7 @@ export function renderChartSvg(result: ProbeResult, options: ChartOptions = {}):
     legendSvg(frame.legend),
     phaseBandsSvg(result, frame),
     axesSvg(frame),
+    sessionBandSvg(result, frame),
     seriesSvg(result, frame),
     referenceLinesSvg(frame),
     pointMarksSvg(result, frame),

@@ -3,6 +3,7 @@ import { renderChartSvg } from './chart-svg.js';
 import { VERDICT_COLORS } from './chart/palette.js';
 import { escapeHtml } from './escape-html.js';
 import { configSection, factsSection, footerSection, roundsSection, timelineSection, verdictSection } from './html-sections.js';
+import { sessionsSection } from './html-sessions.js';
 import { REPORT_CSS } from './html-style.js';
 import { samplesJson, TOOLTIP_SCRIPT } from './html-tooltip-script.js';
 import { maskSecrets } from './mask-secrets.js';
@@ -41,6 +42,7 @@ ${verdictSection(result)}
 ${factsSection(result)}
 ${chartSection(result)}
 ${timelineSection(result)}
+${sessionsSection(result)}
 ${roundsSection(result)}
 ${configSection(result)}
 ${footerSection(result)}
@@ -55,6 +57,6 @@ ${footerSection(result)}
 function chartSection(result: ProbeResult): string {
   return `<section class="chart"><h2>Database connections over time</h2>
 <div class="chart-wrap">${renderChartSvg(result, { inline: true })}<div class="chart-tip" role="status" aria-live="polite"></div></div>
-<p class="caption">The blue line is the database's own count of connections (left axis); the grey area is requests in flight (right axis). Shaded: load rounds (blue), pauses (white), settle phase (green). Ticks under the chart mark disconnects, errors and refusals.</p>
+<p class="caption">The blue line is the database's own count of connections (left axis); the grey area is requests in flight (right axis). Under the line, where the database lists its sessions, they are split by what they did: running a statement (dark blue), idle (light blue) and stranded (red: idle, never used again while the app opened new ones). Shaded: load rounds (blue), pauses (white), settle phase (green). Ticks under the chart mark disconnects, errors and refusals.</p>
 </section>`;
 }

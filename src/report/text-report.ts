@@ -5,6 +5,7 @@ import { formatTable, textWidth, type Column } from './format-table.js';
 import { keyPoints } from './key-points.js';
 import { maskSecrets } from './mask-secrets.js';
 import { createPainter, type Painter } from './painter.js';
+import { namedSessionLines, sessionClassItems, shapeItems } from './session-lines.js';
 import { VERDICT_LABELS } from './verdict-label.js';
 import { wrapItems, wrapWords } from './wrap-items.js';
 
@@ -24,6 +25,7 @@ export function renderText(result: ProbeResult, options: { color?: boolean } = {
   const sections = [
     [...verdictBanner(result.verdict, paint, options.color === true), ...reasonLines(result.verdict.reasons)],
     [...connectionLines(result, paint), ...labelled('Database', [databaseValue(result)])],
+    sessionLines(result),
     roundTable(result, paint),
     [...labelled('Statuses', statusItems(result.totals.statusCounts)), ...configLines(result), ...runLines(result)],
   ];
@@ -41,6 +43,14 @@ function verdictBanner(verdict: Verdict, paint: Painter, color: boolean): string
   }
   const rule = '─'.repeat(textWidth(word));
   return [`╭${rule}╮`, `│${word}│${headline}`, `╰${rule}╯`];
+}
+
+/** What the sessions did, the stranded ones by name, what each shape cut, and the warnings. */
+function sessionLines(result: ProbeResult): string[] {
+  const named = namedSessionLines(result).flatMap((line) => wrapWords(line, { prefix: '  ', width: TEXT_WIDTH }));
+  const warnings = result.warnings.flatMap((warning) => wrapWords(maskSecrets(warning), { prefix: '  ! ', width: TEXT_WIDTH }));
+  const shapes = shapeItems(result);
+  return [...labelled('Sessions', sessionClassItems(result)), ...named, ...(shapes.length > 0 ? labelled('Shapes', shapes) : []), ...warnings];
 }
 
 function reasonLines(reasons: readonly string[]): string[] {

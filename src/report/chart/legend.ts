@@ -1,5 +1,6 @@
 import type { ProbeEvent, ProbeResult } from '../../probe/probe-result.js';
 import { PALETTE } from './palette.js';
+import { hasSessionBand } from './session-band.js';
 import type { ReferenceLevel } from './reference-levels.js';
 import { el, svgText } from './svg.js';
 
@@ -31,11 +32,22 @@ export function legendEntries(result: ProbeResult, levels: readonly ReferenceLev
   return [
     { swatch: { kind: 'line', color: PALETTE.connections, width: 3 }, label: 'DB connections' },
     { swatch: { kind: 'area', color: PALETTE.inFlightFill, stroke: PALETTE.inFlightStroke }, label: 'requests in flight (right axis)' },
+    ...(hasSessionBand(result) ? sessionEntries(result) : []),
     ...levels.map((level) => ({ swatch: { kind: 'line', color: level.color, width: 1.5, dash: level.dash } as const, label: level.label })),
     ...offScale.map((level) => ({ swatch: { kind: 'line', color: level.color, width: 1.5, dash: level.dash } as const, label: `${level.label}, off the chart` })),
     { swatch: { kind: 'tick', color: PALETTE.disconnect }, label: `disconnects (${count('disconnect')})` },
     { swatch: { kind: 'tick', color: PALETTE.error }, label: `errors (${count('error')})` },
     { swatch: { kind: 'tick', color: PALETTE.refusal }, label: `refusals (${count('refusal')})` },
+  ];
+}
+
+/** The band's three slices, the stranded one with its count. */
+function sessionEntries(result: ProbeResult): LegendEntry[] {
+  const stranded = (result.sessions?.strandedTotal ?? 0) + (result.sessions?.idleInTransaction.length ?? 0);
+  return [
+    { swatch: { kind: 'area', color: PALETTE.sessionActive, stroke: PALETTE.sessionActive }, label: 'sessions active' },
+    { swatch: { kind: 'area', color: PALETTE.sessionIdle, stroke: PALETTE.sessionIdle }, label: 'idle' },
+    { swatch: { kind: 'area', color: PALETTE.sessionStranded, stroke: PALETTE.sessionStranded }, label: `stranded (${stranded})` },
   ];
 }
 
