@@ -122,7 +122,7 @@ export interface SessionsSummary {
   /** Sessions the load opened or used. */
   readonly touched: number;
   readonly counts: Readonly<Record<SessionClass, number>>;
-  /** The pool's resting level: sessions used again in the last round, at most the peak above the baseline. */
+  /** The pool's resting level: sessions used again in the last round and still open at the end (not stranded), at most the peak above the baseline. */
   readonly learnedRestingLevel: number;
   /** Sessions used again after being idle, per round: a pool's level is stable from round to round. */
   readonly reusedPerRound: readonly number[];

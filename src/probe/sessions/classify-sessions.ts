@@ -3,8 +3,10 @@
  *
  * - `stranded`: its last statement ended during a load round; it was never used again; it sat
  *   idle at rest (nothing in flight) or through a whole later round; and while it sat there the
- *   app opened at least one new session. A pool never opens a connection while it holds an idle
- *   one it could use, so that is a connection the app lost: a leak.
+ *   app opened at least one new session (more than `OPENED_AFTER_MS` after). A pool never opens
+ *   a connection while it holds an idle one it could use, so that is a connection the app lost:
+ *   a leak. (A pool's spare that its LIFO order leaves unused is idle too, but nothing new is
+ *   opened beside it.)
  * - `idle-in-transaction`: found idle inside a transaction at rest, after its request ended.
  * - `opened-and-closed`: appeared and disappeared during the run (per-request connections, a
  *   pool's idle timeout).
@@ -20,6 +22,13 @@ import type { SessionTimeline } from './session-timeline.js';
 export type SessionClass = 'stranded' | 'idle-in-transaction' | 'opened-and-closed' | 'reused' | 'kept-idle' | 'untouched';
 
 export const SESSION_CLASSES: readonly SessionClass[] = ['stranded', 'idle-in-transaction', 'opened-and-closed', 'reused', 'kept-idle', 'untouched'];
+
+/**
+ * A new session counts as evidence only when it opened this long after the idle one's last
+ * statement ended: an app may hold a connection a moment past its last statement (writing the
+ * response to a client that left, say), and a pool that opens one meanwhile is no proof.
+ */
+export const OPENED_AFTER_MS = 500;
 
 /** A load round's span on the run's clock. */
 export interface RoundSpan {
@@ -89,7 +98,7 @@ function isStranded(timeline: SessionTimeline, rounds: readonly RoundSpan[], ope
   const satAtRest = timeline.lastIdleAtRest !== undefined && timeline.lastIdleAtRest > idleSince;
   const satThroughRound = rounds.some((round) => round.startedAt > idleSince && timeline.firstSeen <= round.startedAt && timeline.lastSeen >= round.endedAt);
   if (!satAtRest && !satThroughRound) return false;
-  return openings.some((opened) => opened > idleSince && opened < end);
+  return openings.some((opened) => opened > idleSince + OPENED_AFTER_MS && opened < end);
 }
 
 /** The round whose load (or the moments right after it, before the next) holds `t`. */

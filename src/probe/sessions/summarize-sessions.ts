@@ -22,7 +22,9 @@ export function summarizeSessions(tracker: SessionTracker, rounds: readonly Roun
   const classified = classifySessions(timelines, rounds);
   const counts = Object.fromEntries(SESSION_CLASSES.map((kind) => [kind, 0])) as Record<SessionClass, number>;
   for (const kind of classified.classOf.values()) counts[kind]++;
-  const lastReused = classified.reusedPerRound.at(-1) ?? 0;
+  // The pool's own sessions: used again in the last round and still there at the end, not lost.
+  const lastRound = rounds.at(-1)?.index;
+  const lastReused = timelines.filter((timeline) => lastRound !== undefined && timeline.reusedInRounds.has(lastRound) && classified.classOf.get(timeline.key) === 'reused').length;
   const summary: SessionsSummary = {
     touched: timelines.length - counts.untouched,
     counts,
