@@ -20,7 +20,7 @@ export interface AliasOptions {
   readonly maxLifetime?: number;
   /** How long a connection may sit idle before it is closed. Default 60000. */
   readonly idleTimeout?: number;
-  /** A connection idle longer than this is pinged before reuse. Default 500. */
+  /** A connection idle longer than this is pinged before reuse; 0 pings before every reuse. Default 500. */
   readonly healthCheckAfter?: number;
   /** How long opening one connection may take. Default 10000. */
   readonly connectTimeout?: number;
