@@ -8,7 +8,7 @@
 import type { Connection } from 'mysql2/promise';
 import { importPackage } from '../../drivers/import-package.js';
 import type { SessionFilter } from './sampler.js';
-import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession, readNumber } from './sql-session.js';
 
 type Mysql2 = typeof import('mysql2/promise');
 
@@ -22,8 +22,8 @@ const NOT_CLIENT_SESSIONS = `p.ID <> CONNECTION_ID()
 
 export const mysqlDialect: SqlDialect = {
   open: openMysql,
-  countQuery: mysqlCountQuery,
-  maxConnectionsSql: 'SELECT @@max_connections AS n',
+  count: (session, filter) => readNumber(session, mysqlCountQuery(filter)),
+  maxConnections: (session) => readNumber(session, { sql: 'SELECT @@max_connections AS n', params: [] }),
 };
 
 /** The count query for `filter`; exported for tests. */

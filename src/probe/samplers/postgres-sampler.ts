@@ -8,19 +8,21 @@
 import type { Client } from 'pg';
 import { importPackage } from '../../drivers/import-package.js';
 import type { SessionFilter } from './sampler.js';
-import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { closeWithin, type SqlCondition, type SqlDialect, type SqlRow, type SqlSession, readNumber } from './sql-session.js';
 
 type Pg = typeof import('pg');
 
 export const PROBE_APPLICATION_NAME = 'leakproof-probe';
 
+// reserved_connections exists from PostgreSQL 16; current_setting(…, true) is NULL before.
+const MAX_CONNECTIONS_SQL = `SELECT current_setting('max_connections')::int
+    - current_setting('superuser_reserved_connections')::int
+    - COALESCE(NULLIF(current_setting('reserved_connections', true), '')::int, 0) AS n`;
+
 export const postgresDialect: SqlDialect = {
   open: openPostgres,
-  countQuery: postgresCountQuery,
-  // reserved_connections exists from PostgreSQL 16; current_setting(…, true) is NULL before.
-  maxConnectionsSql: `SELECT current_setting('max_connections')::int
-    - current_setting('superuser_reserved_connections')::int
-    - COALESCE(NULLIF(current_setting('reserved_connections', true), '')::int, 0) AS n`,
+  count: (session, filter) => readNumber(session, postgresCountQuery(filter)),
+  maxConnections: (session) => readNumber(session, { sql: MAX_CONNECTIONS_SQL, params: [] }),
 };
 
 /** The count query for `filter`; exported for tests. */
@@ -37,7 +39,7 @@ export function postgresCountQuery(filter: SessionFilter): SqlCondition {
   return { sql: `SELECT count(*)::int AS n FROM pg_stat_activity p WHERE ${where.join(' AND ')}`, params };
 }
 
-async function openPostgres(url: string, timeoutMs: number): Promise<SqlSession> {
+export async function openPostgres(url: string, timeoutMs: number): Promise<SqlSession> {
   const pg = await importPackage<Pg>('pg', 'postgres:');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: PROBE_APPLICATION_NAME });
   let dead = false;

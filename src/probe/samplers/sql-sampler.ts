@@ -32,12 +32,11 @@ export class SqlSampler implements Sampler {
   }
 
   async sample(): Promise<number> {
-    const { sql, params } = this.#dialect.countQuery(this.#filter);
-    return this.#readNumber(sql, params);
+    return this.#read((session) => this.#dialect.count(session, this.#filter));
   }
 
   async maxConnections(): Promise<number | undefined> {
-    const n = await this.#readNumber(this.#dialect.maxConnectionsSql, []);
+    const n = await this.#read((session) => this.#dialect.maxConnections(session));
     return Number.isFinite(n) && n > 0 ? n : undefined;
   }
 
@@ -48,11 +47,10 @@ export class SqlSampler implements Sampler {
     await session?.close();
   }
 
-  async #readNumber(sql: string, params: readonly unknown[]): Promise<number> {
+  async #read(reading: (session: SqlSession) => Promise<number>): Promise<number> {
     const session = await this.#live();
     try {
-      const [row] = await withTimeout(session.query(sql, params), SAMPLE_TIMEOUT_MS, 'reading the connection count');
-      return Number(row?.['n']);
+      return await withTimeout(reading(session), SAMPLE_TIMEOUT_MS, 'reading the connection count');
     } catch (error) {
       // A hung or broken connection is replaced on the next reading.
       this.#drop(session);

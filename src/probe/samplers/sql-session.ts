@@ -22,13 +22,19 @@ export interface SqlCondition {
   readonly params: readonly unknown[];
 }
 
-/** What differs between the SQL engines. */
+/** What differs between the SQL sources: the engines, and PgBouncer's admin console. */
 export interface SqlDialect {
   open(url: string, timeoutMs: number): Promise<SqlSession>;
-  /** Counts matching client sessions, the current one excluded; one row with column `n`. */
-  countQuery(filter: SessionFilter): SqlCondition;
-  /** The non-superuser connection limit; one row with column `n`. */
-  readonly maxConnectionsSql: string;
+  /** The matching client sessions now, the current one excluded. */
+  count(session: SqlSession, filter: SessionFilter): Promise<number>;
+  /** How many sessions the source lets the app open; NaN when it cannot tell. */
+  maxConnections(session: SqlSession): Promise<number>;
+}
+
+/** Runs a query whose one row has a number in column `n`. */
+export async function readNumber(session: SqlSession, { sql, params }: SqlCondition): Promise<number> {
+  const [row] = await session.query(sql, params);
+  return Number(row?.['n']);
 }
 
 /** Resolves `promise`, or rejects after `ms` with a message naming `what`. */
