@@ -222,4 +222,19 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       assert.ok(await eventually(async () => (await bouncer.clients()) === 0, 5000), 'the fixture left PgBouncer clients');
     }
   });
+
+  it('parameterised statements: the statement cache is off behind the pooler unless set; set on (PgBouncer 1.18 has no max_prepared_statements), a statement the next server session lacks is prepared again', async () => {
+    const off = databases();
+    await off.run(async () => {
+      const db = off.get();
+      await db.query('SELECT $1::int AS n', [1]);
+      assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements'), [{ n: 0 }]);
+    });
+    const clients = [databases({ statementCache: 100 }), databases({ statementCache: 100 })];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => clients[i % 2]!.run(async () => {
+      const [row] = await clients[i % 2]!.get().query<{ n: number }>('SELECT $1::int + $2::int AS n', [i, 1]);
+      return row!.n;
+    })));
+    assert.deepEqual(answers, Array.from({ length: 60 }, (_, i) => i + 1));
+  });
 });
