@@ -53,8 +53,9 @@ export interface AliasOptions {
   /** The `Retry-After` an adapter sends with a 503 for this alias. Default 1000. */
   readonly retryAfter?: number;
   /**
-   * How many parameterised statements each connection keeps prepared on the server (PostgreSQL
-   * named statements), least recently used deallocated first; 0 prepares none. A statement
+   * How many statements each connection keeps prepared: PostgreSQL named statements (those with
+   * parameters), SQLite prepared handles; least recently used dropped first; 0 keeps none.
+   * MySQL/MariaDB: not cached. A statement
    * whose table changed under it is prepared again. Default 100; 0 with `pooler:
    * 'transaction'` unless set (PgBouncer 1.21+ with `max_prepared_statements` supports it).
    */
@@ -265,15 +266,16 @@ function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, pro
 }
 
 /**
- * PostgreSQL's named statements only, for now: mysql2's `execute()` sends parameters unlike its
- * `query()` (an array is not expanded into a list), so switching would change what a statement
- * means. A transaction pooler hands each transaction another server session, which lacks this
- * connection's statements: off there unless set (PgBouncer 1.21+ `max_prepared_statements`).
+ * PostgreSQL's named statements and SQLite's prepared handles; not MySQL yet: mysql2's
+ * `execute()` sends parameters unlike its `query()` (an array is not expanded into a list), so
+ * switching would change what a statement means. A transaction pooler hands each transaction
+ * another server session, which lacks this connection's statements: off there unless set
+ * (PgBouncer 1.21+ `max_prepared_statements`).
  */
 function readStatementCache(at: string, given: unknown, url: ParsedUrl | undefined, pooler: ResolvedAlias['pooler'], n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
   if (url === undefined) return;
-  if (url.engine !== 'postgres') {
-    if (given !== undefined) problems.push(`${at} "statementCache" applies to PostgreSQL URLs only (named statements); MySQL/MariaDB and SQLite statements are not cached`);
+  if (url.engine === 'mysql') {
+    if (given !== undefined) problems.push(`${at} "statementCache" applies to PostgreSQL and SQLite URLs only; MySQL/MariaDB statements are not cached`);
     n.statementCache = 0;
   } else if (pooler === 'transaction' && given === undefined) {
     n.statementCache = 0;
