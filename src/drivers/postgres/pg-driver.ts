@@ -27,6 +27,8 @@ type Pg = typeof import('pg');
 
 const DEFAULT_PORT = 5432;
 
+type QueryCallback = ConstructorParameters<Pg['Query']>[2];
+
 /** pg's record of the named statements it has parsed on a session (pg ≥ 8.0). */
 interface PgParsedStatements {
   readonly connection: { parsedStatements?: Record<string, string> };
@@ -61,6 +63,7 @@ class PgConnection implements DriverConnection {
   /** Where and with which key (sent by the backend at startup) a CancelRequest goes. */
   readonly cancelTarget: CancelTarget;
   readonly #client: Client;
+  readonly #Query: Pg['Query'];
   readonly #transactionStatus: () => string | null;
   readonly #broken = new BrokenSignal();
   /** Parameterised statements kept prepared on this session; undefined when the cache is off. */
@@ -70,8 +73,9 @@ class PgConnection implements DriverConnection {
   /** Names to deallocate on the server before the next statement. */
   readonly #unprepare: string[] = [];
 
-  private constructor(client: Client, transactionStatus: () => string | null, statementCache: number) {
+  private constructor(pg: Pg, client: Client, transactionStatus: () => string | null, statementCache: number) {
     const internals = client as unknown as ClientInternals;
+    this.#Query = pg.Query;
     this.#client = client;
     this.#transactionStatus = transactionStatus;
     this.#statements = statementCache > 0 ? new StatementCache(statementCache) : undefined;
@@ -90,7 +94,7 @@ class PgConnection implements DriverConnection {
       client = new pg.Client(pgOptions(settings));
       const transactionStatus = watchTransactionStatus(client);
       await client.connect();
-      return new PgConnection(client, transactionStatus, settings.statementCache);
+      return new PgConnection(pg, client, transactionStatus, settings.statementCache);
     } catch (error) {
       // A late 'error' from a client that failed to open must not crash the process.
       client?.on('error', () => {});
@@ -143,8 +147,12 @@ class PgConnection implements DriverConnection {
     const name = this.#statements !== undefined && params !== undefined && params.length > 0 ? this.#nameFor(sql) : undefined;
     const send = (): void => {
       // pg treats undefined values as none (a simple query).
-      if (name === undefined) this.#client.query(sql, params as unknown[], done);
-      else this.#client.query({ name, text: sql, values: params as unknown[] }, done);
+      if (name === undefined) return void this.#client.query(sql, params as unknown[], done);
+      // Named after construction: pg copies a config object's property descriptors on every
+      // call (1.7 % of the server's CPU in a profile), a text it takes as it is.
+      const query = new this.#Query(sql, params as unknown[], done as QueryCallback) as InstanceType<Pg['Query']> & { name?: string };
+      query.name = name;
+      this.#client.query(query);
     };
     if (this.#unprepare.length === 0) return send();
     const names = this.#unprepare.splice(0);
