@@ -96,7 +96,7 @@ function schedule(round: number): VariantName[] {
   return order;
 }
 
-async function measure(name: VariantName, round: number, config: BenchConfig): Promise<HttpSample> {
+export async function measure(name: VariantName, round: number, config: BenchConfig): Promise<HttpSample> {
   const settings: VariantSettings = { mysqlUrl: config.mysqlUrl, pgUrl: config.pgUrl, poolSize: config.poolSize };
   const server = forkScript('http-server.ts', [name, JSON.stringify(settings)], profileFlags(config, name, round));
   try {
