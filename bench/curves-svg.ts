@@ -11,7 +11,7 @@ export interface Curve {
   readonly points: readonly { readonly x: number; readonly rps: number; readonly p99Ms: number }[];
 }
 
-const WIDTH = 900;
+const WIDTH = 940;
 const HEIGHT = 340;
 const PANEL = { width: 380, height: 220, top: 40, left: [70, 520] } as const;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
