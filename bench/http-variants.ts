@@ -47,6 +47,7 @@ export const HTTP_VARIANTS = {
   'raw-pg-als': 'raw pg Pool + AsyncLocalStorage.run',
   'raw-pg-held': 'raw pg Pool, connection held until the response closes',
   'leakproof-pg': 'leakproof/http + pg',
+  'leakproof-pg-uncached': 'leakproof/http + pg, statementCache 0',
   ...FRAMEWORK_VARIANTS,
 } as const;
 
@@ -81,6 +82,7 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
+    case 'leakproof-pg-uncached': return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
     default: return createFrameworkVariant(name, settings);
   }
 }

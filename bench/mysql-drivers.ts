@@ -34,6 +34,7 @@ const settings: ConnectionSettings = {
   filename: undefined,
   params: {},
   statementTimeout: 0,
+  statementCache: 0,
   driverOptions: {},
   connectTimeout: 5000,
   keepAliveDelay: 15_000,

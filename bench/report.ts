@@ -101,6 +101,8 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
     ...HTTP_GROUPS.flatMap(({ raw, rawAls }) => (rawAls === undefined ? [] : [versus(rawAls, raw)])),
     ...HTTP_GROUPS.flatMap(({ rawHeld, leakproof }) => (rawHeld === undefined ? [] : [versus(leakproof, rawHeld)])),
     ...HTTP_GROUPS.flatMap(({ raw, rawHeld }) => (rawHeld === undefined ? [] : [versus(rawHeld, raw)])),
+    ...HTTP_GROUPS.flatMap(({ leakproof, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproof, leakproofUncached)])),
+    ...HTTP_GROUPS.flatMap(({ raw, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproofUncached, raw)])),
     [`${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`, byName.get('leakproof-mysql2'), byName.get('leakproof-mariadb')],
     [`${HTTP_VARIANTS['raw-mysql2']} ÷ ${HTTP_VARIANTS['raw-mariadb']} (for context)`, byName.get('raw-mysql2'), byName.get('raw-mariadb')],
   ];

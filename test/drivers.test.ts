@@ -42,6 +42,7 @@ function settingsFromUrl(url: string, engine: Engine, overrides: Partial<Connect
     filename: undefined,
     params: {},
     statementTimeout: 0,
+    statementCache: 0,
     driverOptions: {},
     connectTimeout: 5000,
     keepAliveDelay: 15_000,

@@ -127,7 +127,8 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     const ok = await eventually(async () => (await timed(served.port, '/')).status === 200, 10_000);
     console.log(`# ${engine().name}: first success ${Date.now() - resumed} ms after the network came back`);
     assert.ok(ok, `no success after the network came back: ${JSON.stringify(dbs.stats())}`);
-    assert.ok(await eventually(async () => (await engine().count()) === dbs.stats().default!.idle, 10_000), `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`);
+    const matched = await eventually(async () => (await engine().count()) === dbs.stats().default!.idle, 10_000);
+    assert.ok(matched, `${engine().name}: the server holds ${JSON.stringify(await engine().connections())}, the pool ${JSON.stringify(dbs.stats())}, the proxy ${proxy.connections} links`);
   }
 });
 

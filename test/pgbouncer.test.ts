@@ -5,7 +5,8 @@
  * leakproof's own cancel and the connection stays usable; statements that would leave state on
  * a shared server session are refused (the hazard shown first, on a pool of one server
  * session); after a load with clients leaving and transactions rolled back, PgBouncer holds no
- * client and the server no session idle in a transaction. The end paths are in
+ * client and the server no session idle in a transaction; doctor and the probe read PgBouncer's
+ * admin console as their --db. The end paths are in
  * adapter-end-paths-pgbouncer-http.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +18,9 @@ import { pgbouncerMissing, startPgbouncer, type Pgbouncer } from './harness/pgbo
 import { engineTargets } from './harness/shared-server.js';
 import type { TestServer } from './harness/test-server.js';
 import { renderDoctor } from '../src/cli/render-doctor.js';
+import { runProbe } from '../src/probe/run-probe.js';
+import { startForgetsOnAbort } from './probe/fixtures/forgets-on-abort.js';
+import { startLeakproofPooled } from './probe/fixtures/leakproof-pooled.js';
 import { runDoctor } from '../src/doctor/run-doctor.js';
 import { delay, eventually, serve } from './support/serve.js';
 
@@ -194,5 +198,43 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       await waiter.close();
       await single.stop();
     }
+  });
+
+  it('the probe reads PgBouncer\'s SHOW CLIENTS as --db: an app that forgets its connection on abort is a leak, leakproof with pooler: \'transaction\' is not', async () => {
+    const console = new URL(bouncer.url);
+    console.pathname = '/pgbouncer';
+    const quick = { concurrency: 10, requests: 60, rounds: 3, pauseMs: 300, settlePointsMs: [300, 1000, 2000], abortRatio: 0.3, abortAfterMs: 20 };
+    const cases = [
+      { start: () => startForgetsOnAbort(bouncer.url), allowedIdle: 0, expected: 'leak' },
+      { start: () => startLeakproofPooled(bouncer.url, 10, { pooler: 'transaction' }), allowedIdle: 10, expected: 'no-leak' },
+    ];
+    for (const { start, allowedIdle, expected } of cases) {
+      const app = await start();
+      try {
+        const result = await runProbe({ ...quick, allowedIdle, url: app.url('/slow'), db: console.toString() });
+        assert.equal(result.database.kind, 'pgbouncer');
+        assert.equal(result.database.maxConnections, 500, 'max_client_conn');
+        assert.ok(app.seen.aborted > 0, 'no request was cut off');
+        assert.equal(result.verdict.kind, expected, `${result.verdict.reasons.join('\n')} (baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')})`);
+      } finally {
+        await app.close();
+      }
+      assert.ok(await eventually(async () => (await bouncer.clients()) === 0, 5000), 'the fixture left PgBouncer clients');
+    }
+  });
+
+  it('parameterised statements: the statement cache is off behind the pooler unless set; set on (PgBouncer 1.18 has no max_prepared_statements), a statement the next server session lacks is prepared again', async () => {
+    const off = databases();
+    await off.run(async () => {
+      const db = off.get();
+      await db.query('SELECT $1::int AS n', [1]);
+      assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements'), [{ n: 0 }]);
+    });
+    const clients = [databases({ statementCache: 100 }), databases({ statementCache: 100 })];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => clients[i % 2]!.run(async () => {
+      const [row] = await clients[i % 2]!.get().query<{ n: number }>('SELECT $1::int + $2::int AS n', [i, 1]);
+      return row!.n;
+    })));
+    assert.deepEqual(answers, Array.from({ length: 60 }, (_, i) => i + 1));
   });
 });

@@ -47,6 +47,9 @@ describe('probe config', () => {
     assert.deepEqual(resolveProbeConfig({ url: URL_, db: 'postgres://u@db' }).config.filter, {});
     assert.deepEqual(resolveProbeConfig({ url: URL_, db: DB, filter: {} }).config.filter, {});
     assert.deepEqual(resolveProbeConfig({ url: URL_, db: DB, filter: { user: 'app', host: '10.0.0.5' } }).config.filter, { user: 'app', host: '10.0.0.5' });
+    // PgBouncer's console URL names the console, not the app's database: every app client counts.
+    const bouncer = resolveProbeConfig({ url: URL_, db: 'postgres://admin@bouncer:6432/pgbouncer' });
+    assert.deepEqual([bouncer.samplerKind, bouncer.config.filter], ['pgbouncer', {}]);
   });
 
   it('a duration bounds the rounds instead of a request count', () => {

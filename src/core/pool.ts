@@ -145,7 +145,7 @@ export class Pool {
     // A closing pool may still hold a spare for cancels: never for a request.
     if (connection === undefined || this.#closed || this.#waiters.size > 0 || this.#cancelWaiters.size > 0 || !this.#requestSlotFree()) return undefined;
     const now = Date.now();
-    if (now - connection.idleSince > this.config.healthCheckAfter || connection.isExpired(now) || connection.isUnusable()) return undefined;
+    if (this.#needsHealthCheck(connection, now) || connection.isExpired(now) || connection.isUnusable()) return undefined;
     this.#idle.pop();
     this.#busy++;
     this.#lease(connection, owner);
@@ -455,7 +455,7 @@ export class Pool {
   #checkout(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
     this.#busy++;
     connection.state = 'checking';
-    if (Date.now() - connection.idleSince <= this.config.healthCheckAfter) {
+    if (!this.#needsHealthCheck(connection, Date.now())) {
       this.#hand(connection, waiter, queue);
       return;
     }
@@ -474,6 +474,15 @@ export class Pool {
         this.#failHealthCheck(connection, waiter, queue);
       },
     );
+  }
+
+  /**
+   * Idle longer than healthCheckAfter; 0 checks every reuse, even one in the millisecond the
+   * connection came back (a release can land just after its response reached the client).
+   */
+  #needsHealthCheck(connection: PooledConnection, now: number): boolean {
+    const { healthCheckAfter } = this.config;
+    return healthCheckAfter === 0 || now - connection.idleSince > healthCheckAfter;
   }
 
   /** A waiter taken off its queue for a health check still times out when its deadline comes. */

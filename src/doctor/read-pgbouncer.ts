@@ -6,11 +6,9 @@
  * @module
  */
 import type { Queryable, Row } from '../core/database.js';
+import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
 import type { PoolerPool, ServerSession, ServerSnapshot } from './doctor-report.js';
 import { rowText } from './row-text.js';
-
-/** The admin console's database name: clients of it are operators, not the app. */
-export const PGBOUNCER_CONSOLE = 'pgbouncer';
 
 /** Everything the doctor needs from PgBouncer, read over `db` (simple queries, one connection). */
 export async function readPgbouncer(db: Queryable): Promise<ServerSnapshot> {

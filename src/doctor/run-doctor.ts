@@ -9,7 +9,8 @@ import { parseDatabaseUrl, redactUrl } from '../core/config/parse-url.js';
 import type { DoctorOptions, DoctorReport, ServerSnapshot } from './doctor-report.js';
 import { doctorWarnings } from './doctor-warnings.js';
 import { readMysql } from './read-mysql.js';
-import { PGBOUNCER_CONSOLE, readPgbouncer } from './read-pgbouncer.js';
+import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
+import { readPgbouncer } from './read-pgbouncer.js';
 import { readPostgres } from './read-postgres.js';
 import { summarizeSessions } from './session-summary.js';
 

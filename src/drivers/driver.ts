@@ -36,6 +36,8 @@ export interface ConnectionSettings {
   readonly params: Readonly<Record<string, string>>;
   /** Server-side statement timeout in ms (0 = none), set once per connection. */
   readonly statementTimeout: number;
+  /** Parameterised statements each connection keeps prepared on the server (0 = none). */
+  readonly statementCache: number;
   /** Options passed through to the driver's own connect call. */
   readonly driverOptions: Readonly<Record<string, unknown>>;
   /** Connect timeout in ms. */

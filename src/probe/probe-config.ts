@@ -6,6 +6,7 @@
  * @module
  */
 import { ProbeError } from '../core/errors.js';
+import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
 import { maskHeaders, maskUrl } from './mask-secrets.js';
 import type { DisconnectShape, ProbeConfig, ProbeOptions, SamplerKind } from './probe-result.js';
 
@@ -139,7 +140,7 @@ export function samplerKindOf(url: URL): SamplerKind | undefined {
       return 'mysql';
     case 'postgres:':
     case 'postgresql:':
-      return 'postgres';
+      return url.pathname === `/${PGBOUNCER_CONSOLE}` ? 'pgbouncer' : 'postgres';
     case 'http:':
     case 'https:':
       return 'prometheus';
@@ -220,7 +221,8 @@ function checkSettlePoints(value: unknown, problems: string[]): readonly number[
  * (all sessions when the URL names none); an explicit `{}` counts every client session.
  */
 function checkFilter(value: unknown, dbUrl: string, kind: SamplerKind | undefined, problems: string[]): ProbeConfig['filter'] {
-  if (value === undefined) return kind === 'prometheus' ? {} : defaultFilter(dbUrl);
+  // PgBouncer's URL names its console, not the app's database: its default is every app client.
+  if (value === undefined) return kind === 'prometheus' || kind === 'pgbouncer' ? {} : defaultFilter(dbUrl);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     problems.push('"filter" must be an object with optional user, database and host');
     return {};

@@ -24,7 +24,7 @@ export type DisconnectShape =
   | 'pipelined-socket-death';
 
 /** Where the connection count comes from. */
-export type SamplerKind = 'mysql' | 'postgres' | 'prometheus';
+export type SamplerKind = 'mysql' | 'postgres' | 'pgbouncer' | 'prometheus';
 
 /** The probe's options after parsing and defaults (durations in ms). */
 export interface ProbeConfig {

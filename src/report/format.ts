@@ -4,6 +4,13 @@
  *
  * @module
  */
+import type { ProbeResult } from '../probe/probe-result.js';
+
+/** The source's limit and its value: `max_connections 151`, or PgBouncer's `max_client_conn 100`. */
+export function formatLimit(database: ProbeResult['database']): string {
+  const name = database.kind === 'pgbouncer' ? 'max_client_conn' : 'max_connections';
+  return `${name} ${database.maxConnections === undefined ? 'unknown' : formatCount(database.maxConnections)}`;
+}
 
 /** `1234` → `1,234`. */
 export function formatCount(value: number): string {

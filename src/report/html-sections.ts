@@ -6,7 +6,7 @@
 import type { ProbeResult, RoundSummary } from '../probe/probe-result.js';
 import { configSummary } from './config-summary.js';
 import { escapeHtml as h } from './escape-html.js';
-import { formatCount, formatDuration, formatLatency, formatPercent, formatSeconds } from './format.js';
+import { formatCount, formatDuration, formatLimit, formatLatency, formatPercent, formatSeconds } from './format.js';
 import { keyPoints } from './key-points.js';
 import { unexplainedServerErrors } from '../probe/probe-warnings.js';
 import { maskSecrets } from './mask-secrets.js';
@@ -28,7 +28,6 @@ export function factsSection(result: ProbeResult): string {
   const points = keyPoints(result);
   const last = points.settle.at(-1);
   const round = points.peak.round === undefined ? '' : `, round ${points.peak.round + 1}`;
-  const max = result.database.maxConnections;
   const cards = [
     card('Baseline', formatCount(points.baseline.connections), `connections at ${formatSeconds(points.baseline.t)}`),
     card('Peak', formatCount(points.peak.connections), `at ${formatSeconds(points.peak.t)}${round}`),
@@ -37,7 +36,7 @@ export function factsSection(result: ProbeResult): string {
     card('Requests', formatCount(result.totals.requests), `${formatCount(result.totals.ok)} ok in ${result.rounds.length} rounds`),
     card('Disconnects', formatCount(result.totals.disconnects), `clients that left early (${formatPercent(ratio(result.totals.disconnects, result.totals.requests))})`),
     card('Errors', formatCount(result.totals.errors), refusedNote(result)),
-    card('Database', result.database.kind, `max_connections ${max === undefined ? 'unknown' : formatCount(max)}`),
+    card('Database', result.database.kind, formatLimit(result.database)),
   ];
   return `<section class="facts" aria-label="Key numbers">${cards.join('')}</section>`;
 }

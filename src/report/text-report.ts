@@ -1,6 +1,6 @@
 import type { ProbeResult, RoundSummary, Verdict } from '../probe/probe-result.js';
 import { configSummary } from './config-summary.js';
-import { formatCount, formatDuration, formatLatency, formatSeconds } from './format.js';
+import { formatCount, formatDuration, formatLimit, formatLatency, formatSeconds } from './format.js';
 import { formatTable, textWidth, type Column } from './format-table.js';
 import { keyPoints } from './key-points.js';
 import { maskSecrets } from './mask-secrets.js';
@@ -82,8 +82,7 @@ function limitItems(result: ProbeResult): string[] {
 }
 
 function databaseValue(result: ProbeResult): string {
-  const max = result.database.maxConnections;
-  return `${result.database.kind} · max_connections ${max === undefined ? 'unknown' : formatCount(max)}`;
+  return `${result.database.kind} · ${formatLimit(result.database)}`;
 }
 
 const ROUND_COLUMNS: readonly Column[] = [

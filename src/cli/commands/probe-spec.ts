@@ -22,7 +22,7 @@ export const probeSpec: CommandSpec = {
   ],
   positionals: [{ name: 'url', description: 'the http:// or https:// URL to load' }],
   options: [
-    { name: 'db', value: 'url', description: 'where to count connections (required): mysql://, mariadb://, postgres://\nor an http(s):// Prometheus metrics URL. Use a user that can see the app\'s sessions' },
+    { name: 'db', value: 'url', description: 'where to count connections (required): mysql://, mariadb://, postgres://,\nPgBouncer\'s console (postgres://…/pgbouncer) or an http(s):// Prometheus metrics URL.\nUse a user that can see the app\'s sessions' },
     { name: 'concurrency', short: 'c', value: 'n', default: String(d.concurrency), description: 'requests in flight at once' },
     { name: 'requests', short: 'n', value: 'n', default: String(d.requests), description: 'requests per round' },
     { name: 'duration', short: 'd', value: 'time', description: 'length of each round, instead of --requests (e.g. 30s)' },

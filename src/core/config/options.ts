@@ -20,7 +20,7 @@ export interface AliasOptions {
   readonly maxLifetime?: number;
   /** How long a connection may sit idle before it is closed. Default 60000. */
   readonly idleTimeout?: number;
-  /** A connection idle longer than this is pinged before reuse. Default 500. */
+  /** A connection idle longer than this is pinged before reuse; 0 pings before every reuse. Default 500. */
   readonly healthCheckAfter?: number;
   /** How long opening one connection may take. Default 10000. */
   readonly connectTimeout?: number;
@@ -52,6 +52,14 @@ export interface AliasOptions {
   readonly serverShareWarning?: number;
   /** The `Retry-After` an adapter sends with a 503 for this alias. Default 1000. */
   readonly retryAfter?: number;
+  /**
+   * How many statements each connection keeps prepared: PostgreSQL named statements (those with
+   * parameters), SQLite prepared handles; least recently used dropped first; 0 keeps none.
+   * MySQL/MariaDB: not cached. A statement
+   * whose table changed under it is prepared again. Default 100; 0 with `pooler:
+   * 'transaction'` unless set (PgBouncer 1.21+ with `max_prepared_statements` supports it).
+   */
+  readonly statementCache?: number;
   /** Outside any scope, fail with `NO_SCOPE` instead of leasing for one call. Default false. */
   readonly strict?: boolean;
   /**
@@ -94,6 +102,7 @@ export interface ResolvedAlias {
   readonly keepAliveDelay: number;
   readonly serverShareWarning: number;
   readonly retryAfter: number;
+  readonly statementCache: number;
   readonly strict: boolean;
   readonly pooler: 'none' | 'transaction';
   /** Connection settings for the driver; the password in it is not enumerable. */
@@ -117,6 +126,7 @@ const NUMBERS = {
   keepAliveDelay: { default: 15_000, min: 0, max: MAX_TIMER },
   serverShareWarning: { default: 50, min: 0, max: 100 },
   retryAfter: { default: 1000, min: 0, max: MAX_TIMER },
+  statementCache: { default: 100, min: 0, max: 10_000 },
 } as const satisfies Record<string, NumberRule>;
 const BOOLEANS = { transactionPerRequest: false, cancelOnAbort: false, strict: false } as const;
 const KNOWN_KEYS = ['url', 'client', 'driver', 'pooler', ...Object.keys(NUMBERS), ...Object.keys(BOOLEANS)];
@@ -180,6 +190,7 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   const driverOptions = readDriverOptions(at, raw.driver, problems);
   if (url !== undefined) checkRelations(at, url, numbers, problems);
   if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.host, url.params, driverOptions, problems);
+  readStatementCache(at, raw.statementCache, url, pooler, numbers, problems);
   if (problems.length > before || url === undefined || client === undefined) return undefined;
   const settings = connectionSettings(url, numbers, driverOptions, pooler);
   return Object.freeze({
@@ -216,6 +227,7 @@ function readNumbers(at: string, raw: Record<string, unknown>, problems: string[
 
 function unitOf(key: keyof typeof NUMBERS): string {
   if (key === 'maxConnections' || key === 'maxWaiting') return 'connections';
+  if (key === 'statementCache') return 'statements';
   return key === 'serverShareWarning' ? 'percent' : 'milliseconds';
 }
 
@@ -253,6 +265,23 @@ function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, pro
   return pooler;
 }
 
+/**
+ * PostgreSQL's named statements and SQLite's prepared handles; not MySQL yet: mysql2's
+ * `execute()` sends parameters unlike its `query()` (an array is not expanded into a list), so
+ * switching would change what a statement means. A transaction pooler hands each transaction
+ * another server session, which lacks this connection's statements: off there unless set
+ * (PgBouncer 1.21+ `max_prepared_statements`).
+ */
+function readStatementCache(at: string, given: unknown, url: ParsedUrl | undefined, pooler: ResolvedAlias['pooler'], n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
+  if (url === undefined) return;
+  if (url.engine === 'mysql') {
+    if (given !== undefined) problems.push(`${at} "statementCache" applies to PostgreSQL and SQLite URLs only; MySQL/MariaDB statements are not cached`);
+    n.statementCache = 0;
+  } else if (pooler === 'transaction' && given === undefined) {
+    n.statementCache = 0;
+  }
+}
+
 function readDriverOptions(at: string, driver: unknown, problems: string[]): Readonly<Record<string, unknown>> {
   if (driver === undefined) return Object.freeze({});
   if (driver === null || typeof driver !== 'object' || Array.isArray(driver)) {
@@ -281,7 +310,7 @@ function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, numb
   const statementTimeout = pooler === 'transaction' ? 0 : n.statementTimeout;
   const settings = {
     engine: url.engine, host: url.host, port: url.port, user: url.user, database: url.database,
-    filename: url.filename, params: url.params, statementTimeout,
+    filename: url.filename, params: url.params, statementTimeout, statementCache: n.statementCache,
     driverOptions, connectTimeout: n.connectTimeout, keepAliveDelay: n.keepAliveDelay,
   };
   // The password is a non-enumerable property: JSON.stringify, spread, inspect and

@@ -25,6 +25,17 @@ const CONNECTION_MESSAGES = /Connection terminated|is not queryable|timeout expi
 /** query_canceled: a CancelRequest hit the statement, or `statement_timeout` ran out. */
 const QUERY_CANCELED = '57014';
 
+/**
+ * A prepared statement that must be prepared again under a new name: the table's columns
+ * changed since (0A000 "cached plan must not change result type"), the session no longer has
+ * it (26000, after `DEALLOCATE ALL` / `DISCARD ALL`, or behind a transaction pooler another
+ * server session), or that session already has one of that name (42P05, behind a pooler).
+ */
+export function isStalePlan(error: unknown): boolean {
+  const code = errorField(error, 'code');
+  return code === '26000' || code === '42P05' || (code === '0A000' && /cached plan must not change result type/i.test(errorMessage(error)));
+}
+
 export function wasPostgresCancelled(error: unknown): boolean {
   return errorField(error, 'code') === QUERY_CANCELED;
 }

@@ -24,8 +24,6 @@ type DatabaseConstructor = typeof import('better-sqlite3');
 
 /** How long a statement waits for another connection's lock before SQLITE_BUSY. */
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-/** Prepared statements kept per handle: preparing costs more than running a small statement. */
-const STATEMENT_CACHE_SIZE = 32;
 
 /**
  * `lastInsertRowid` is the handle's last inserted rowid, still there after an UPDATE; report it
@@ -60,10 +58,13 @@ class SqliteConnection implements DriverConnection {
   readonly #broken = new BrokenSignal();
 
   readonly #busyTimeout: number;
+  /** Prepared statements kept per handle (statementCache): preparing costs more than running a small statement. */
+  readonly #cacheSize: number;
 
-  private constructor(db: Database, busyTimeout: number) {
+  private constructor(db: Database, busyTimeout: number, cacheSize: number) {
     this.#db = db;
     this.#busyTimeout = busyTimeout;
+    this.#cacheSize = cacheSize;
   }
 
   static open(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteConnection {
@@ -73,7 +74,7 @@ class SqliteConnection implements DriverConnection {
       db = new Database(settings.filename ?? ':memory:', options);
       // WAL lets readers run while one connection writes; a :memory: or read-only db cannot use it.
       if (!db.memory && !db.readonly) db.pragma('journal_mode = WAL');
-      return new SqliteConnection(db, busyTimeout);
+      return new SqliteConnection(db, busyTimeout, settings.statementCache);
     } catch (error) {
       db?.close();
       throw markConnectError(error);
@@ -147,12 +148,17 @@ class SqliteConnection implements DriverConnection {
     if (classifySqliteError(error) === 'connection') this.#broken.fire(error);
   }
 
-  /** A small cache, oldest first out (a Map keeps insertion order). */
+  /** A bounded cache, least recently used first out (a Map keeps insertion order). */
   #prepare(sql: string): Statement<unknown[]> {
     const cached = this.#statements.get(sql);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+      return cached;
+    }
     const statement = this.#db.prepare<unknown[]>(sql);
-    if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
+    if (this.#cacheSize === 0) return statement;
+    if (this.#statements.size >= this.#cacheSize) this.#statements.delete(this.#statements.keys().next().value as string);
     this.#statements.set(sql, statement);
     return statement;
   }

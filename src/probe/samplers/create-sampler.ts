@@ -5,6 +5,7 @@
  */
 import { DEFAULT_METRIC, samplerKindOf } from '../probe-config.js';
 import { mysqlDialect } from './mysql-sampler.js';
+import { pgbouncerDialect } from './pgbouncer-sampler.js';
 import { postgresDialect } from './postgres-sampler.js';
 import { PrometheusSampler } from './prometheus-sampler.js';
 import type { Sampler, SessionFilter } from './sampler.js';
@@ -12,7 +13,8 @@ import { SqlSampler } from './sql-sampler.js';
 
 /**
  * Opens a sampler: `mysql://` / `mariadb://` (PROCESSLIST), `postgres://` / `postgresql://`
- * (pg_stat_activity), or `http(s)://` (a Prometheus page). Rejects with the driver's error
+ * (pg_stat_activity; PgBouncer's SHOW CLIENTS when the database is `pgbouncer`, its console),
+ * or `http(s)://` (a Prometheus page). Rejects with the driver's error
  * when it cannot connect; the caller masks and wraps it.
  *
  * @example
@@ -27,6 +29,8 @@ export async function createSampler(dbUrl: string, filter: SessionFilter, option
       return SqlSampler.open(kind, mysqlDialect, dbUrl, filter);
     case 'postgres':
       return SqlSampler.open(kind, postgresDialect, dbUrl, filter);
+    case 'pgbouncer':
+      return SqlSampler.open(kind, pgbouncerDialect, dbUrl, filter);
     case 'prometheus':
       return PrometheusSampler.open(dbUrl, options.metric ?? DEFAULT_METRIC);
     default:

@@ -9,7 +9,7 @@
 import type { Connection } from 'mysql2/promise';
 import { importPackage } from '../../drivers/import-package.js';
 import { MysqlSessionReader } from '../../drivers/mysql/sessions.js';
-import { closeWithin, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { closeWithin, readNumber, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
 
 type Mysql2 = typeof import('mysql2/promise');
 
@@ -20,7 +20,7 @@ export const mysqlDialect: SqlDialect = {
     let reader: MysqlSessionReader | undefined;
     return (query) => (reader ??= new MysqlSessionReader(query)).read(filter);
   },
-  maxConnectionsSql: 'SELECT @@max_connections AS n',
+  maxConnections: (session) => readNumber(session, { sql: 'SELECT @@max_connections AS n', params: [] }),
 };
 
 async function openMysql(url: string, timeoutMs: number): Promise<SqlSession> {

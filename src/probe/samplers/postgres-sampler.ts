@@ -9,22 +9,24 @@
 import type { Client } from 'pg';
 import { importPackage } from '../../drivers/import-package.js';
 import { readPostgresSessions } from '../../drivers/postgres/sessions.js';
-import { closeWithin, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
+import { closeWithin, readNumber, type SqlDialect, type SqlRow, type SqlSession } from './sql-session.js';
 
 type Pg = typeof import('pg');
 
 export const PROBE_APPLICATION_NAME = 'leakproof-probe';
 
+// reserved_connections exists from PostgreSQL 16; current_setting(…, true) is NULL before.
+const MAX_CONNECTIONS_SQL = `SELECT current_setting('max_connections')::int
+    - current_setting('superuser_reserved_connections')::int
+    - COALESCE(NULLIF(current_setting('reserved_connections', true), '')::int, 0) AS n`;
+
 export const postgresDialect: SqlDialect = {
   open: openPostgres,
   sessionReader: (filter) => (query) => readPostgresSessions(query, filter),
-  // reserved_connections exists from PostgreSQL 16; current_setting(…, true) is NULL before.
-  maxConnectionsSql: `SELECT current_setting('max_connections')::int
-    - current_setting('superuser_reserved_connections')::int
-    - COALESCE(NULLIF(current_setting('reserved_connections', true), '')::int, 0) AS n`,
+  maxConnections: (session) => readNumber(session, { sql: MAX_CONNECTIONS_SQL, params: [] }),
 };
 
-async function openPostgres(url: string, timeoutMs: number): Promise<SqlSession> {
+export async function openPostgres(url: string, timeoutMs: number): Promise<SqlSession> {
   const pg = await importPackage<Pg>('pg', 'postgres:');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: PROBE_APPLICATION_NAME });
   let dead = false;

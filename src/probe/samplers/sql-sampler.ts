@@ -38,19 +38,14 @@ export class SqlSampler implements Sampler {
   }
 
   async readSessions(): Promise<SessionReading> {
-    const session = await this.#live();
-    this.#reader ??= this.#dialect.sessionReader(this.#filter);
-    try {
-      return await withTimeout(this.#reader((sql, params) => session.query(sql, params)), SAMPLE_TIMEOUT_MS, 'reading the sessions');
-    } catch (error) {
-      // A hung or broken connection is replaced on the next reading, and what it could see found again.
-      this.#drop(session);
-      throw error;
-    }
+    return this.#read((session) => {
+      this.#reader ??= this.#dialect.sessionReader(this.#filter);
+      return this.#reader((sql, params) => session.query(sql, params));
+    }, 'reading the sessions');
   }
 
   async maxConnections(): Promise<number | undefined> {
-    const n = await this.#readNumber(this.#dialect.maxConnectionsSql, []);
+    const n = await this.#read((session) => this.#dialect.maxConnections(session), 'reading the connection limit');
     return Number.isFinite(n) && n > 0 ? n : undefined;
   }
 
@@ -61,13 +56,12 @@ export class SqlSampler implements Sampler {
     await session?.close();
   }
 
-  async #readNumber(sql: string, params: readonly unknown[]): Promise<number> {
+  async #read<T>(reading: (session: SqlSession) => Promise<T>, what: string): Promise<T> {
     const session = await this.#live();
     try {
-      const [row] = await withTimeout(session.query(sql, params), SAMPLE_TIMEOUT_MS, 'reading the connection count');
-      return Number(row?.['n']);
+      return await withTimeout(reading(session), SAMPLE_TIMEOUT_MS, what);
     } catch (error) {
-      // A hung or broken connection is replaced on the next reading.
+      // A hung or broken connection is replaced on the next reading, and what it could see found again.
       this.#drop(session);
       throw error;
     }

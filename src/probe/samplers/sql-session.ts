@@ -16,16 +16,28 @@ export interface SqlSession {
   close(): Promise<void>;
 }
 
-/** What differs between the SQL engines. */
+/** A parameterised statement. */
+export interface SqlCondition {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** What differs between the SQL sources: the engines, and PgBouncer's admin console. */
 export interface SqlDialect {
   open(url: string, timeoutMs: number): Promise<SqlSession>;
   /**
-   * A reader of the app's sessions for one connection (the engine's own definition, in
-   * `src/drivers/<engine>/sessions.ts`); it may remember what that connection may see.
+   * A reader of the app's sessions for one connection (the source's own definition, in
+   * `src/drivers/<engine>/`); it may remember what that connection may see.
    */
   sessionReader(filter: SessionFilter): (query: QueryRows) => Promise<SessionReading>;
-  /** The non-superuser connection limit; one row with column `n`. */
-  readonly maxConnectionsSql: string;
+  /** How many sessions the source lets the app open; NaN when it cannot tell. */
+  maxConnections(session: SqlSession): Promise<number>;
+}
+
+/** Runs a query whose one row has a number in column `n`. */
+export async function readNumber(session: SqlSession, { sql, params }: SqlCondition): Promise<number> {
+  const [row] = await session.query(sql, params);
+  return Number(row?.['n']);
 }
 
 /** Resolves `promise`, or rejects after `ms` with a message naming `what`. */

@@ -1,0 +1,120 @@
+/**
+ * The statement cache on PostgreSQL (named statements), read back from the session's own
+ * `pg_prepared_statements`: a parameterised statement is prepared once per connection and
+ * reused; the cache is bounded (the least recently used is deallocated on the server); a table
+ * changed under a prepared statement, or `DEALLOCATE ALL`, costs the user nothing outside a
+ * transaction and one clean statement error inside one; savepoints keep working; statements
+ * without parameters and `statementCache: 0` prepare nothing.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Database, Databases } from '../src/index.js';
+import { forEachEngine } from './support/engines.js';
+
+forEachEngine('the statement cache', ['postgres'], (engine) => {
+  const table = `stmt_cache_${process.pid}`;
+
+  function open(statementCache?: number): Databases {
+    return engine().databases({ default: { url: engine().url, maxConnections: 1, ...(statementCache === undefined ? {} : { statementCache }) } });
+  }
+
+  /** The statements this lease's session holds prepared, as the server lists them. */
+  async function prepared(db: Database): Promise<string[]> {
+    const rows = await db.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time');
+    return rows.map((row) => row.statement);
+  }
+
+  it('prepares a parameterised statement once per connection and reuses it; statements without parameters are not prepared', async () => {
+    const dbs = open();
+    await dbs.run(async () => {
+      const db = dbs.get();
+      for (let n = 1; n <= 3; n++) assert.deepEqual(await db.query('SELECT $1::int AS n', [n]), [{ n }]);
+      await db.query('SELECT 1 AS one');
+      assert.deepEqual(await prepared(db), ['SELECT $1::int AS n']);
+    });
+    // The next request on the same connection finds it still prepared.
+    await dbs.run(async () => {
+      const db = dbs.get();
+      assert.deepEqual(await db.query('SELECT $1::int AS n', [7]), [{ n: 7 }]);
+      assert.deepEqual(await prepared(db), ['SELECT $1::int AS n']);
+    });
+    assert.equal(dbs.stats().default!.created, 1);
+  });
+
+  it('is bounded: past statementCache the least recently used statement is deallocated on the server', async () => {
+    const dbs = open(3);
+    await dbs.run(async () => {
+      const db = dbs.get();
+      for (const n of [1, 2, 3]) await db.query(`SELECT $1::int + ${n} AS n`, [0]);
+      await db.query('SELECT $1::int + 1 AS n', [0]); // 1 is now the most recently used
+      for (const n of [4, 5]) await db.query(`SELECT $1::int + ${n} AS n`, [0]);
+      assert.deepEqual((await prepared(db)).sort(), ['SELECT $1::int + 1 AS n', 'SELECT $1::int + 4 AS n', 'SELECT $1::int + 5 AS n']);
+    });
+  });
+
+  it('statementCache: 0 prepares nothing', async () => {
+    const dbs = open(0);
+    await dbs.run(async () => {
+      const db = dbs.get();
+      await db.query('SELECT $1::int AS n', [1]);
+      assert.deepEqual(await prepared(db), []);
+    });
+  });
+
+  it('a table changed under a prepared statement: prepared again outside a transaction, one statement error inside one, then prepared again', async () => {
+    const dbs = open();
+    const db = dbs.get();
+    await dbs.run(async () => {
+      await db.execute(`DROP TABLE IF EXISTS ${table}`);
+      await db.execute(`CREATE TABLE ${table} (id int PRIMARY KEY, label text)`);
+      await db.execute(`INSERT INTO ${table} VALUES (1, 'one')`);
+    });
+    const select = `SELECT * FROM ${table} WHERE id = $1`;
+    try {
+      await dbs.run(async () => {
+        assert.deepEqual(await db.query(select, [1]), [{ id: 1, label: 'one' }]);
+        await db.execute(`ALTER TABLE ${table} ADD COLUMN extra int DEFAULT 5`);
+        assert.deepEqual(await db.query(select, [1]), [{ id: 1, label: 'one', extra: 5 }]);
+      });
+      await dbs.run(async () => {
+        await db.execute(`ALTER TABLE ${table} ADD COLUMN more int DEFAULT 6`);
+        const error = await db.transaction((tx) => tx.query(select, [1])).catch((caught: unknown) => caught);
+        // The driver's own error, as for any failed statement: the transaction was rolled back.
+        assert.equal((error as { code?: string }).code, '0A000', String(error));
+        assert.match((error as Error).message, /cached plan must not change result type/);
+        assert.deepEqual(await db.query(select, [1]), [{ id: 1, label: 'one', extra: 5, more: 6 }]);
+      });
+      assert.equal(dbs.stats().default!.created, 1, 'the connection was kept: a stale plan is a statement error');
+    } finally {
+      await dbs.run(() => db.execute(`DROP TABLE IF EXISTS ${table}`));
+    }
+  });
+
+  it('DEALLOCATE ALL by the app: the next run prepares the statement again', async () => {
+    const dbs = open();
+    await dbs.run(async () => {
+      const db = dbs.get();
+      await db.query('SELECT $1::int AS n', [1]);
+      await db.execute('DEALLOCATE ALL');
+      assert.deepEqual(await db.query('SELECT $1::int AS n', [2]), [{ n: 2 }]);
+      assert.deepEqual(await prepared(db), ['SELECT $1::int AS n']);
+    });
+  });
+
+  it('inside savepoints: an inner failure rolls back to the savepoint, and the prepared statements go on serving', async () => {
+    const dbs = open();
+    await dbs.run(async () => {
+      const db = dbs.get();
+      const rows = await db.transaction(async (tx) => {
+        await tx.query('SELECT $1::int AS n', [1]);
+        await tx.transaction(async (inner) => {
+          await inner.query('SELECT $1::int AS n', [2]);
+          throw new Error('inner');
+        }).catch(() => undefined);
+        return tx.query('SELECT $1::int AS n', [3]);
+      });
+      assert.deepEqual(rows, [{ n: 3 }]);
+      assert.deepEqual(await prepared(db), ['SELECT $1::int AS n']);
+    });
+  });
+});
