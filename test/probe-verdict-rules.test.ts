@@ -137,3 +137,65 @@ describe('verdict: incomplete runs', () => {
     assert.match(verdict.reasons[0]!, /settled count is unknown/);
   });
 });
+
+describe('verdict: from what the sessions did', () => {
+  const named = { id: 42, user: 'app', host: '127.0.0.1:51234', database: 'app', idleSinceRound: 1, idleSinceMs: 3400, idleForMs: 9800 };
+  const sessions = (changes: Partial<NonNullable<VerdictInput['sessions']>> = {}): NonNullable<VerdictInput['sessions']> => ({
+    stranded: [], strandedTotal: 0, idleInTransaction: [], learnedRestingLevel: 10, touched: 10, transactionsVisible: true, ...changes,
+  });
+
+  it('a pool of 10 idle at rest is no leak with the learned level, though the count is 10 above the baseline', () => {
+    const verdict = decideVerdict(input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }));
+    assert.equal(verdict.kind, 'no-leak', verdict.reasons.join('\n'));
+    assert.match(verdict.reasons.join(' '), /10 idle \(the resting level learned from the run\)/);
+  });
+
+  it('a stranded session is a leak whatever the count, named with its id, user, host and round', () => {
+    const verdict = decideVerdict(input({ sessions: sessions({ stranded: [named], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    assert.equal(verdict.kind, 'leak');
+    assert.match(verdict.reasons[0]!, /1 sessions were stranded/);
+    assert.match(verdict.reasons[0]!, /id 42 \(app@127\.0\.0\.1:51234\) idle since round 2, for 9\.8 s/);
+  });
+
+  it('stranded sessions that closed later are still a leak, and the reason says so', () => {
+    const verdict = decideVerdict(input({ sessions: sessions({ stranded: [{ ...named, closedAtMs: 9000 }], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    assert.equal(verdict.kind, 'leak');
+    assert.match(verdict.reasons[0]!, /closed later without being used again/);
+  });
+
+  it('a session idle in a transaction at rest is a leak', () => {
+    const verdict = decideVerdict(input({ sessions: sessions({ idleInTransaction: [named] }), config: { allowedIdle: 'learned' } }));
+    assert.equal(verdict.kind, 'leak');
+    assert.match(verdict.reasons[0]!, /idle inside a transaction/);
+  });
+
+  it('a leak outranks capacity: refusals with stranded sessions are a leak', () => {
+    const verdict = decideVerdict(input({ rounds: [{ floor: 0, refusals: 12 }], sessions: sessions({ stranded: [named], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    assert.equal(verdict.kind, 'leak');
+    assert.ok(verdict.reasons.some((reason) => /^Also: 12 requests were refused/.test(reason)));
+  });
+
+  it('inconclusive, exit 2, when no answer was 2xx/3xx or no session was touched; unless that is expected', () => {
+    const allErrors = decideVerdict(input({ rounds: [{ floor: undefined, refusals: 0, ok: 0 }], sessions: sessions(), config: { allowedIdle: 'learned' } }));
+    assert.equal(allErrors.kind, 'inconclusive');
+    assert.equal(allErrors.exitCode, 2);
+    assert.match(allErrors.reasons[0]!, /No request got a 2xx or 3xx answer/);
+    const untouched = decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned' } }));
+    assert.equal(untouched.kind, 'inconclusive');
+    assert.match(untouched.reasons[0]!, /never moved the database/);
+    assert.equal(decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned', acceptNoEffect: true } })).kind, 'no-leak');
+  });
+
+  it('a number for allowedIdle overrides the learned level and adds the count rules', () => {
+    const verdict = decideVerdict(input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 5 } }));
+    assert.equal(verdict.kind, 'leak');
+    assert.match(verdict.reasons[0]!, /plus 5 allowed idle \(5\)/);
+  });
+
+  it('a count-only source learns the level from the lowest floor between rounds', () => {
+    const pool = decideVerdict(input({ rounds: floors(10, 10, undefined), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }));
+    assert.equal(pool.kind, 'no-leak', pool.reasons.join('\n'));
+    const leak = decideVerdict(input({ rounds: floors(10, 20, undefined), settle: [{ afterMs: 10_000, connections: 30 }], config: { allowedIdle: 'learned' } }));
+    assert.equal(leak.kind, 'leak');
+  });
+});
