@@ -213,6 +213,33 @@ describe('--help', () => {
   });
 });
 
+describe('probe options from the environment, and every problem at once', () => {
+  it('--db comes from LEAKPROOF_DB_URL, or from the variable --db-env names, so no password is typed', async () => {
+    const app = await fakeApp(() => 0);
+    try {
+      const args = app.probeArgs.filter((arg, i, all) => arg !== '--db' && all[i - 1] !== '--db');
+      const fromDefault = await cli([...args, '--json'], { LEAKPROOF_DB_URL: app.metricsUrl });
+      assert.equal((JSON.parse(fromDefault.stdout) as { config: { db: string } }).config.db, app.metricsUrl, fromDefault.stderr);
+      const fromNamed = await cli([...args, '--json', '--db-env', 'DATABASE_URL'], { DATABASE_URL: app.metricsUrl });
+      assert.equal((JSON.parse(fromNamed.stdout) as { config: { db: string } }).config.db, app.metricsUrl, fromNamed.stderr);
+      const unset = await cli([...args, '--db-env', 'DATABASE_URL']);
+      assert.equal(unset.code, 2);
+      assert.match(unset.stderr, /--db-env DATABASE_URL: the variable is not set/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reports every bad option in one go', async () => {
+    const { code, stderr } = await cli(['probe', 'http://127.0.0.1:1/', '--concurrency', '0', '--abort-ratio', '3', '--shapes', 'sideways']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--db/);
+    assert.match(stderr, /--concurrency/);
+    assert.match(stderr, /--abort-ratio/);
+    assert.match(stderr, /sideways/);
+  });
+});
+
 describe('exit codes and messages', () => {
   it('bad usage exits 2 with the problem and a pointer to --help, password masked', async () => {
     const { code, stdout, stderr } = await cli(['probe', 'http://localhost:1/', '--db', `mysql://app:${SECRET}@db/app`, '--rounds', 'three']);

@@ -22,7 +22,8 @@ export const probeSpec: CommandSpec = {
   ],
   positionals: [{ name: 'url', description: 'the http:// or https:// URL to load' }],
   options: [
-    { name: 'db', value: 'url', description: 'where to count connections (required): mysql://, mariadb://, postgres://,\nPgBouncer\'s console (postgres://…/pgbouncer) or an http(s):// Prometheus metrics URL.\nUse a user that can see the app\'s sessions' },
+    { name: 'db', value: 'url', description: 'where to count connections (required, or LEAKPROOF_DB_URL): mysql://, mariadb://,\npostgres://, PgBouncer\'s console (postgres://…/pgbouncer) or an http(s):// Prometheus metrics URL.\nUse a user that can see the app\'s sessions' },
+    { name: 'db-env', value: 'name', description: 'read the --db URL from this environment variable (e.g. DATABASE_URL)' },
     { name: 'concurrency', short: 'c', value: 'n', default: String(d.concurrency), description: 'requests in flight at once' },
     { name: 'requests', short: 'n', value: 'n', default: String(d.requests), description: 'requests per round' },
     { name: 'duration', short: 'd', value: 'time', description: 'length of each round, instead of --requests (e.g. 30s)' },
@@ -32,7 +33,8 @@ export const probeSpec: CommandSpec = {
     { name: 'abort-after', value: 'time', default: formatDuration(d.abortAfterMs), description: 'how long a cut-off client waits before leaving' },
     { name: 'shapes', value: 'list', default: d.shapes.join(','), description: `how clients leave, comma-separated, or all:\n${DISCONNECT_SHAPES.slice(0, 2).join(', ')},\n${DISCONNECT_SHAPES.slice(2).join(', ')}` },
     { name: 'settle', value: 'times', default: d.settlePointsMs.map(formatDuration).join(','), description: 'when to read the count after the load stops' },
-    { name: 'allowed-idle', value: 'n', default: String(d.allowedIdle), description: 'connections the app may keep open at rest (its idle pool)' },
+    { name: 'allowed-idle', value: 'n', default: String(d.allowedIdle), description: 'connections the app may keep open at rest; default: learned from\nwhat the sessions did (a pool\'s level); a number overrides it' },
+    { name: 'accept-no-effect', description: 'a load that got no 2xx/3xx or touched no session is expected (no exit 2)' },
     { name: 'max-connections', value: 'n', description: 'the app\'s budget: a count above it is "over budget" (exit 1)' },
     { name: 'method', short: 'X', value: 'verb', default: d.method, description: 'HTTP method' },
     { name: 'header', short: 'H', value: 'name: value', multiple: true, description: 'request header' },
@@ -60,6 +62,6 @@ export const probeSpec: CommandSpec = {
   exitCodes: [
     [0, 'no leak (or a capacity limit that settled back)'],
     [1, 'leak, or over the --max-connections budget'],
-    [2, 'bad usage, or the target or the database could not be reached'],
+    [2, 'bad usage, the target or the database could not be reached, or the load tested nothing'],
   ],
 };

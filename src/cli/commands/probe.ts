@@ -19,7 +19,7 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(renderHelp(probeSpec));
     return 0;
   }
-  const options = probeOptionsFrom(parsed, io.cwd);
+  const options = probeOptionsFrom(parsed, io.cwd, io.env);
   const htmlPath = reportPath(parsed, io.cwd);
   const color = wantsColor(io, io.stdout, optionFlag(parsed, 'no-color'));
   const result = await probeAndReport(options, { json: optionFlag(parsed, 'json'), color, htmlPath }, io);
