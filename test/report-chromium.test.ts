@@ -3,7 +3,9 @@
  * the verdict must be visible, the tooltip script must work, and the page must try to fetch
  * nothing. Without Chromium the suite says so loudly and skips, unless `LEAKPROOF_REQUIRE_DB=1`
  * (CI), where that is a failure. `LEAKPROOF_UPDATE_SCREENSHOT=1` also writes the README's
- * `docs/probe-report.png`.
+ * `docs/probe-report.png`, and `docs/probe-sessions.png` from a real run whose leaked sessions
+ * a collector closed later (test/report/stranded-result.json): the chart's stranded band and
+ * the table naming each stranded session.
  *
  * @module
  */
@@ -93,6 +95,44 @@ describe('HTML report in headless Chromium', { skip: available ? false : `${CHRO
       }
     });
   }
+});
+
+describe('HTML report in headless Chromium: stranded sessions', { skip: available ? false : `${CHROMIUM} not found` }, () => {
+  it('shows the stranded sessions as their own band in the chart and names each in a table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakproof-report-'));
+    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT, deviceScaleFactor: 1, timeout: 60_000,
+    });
+    try {
+      const result = JSON.parse(readFileSync(join(ROOT, 'test', 'report', 'stranded-result.json'), 'utf8')) as ProbeResult;
+      const file = join(dir, 'stranded.html');
+      writeFileSync(file, renderHtml(result));
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      // `any`: the project compiles without the DOM library; this runs in the page.
+      const area = (selector: string): Promise<{ d: string; fill: string; height: number }> => page.locator(selector)
+        .evaluate((element: any) => ({ d: element.getAttribute('d') as string, fill: element.getAttribute('fill') as string, height: element.getBBox().height as number }));
+      const [stranded, idle] = [await area('path.band-stranded'), await area('path.band-idle')];
+      assert.ok(result.samples.some((sample) => (sample.band?.stranded ?? 0) > 0), 'the run has readings with stranded sessions');
+      assert.ok(stranded.height > 50, `the band is drawn (${stranded.height} px)`);
+      assert.notEqual(stranded.d, idle.d, 'the stranded slice shows above the idle one');
+      assert.notEqual(stranded.fill, idle.fill, 'stranded has a colour of its own');
+      assert.ok(await page.getByText(/stranded \(\d+\)/).first().isVisible(), 'the legend names the stranded band');
+      const rows = page.locator('table.stranded tbody tr');
+      assert.equal(await rows.count(), Math.min(50, result.sessions!.strandedTotal + result.sessions!.idleInTransaction.length));
+      assert.match(await rows.first().innerText(), /stranded\s+\d+\s+\S+\s+127\.0\.0\.1:\d+/);
+      const png = join(dir, 'stranded.png');
+      const sessions = await page.locator('section.sessions').boundingBox();
+      assert.ok(sessions !== null);
+      await page.screenshot({ path: png, clip: { x: 0, y: 0, width: VIEWPORT.width, height: Math.ceil(sessions.y + Math.min(sessions.height, 420)) }, fullPage: true });
+      assert.ok(readFileSync(png).subarray(0, 8).equals(PNG_SIGNATURE));
+      if (process.env['LEAKPROOF_UPDATE_SCREENSHOT'] === '1') copyFileSync(png, join(ROOT, 'docs', 'probe-sessions.png'));
+      await page.close();
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Page errors and console errors, collected while the test runs. */

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DISCONNECT_SHAPES } from '../../src/probe/probe-config.js';
 import type { ProbeOptions, ProbeResult, VerdictKind } from '../../src/probe/probe-result.js';
@@ -33,7 +33,7 @@ const QUICK: Partial<ProbeOptions> = {
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const PYTHON_SERVER = fileURLToPath(new URL('../probe/fixtures/python/fixture_server.py', import.meta.url));
 
-interface Case {
+export interface Case {
   readonly name: string;
   readonly start: (dbUrl: string) => Promise<FixtureProcess>;
   readonly expected: VerdictKind;
@@ -46,7 +46,7 @@ interface Case {
 
 const python = (mode: string) => (dbUrl: string) => spawnFixture(PYTHON, [PYTHON_SERVER, mode], dbUrl);
 
-const CASES: readonly Case[] = [
+export const CASES: readonly Case[] = [
   ...FIXTURES.map((fixture) => ({
     name: `node: ${fixture.name}`, start: (dbUrl: string) => spawnNodeFixture(fixture.id, dbUrl), expected: fixture.expected,
     ...(fixture.needsTransactions === true ? { needsTransactions: true } : {}),
@@ -85,33 +85,36 @@ export function probeFixtureSuite(engine: Engine): void {
 
     CASES.forEach((testCase, index) => {
       it(`${testCase.name} → ${testCase.expected}`, async (t) => {
-        const database = await fixtureDatabase(server, `fx_${index}`);
-        const app = await testCase.start(withDatabase(server.url, database));
-        try {
-          const result = await probeCase(t, testCase, app, server, database, index);
-          assert.equal(result.verdict.kind, testCase.expected, result.verdict.reasons.join('\n'));
-          assert.equal(result.verdict.exitCode, { 'leak': 1, 'no-leak': 0, 'inconclusive': 2 }[testCase.expected as 'leak']);
-          checkEvidence(testCase, result);
-        } finally {
-          await app.close();
-        }
+        const began = Date.now();
+        const result = await runCase(server, testCase, `fx_${index}`);
+        t.diagnostic(summary(result, Date.now() - began));
+        assert.equal(result.verdict.kind, testCase.expected, result.verdict.reasons.join('\n'));
+        assert.equal(result.verdict.exitCode, { 'leak': 1, 'no-leak': 0, 'inconclusive': 2 }[testCase.expected as 'leak']);
+        checkEvidence(testCase, result);
       });
     });
   });
 }
 
-async function probeCase(t: TestContext, testCase: Case, app: FixtureProcess, server: TestServer, database: string, index: number): Promise<ProbeResult> {
-  // MariaDB shows transactions only to a user with PROCESS: the admin then, for that fixture.
-  const reader = testCase.needsTransactions === true && server.engine === 'mariadb' ? server.adminUrl : server.url;
-  const watched = testCase.wrong === 'database' ? await fixtureDatabase(server, `fx_${index}_other`) : database;
-  const began = Date.now();
-  const result = await runProbe({
-    ...(testCase.defaults === true ? {} : QUICK),
-    url: app.url(testCase.wrong === 'url' ? '/missing/page' : '/slow'),
-    db: withDatabase(reader, watched),
-  });
-  t.diagnostic(summary(result, Date.now() - began));
-  return result;
+/**
+ * Runs one case: a database of its own (`database`), the fixture started on it, the probe at it
+ * with no flag but --db, the fixture stopped. For the tests and for bench/probe-verdicts.ts.
+ */
+export async function runCase(server: TestServer, testCase: Case, database: string): Promise<ProbeResult> {
+  await fixtureDatabase(server, database);
+  const app = await testCase.start(withDatabase(server.url, database));
+  try {
+    // MariaDB shows transactions only to a user with PROCESS: the admin then, for that fixture.
+    const reader = testCase.needsTransactions === true && server.engine === 'mariadb' ? server.adminUrl : server.url;
+    const watched = testCase.wrong === 'database' ? await fixtureDatabase(server, `${database}_other`) : database;
+    return await runProbe({
+      ...(testCase.defaults === true ? {} : QUICK),
+      url: app.url(testCase.wrong === 'url' ? '/missing/page' : '/slow'),
+      db: withDatabase(reader, watched),
+    });
+  } finally {
+    await app.close();
+  }
 }
 
 function checkEvidence(testCase: Case, result: ProbeResult): void {
