@@ -1,11 +1,12 @@
 /**
  * `runProbe`: the probe as a library function (the `leakproof probe` CLI is a thin layer over
  * it). It drives parallel HTTP load at any server, with clients that leave mid-request, while
- * reading the database's own count of connections, and returns a `ProbeResult` with a verdict.
+ * reading the database's own list of sessions, and returns a `ProbeResult` with a verdict
+ * from what each session did.
  *
  * @example
  * import { runProbe } from 'leakproof/probe'; // src/probe/index.ts
- * const result = await runProbe({ url: 'http://localhost:3000/polls', db: 'mysql://monitor:pw@localhost/app', allowedIdle: 10 });
+ * const result = await runProbe({ url: 'http://localhost:3000/polls', db: 'mysql://monitor:pw@localhost/app' });
  * console.log(result.verdict.kind, result.verdict.reasons.join('\n'));
  * process.exitCode = result.verdict.exitCode;
  *
