@@ -74,7 +74,8 @@ export function probeFixtureSuite(engine: Engine): void {
   describe(`probe verdicts on fixture processes [${target.engine}]`, { skip: target.skip, concurrency: 4 }, () => {
     let server: TestServer;
     before(async () => {
-      server = await target.start({ maxConnections: 400 });
+      // Room for the never-closing fixtures (~190 open each by design) running beside the others.
+      server = await target.start({ maxConnections: 1000 });
     });
     after(async () => {
       if (server === undefined) return;
