@@ -184,6 +184,9 @@ describe('verdict: from what the sessions did', () => {
     assert.equal(untouched.kind, 'inconclusive');
     assert.match(untouched.reasons[0]!, /never moved the database/);
     assert.equal(decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned', acceptNoEffect: true } })).kind, 'no-leak');
+    // Every request cut off on purpose: no answer came back, so none says the URL is wrong.
+    const allCut = decideVerdict(input({ rounds: [{ floor: undefined, refusals: 0, ok: 0, requests: 8, disconnects: 8 }], sessions: sessions(), config: { allowedIdle: 'learned' } }));
+    assert.equal(allCut.kind, 'no-leak', allCut.reasons.join('\n'));
   });
 
   it('a number for allowedIdle overrides the learned level and adds the count rules', () => {

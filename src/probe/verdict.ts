@@ -24,7 +24,7 @@ import { sessionFindings } from './session-verdict.js';
 export interface VerdictInput {
   readonly baseline: number;
   readonly peak: number;
-  readonly rounds: readonly (Pick<RoundSummary, 'floor' | 'refusals'> & Partial<Pick<RoundSummary, 'ok'>>)[];
+  readonly rounds: readonly (Pick<RoundSummary, 'floor' | 'refusals'> & Partial<Pick<RoundSummary, 'ok' | 'requests' | 'disconnects'>>)[];
   readonly settle: readonly SettlePoint[];
   readonly config: Pick<ProbeConfig, 'allowedIdle' | 'maxConnections' | 'settlePointsMs'> & Partial<Pick<ProbeConfig, 'acceptNoEffect'>>;
   /** What each session did, when the source lists sessions (absent for a count-only source). */
@@ -88,7 +88,9 @@ function noEffect(input: VerdictInput): Finding[] {
   if (input.config.acceptNoEffect === true) return [];
   const findings: Finding[] = [];
   const ok = input.rounds.reduce((sum, round) => sum + (round.ok ?? 1), 0);
-  if (ok === 0) findings.push({ kind: 'inconclusive', reason: 'No request got a 2xx or 3xx answer: the target URL may be wrong (every answer an error), so the app\'s own request path was never tested.' });
+  // Requests the probe cut off on purpose got no answer: only answered ones can say the URL is wrong.
+  const answered = input.rounds.reduce((sum, round) => sum + (round.requests ?? 1) - (round.disconnects ?? 0), 0);
+  if (ok === 0 && answered > 0) findings.push({ kind: 'inconclusive', reason: 'No request got a 2xx or 3xx answer: the target URL may be wrong (every answer an error), so the app\'s own request path was never tested.' });
   // Only a source that lists sessions can tell: they carry the server's own idle clocks, so a
   // session used between two readings is still seen. A count can miss short activity.
   if (input.sessions?.touched === 0) findings.push({ kind: 'inconclusive', reason: 'The load never moved the database: no session on the watched database was opened or used. The --db URL may name another database or server than the app uses.' });
