@@ -43,14 +43,14 @@ export interface HttpGroup {
   /** The raw pool holding the connection for the whole request, as leakproof does. */
   readonly rawHeld?: VariantName;
   readonly leakproof: VariantName;
-  /** leakproof with its statement cache off (`statementCache: 0`): the cache's own effect. */
-  readonly leakproofUncached?: VariantName;
+  /** leakproof with and without its statement cache (one of them is `leakproof`): the cache's own effect. */
+  readonly statementCache?: { readonly on: VariantName; readonly off: VariantName };
 }
 
 export const HTTP_GROUPS: readonly HttpGroup[] = [
-  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2' },
+  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2', statementCache: { on: 'leakproof-mysql2-cached', off: 'leakproof-mysql2' } },
   { raw: 'raw-mariadb', rawAls: 'raw-mariadb-als', leakproof: 'leakproof-mariadb' },
-  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg', leakproofUncached: 'leakproof-pg-uncached' },
+  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg', statementCache: { on: 'leakproof-pg', off: 'leakproof-pg-uncached' } },
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
@@ -89,8 +89,8 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
 function schedule(round: number): VariantName[] {
   const order: VariantName[] = [];
   for (let i = 0; i < HTTP_GROUPS.length; i++) {
-    const { raw, rawAls, rawHeld, leakproof, leakproofUncached } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
-    const group = [raw, rawAls, rawHeld, leakproof, leakproofUncached].filter((name): name is VariantName => name !== undefined);
+    const { raw, rawAls, rawHeld, leakproof, statementCache } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
+    const group = [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter((name): name is VariantName => name !== undefined);
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;

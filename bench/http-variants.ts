@@ -40,6 +40,7 @@ export const HTTP_VARIANTS = {
   'raw-mysql2': 'raw mysql2 pool',
   'raw-mysql2-als': 'raw mysql2 pool + AsyncLocalStorage.run',
   'leakproof-mysql2': 'leakproof/http + mysql2',
+  'leakproof-mysql2-cached': 'leakproof/http + mysql2, statementCache 100',
   'raw-mariadb': 'raw mariadb pool',
   'raw-mariadb-als': 'raw mariadb pool + AsyncLocalStorage.run',
   'leakproof-mariadb': 'leakproof/http + mariadb',
@@ -80,6 +81,7 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'raw-pg-als': return insideAls(rawPg(pgUrl, poolSize));
     case 'raw-pg-held': return rawPgHeld(pgUrl, poolSize);
     case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
+    case 'leakproof-mysql2-cached': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL);
     case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
     case 'leakproof-pg-uncached': return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);

@@ -101,8 +101,8 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
     ...HTTP_GROUPS.flatMap(({ raw, rawAls }) => (rawAls === undefined ? [] : [versus(rawAls, raw)])),
     ...HTTP_GROUPS.flatMap(({ rawHeld, leakproof }) => (rawHeld === undefined ? [] : [versus(leakproof, rawHeld)])),
     ...HTTP_GROUPS.flatMap(({ raw, rawHeld }) => (rawHeld === undefined ? [] : [versus(rawHeld, raw)])),
-    ...HTTP_GROUPS.flatMap(({ leakproof, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproof, leakproofUncached)])),
-    ...HTTP_GROUPS.flatMap(({ raw, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproofUncached, raw)])),
+    ...HTTP_GROUPS.flatMap(({ statementCache }) => (statementCache === undefined ? [] : [versus(statementCache.on, statementCache.off)])),
+    ...HTTP_GROUPS.flatMap(({ raw, leakproof, statementCache }) => (statementCache === undefined ? [] : [statementCache.on, statementCache.off].filter((name) => name !== leakproof).map((name) => versus(name, raw)))),
     [`${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`, byName.get('leakproof-mysql2'), byName.get('leakproof-mariadb')],
     [`${HTTP_VARIANTS['raw-mysql2']} ÷ ${HTTP_VARIANTS['raw-mariadb']} (for context)`, byName.get('raw-mysql2'), byName.get('raw-mariadb')],
   ];
