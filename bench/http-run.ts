@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ask, forkScript, nextMessage, stopChild, type Message } from './child.js';
+import { databaseCpuUs, listeningPids } from './database-cpu.js';
 import { ITEM_COUNT, type BenchConfig } from './config.js';
 import { DEFAULT_HTTP_VARIANTS, HTTP_VARIANTS, type VariantName, type VariantSettings } from './http-variants.js';
 import type { LoadResult, LoadSettings } from './load.js';
@@ -18,6 +19,8 @@ export interface HttpSample extends LoadResult {
   readonly round: number;
   /** Server CPU time (user + system, all threads) per request it received in the window. */
   readonly serverCpuUsPerRequest: number;
+  /** The databases' CPU time (all their processes, database-cpu.ts) per request the server received in the window. */
+  readonly databaseCpuUsPerRequest: number;
   /** Server CPU in % of one core during the window. */
   readonly serverCpuPercent: number;
   /**
@@ -121,11 +124,15 @@ async function drive(server: ChildProcess, port: number, round: number, config: 
     const finished = nextMessage<Message & { result: LoadResult }>(load, 'result', total);
     ended.catch(ignore);
     finished.catch(ignore);
+    // Found during the warm-up: scanning every process's sockets takes ~20 ms.
+    const databases = listeningPids(databasePorts(config));
     await started;
     const machineBefore = machineCpu();
+    const databaseBefore = databaseCpuUs(databases);
     const before = await ask<Snapshot>(server, { type: 'snapshot' }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
     await ended;
     const after = await ask<Snapshot>(server, { type: 'snapshot' }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
+    const databaseAfter = databaseCpuUs(databases);
     const machineAfter = machineCpu();
     const { result } = await finished;
     const cpuUs = after.cpuUs - before.cpuUs;
@@ -133,12 +140,18 @@ async function drive(server: ChildProcess, port: number, round: number, config: 
       ...result,
       round,
       serverCpuUsPerRequest: cpuUs / Math.max(1, after.received - before.received),
+      databaseCpuUsPerRequest: (databaseAfter - databaseBefore) / Math.max(1, after.received - before.received),
       serverCpuPercent: (cpuUs / 1000 / (after.at - before.at)) * 100,
       machineBusyPercent: ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) * 100,
     };
   } finally {
     await stopChild(load, 5_000);
   }
+}
+
+/** The ports of the bench's two databases (their URLs' defaults 3306 and 5432). */
+function databasePorts(config: BenchConfig): number[] {
+  return [new URL(config.mysqlUrl).port || '3306', new URL(config.pgUrl).port || '5432'].map(Number);
 }
 
 /** Busy and total CPU ticks of all cores since boot; zeros where /proc/stat is missing. */
