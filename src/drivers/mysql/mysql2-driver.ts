@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { Connection, ConnectionOptions, QueryError, QueryOptions } from 'mysql2';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -21,7 +21,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
 import { statementTimeoutSql } from './mysql-session.js';
@@ -92,21 +92,26 @@ class Mysql2Connection implements DriverConnection {
     return this.#send(sql, params, lastRowSet);
   }
 
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#send({ sql, rowsAsArray: true }, params, arrayResult);
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, toExecuteResult);
   }
 
   /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.query(sql, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
+    const rows = this.#connection.query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }
 
-  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: unknown) => T): Promise<T> {
+  #send<T>(sql: string | QueryOptions, params: readonly unknown[] | undefined, shape: (result: unknown, fields: unknown) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.#connection.query(sql, mysql2Values(params), (error: QueryError | null, result: unknown) => {
-        if (!error) return resolve(shape(result));
+      // mysql2 takes a string or options at run time; its overloads just cannot take the union.
+      this.#connection.query(sql as QueryOptions, mysql2Values(params), (error: QueryError | null, result: unknown, fields: unknown) => {
+        if (!error) return resolve(shape(result, fields));
         this.#noteFailure(error);
         reject(error);
       });

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Client, ClientConfig } from 'pg';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, withSettings } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -92,20 +92,24 @@ class PgConnection implements DriverConnection {
     return this.#send(sql, params, rowsOf);
   }
 
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#send({ text: sql, rowMode: 'array' }, params, arrayResultOf);
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, executeResultOf);
   }
 
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
     const Cursor = await loadCursor();
-    const cursor = this.#client.query(new Cursor(sql, params as unknown[] | undefined));
+    const cursor = this.#client.query(new Cursor(sql, params as unknown[] | undefined, options.rowMode === 'array' ? { rowMode: 'array' } : undefined));
     return new PgRowStream(cursor, options.batchSize, (error) => this.#noteFailure(error));
   }
 
-  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: PgResult | PgResult[]) => T): Promise<T> {
+  #send<T>(sql: string | { text: string; rowMode: 'array' }, params: readonly unknown[] | undefined, shape: (result: PgResult | PgResult[]) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // pg treats undefined values as none (a simple query, so several statements may be sent).
-      this.#client.query(sql, params as unknown[], (error: Error | null, result: unknown) => {
+      this.#client.query(sql as string, params as unknown[], (error: Error | null, result: unknown) => {
         if (error === null || error === undefined) return resolve(shape(result as PgResult | PgResult[]));
         this.#noteFailure(error);
         reject(error);
@@ -152,6 +156,7 @@ class PgConnection implements DriverConnection {
 interface PgResult {
   readonly rows: Record<string, unknown>[];
   readonly rowCount: number | null;
+  readonly fields?: readonly { readonly name: string }[];
 }
 
 /** Several statements in one string (no params) give one result each: the last one counts. */
@@ -161,6 +166,11 @@ function lastResult(result: PgResult | PgResult[]): PgResult {
 
 function rowsOf(result: PgResult | PgResult[]): Record<string, unknown>[] {
   return lastResult(result).rows;
+}
+
+function arrayResultOf(result: PgResult | PgResult[]): ArrayResult {
+  const last = lastResult(result);
+  return { rows: last.rows as unknown as unknown[][], fields: (last.fields ?? []).map(({ name }) => ({ name })) };
 }
 
 function executeResultOf(result: PgResult | PgResult[]): ExecuteResult {
