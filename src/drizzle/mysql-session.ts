@@ -3,6 +3,7 @@ import { MySqlDialect, type MySqlTransactionConfig } from 'drizzle-orm/mysql-cor
 import { MySqlProxyTransaction, MySqlRemoteDatabase, MySqlRemoteSession, type RemoteCallback } from 'drizzle-orm/mysql-proxy';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
+import { passLeakproofErrorsOn } from './leakproof-errors.js';
 
 type Schema = Record<string, unknown>;
 type Relations = ReturnType<typeof sessionParts>['relations'];
@@ -34,6 +35,7 @@ class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalC
   constructor(db: Database, dialect: MySqlDialect, parts: ReturnType<typeof sessionParts>) {
     super(mysqlCalls(db), dialect, parts.relations, { logger: parts.logger });
     this.#db = db;
+    passLeakproofErrorsOn(this);
     this.#dialect = dialect;
     this.#relations = parts.relations;
   }

@@ -4,6 +4,7 @@ import type { PgTransactionConfig } from 'drizzle-orm/pg-core';
 import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
+import { passLeakproofErrorsOn } from './leakproof-errors.js';
 
 type Schema = Record<string, unknown>;
 
@@ -23,6 +24,7 @@ class LeakproofPgSession extends PgRemoteSession<Schema, TablesRelationalConfig>
   constructor(db: Database, dialect: PgDialect, parts: ReturnType<typeof sessionParts>) {
     super(pgCalls(db), dialect, parts.relations, { logger: parts.logger });
     this.#db = db;
+    passLeakproofErrorsOn(this);
     this.#relations = parts.relations;
   }
 

@@ -3,6 +3,7 @@ import { SQLiteAsyncDialect, type SQLiteTransactionConfig } from 'drizzle-orm/sq
 import { SQLiteProxyTransaction, SqliteRemoteDatabase, SQLiteRemoteSession, type AsyncRemoteCallback } from 'drizzle-orm/sqlite-proxy';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
+import { passLeakproofErrorsOn } from './leakproof-errors.js';
 
 type Schema = Record<string, unknown>;
 type Relations = ReturnType<typeof sessionParts>['relations'];
@@ -36,6 +37,7 @@ class LeakproofSqliteSession extends SQLiteRemoteSession<Schema, TablesRelationa
   constructor(db: Database, dialect: SQLiteAsyncDialect, parts: ReturnType<typeof sessionParts>) {
     super(sqliteCalls(db), dialect, parts.relations, undefined, { logger: parts.logger });
     this.#db = db;
+    passLeakproofErrorsOn(this);
     this.#dialect = dialect;
     this.#relations = parts.relations;
   }
