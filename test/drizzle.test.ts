@@ -188,6 +188,12 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
     assert.equal(await engine().waitForCount(0), 0);
   });
 
+  it('a dialect that is not the alias URL\'s is CONFIG_INVALID', () => {
+    const dbs = engine().databases({ default: { url: engine().url } });
+    const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';
+    assert.throws(() => drizzle(dbs.get(), { dialect: other }), (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID');
+  });
+
   it('relational queries with `with` (MariaDB has no LATERAL join: the server refuses them)', async () => {
     const { run, ops } = open();
     const outcome = await run(async () => {

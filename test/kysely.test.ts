@@ -10,6 +10,7 @@ import { Kysely, sql, type Generated } from 'kysely';
 import { createDatabases, LeakproofError, type Databases } from '../src/index.js';
 import { LeakproofDialect } from '../src/kysely/leakproof-dialect.js';
 import { forEachEngine } from './support/engines.js';
+import { eventually } from './support/serve.js';
 
 interface ItemTable {
   id: Generated<number>;
@@ -121,6 +122,19 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     const sk = new Kysely<DB>({ dialect: new LeakproofDialect(strict.get()) });
     const error = await sk.selectFrom(table).selectAll().execute().catch((e: unknown) => e);
     assert.ok(error instanceof LeakproofError && error.code === 'NO_SCOPE', String(error));
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('execute({ signal }): aborting it cancels the statement on the server, not just the wait', async (t) => {
+    if (engine().name === 'sqlite') return t.skip('SQLite statements cannot be cancelled');
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    const running = dbs.run(() => sql`${sql.raw(engine().dialect.sleep(5))}`.execute(k, { signal: controller.signal })).catch((error: unknown) => error);
+    assert.ok(await engine().statementRunning(/sleep/i), 'the sleep never ran');
+    controller.abort(reason);
+    assert.equal(await running, reason, 'Kysely rejects with the signal\'s reason');
+    const gone = await eventually(async () => !(await engine().connections()).some((c) => /sleep/i.test(c.query ?? '')), 2000);
+    assert.ok(gone, 'the statement still ran on the server 2 s after the abort (it sleeps 5 s)');
     assert.equal(await engine().waitForCount(0), 0);
   });
 
