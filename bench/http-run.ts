@@ -38,7 +38,8 @@ export interface HttpVariantResult {
 
 /**
  * The pairs compared: per driver the raw pool, the raw pool inside AsyncLocalStorage.run, and
- * leakproof/http; per framework its raw-pool handler and its leakproof adapter.
+ * leakproof/http; per framework its raw-pool handler and its leakproof adapter; per query
+ * builder its own raw pool and leakproof under it.
  */
 export interface HttpGroup {
   readonly raw: VariantName;
@@ -57,6 +58,8 @@ export const HTTP_GROUPS: readonly HttpGroup[] = [
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
+  { raw: 'raw-kysely', leakproof: 'leakproof-kysely' },
+  { raw: 'raw-drizzle', leakproof: 'leakproof-drizzle' },
 ];
 
 interface Snapshot extends Message {

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { Connection, ConnectionOptions, QueryError, QueryOptions } from 'mysql2';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -21,7 +21,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
 import { statementTimeoutSql } from './mysql-session.js';
@@ -96,32 +96,38 @@ class Mysql2Connection implements DriverConnection {
     return this.#send(sql, params, lastRowSet);
   }
 
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#send({ sql, rowsAsArray: true }, params, arrayResult);
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, toExecuteResult);
   }
 
   /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.query(sql, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
+    const rows = this.#connection.query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }
 
-  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: unknown) => T): Promise<T> {
+  #send<T>(sql: string | QueryOptions, params: readonly unknown[] | undefined, shape: (result: unknown, fields: unknown) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      const settle = (error: QueryError | null, result: unknown, prepared: boolean): void => {
-        if (!error) return resolve(shape(result));
+      // mysql2 takes a string or options at run time; its overloads just cannot take the union.
+      const options = sql as QueryOptions;
+      const settle = (error: QueryError | null, result: unknown, fields: unknown, prepared: boolean): void => {
+        if (!error) return resolve(shape(result, fields));
         if (prepared && isStalePrepared(error)) {
           // The server could not re-prepare it (1615), or refuses to prepare it at all (1295):
           // drop mysql2's copy; outside a transaction the failed run had no effect, so run it again as text.
-          this.#connection.unprepare(sql);
-          if (!this.#status.inTransaction) return void this.#connection.query(sql, mysql2Values(params), (again, rows) => settle(again, rows, false));
+          this.#connection.unprepare(typeof sql === 'string' ? sql : sql.sql);
+          if (!this.#status.inTransaction) return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) => settle(again, rows, columns, false));
         }
         this.#noteFailure(error);
         reject(error);
       };
-      if (this.#prepares && preparable(params)) this.#connection.execute(sql, mysql2Values(params), (error, result) => settle(error, result, true));
-      else this.#connection.query(sql, mysql2Values(params), (error, result) => settle(error, result, false));
+      if (this.#prepares && preparable(params)) this.#connection.execute(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, true));
+      else this.#connection.query(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, false));
     });
   }
 
