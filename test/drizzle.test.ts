@@ -188,6 +188,22 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
     assert.equal(await engine().waitForCount(0), 0);
   });
 
+  it('MySQL: $returningId() and an update\'s affectedRows come from the statement\'s own answer', async (t) => {
+    if (engine().name !== 'mariadb') return t.skip('$returningId() and the [header, fields] answer are MySQL\'s');
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
+    const { items } = mysqlTables(prefix);
+    const orm = drizzle(dbs.get(), { dialect: 'mysql' });
+    const { ids, header } = await dbs.run(async () => {
+      await orm.delete(items);
+      const ids = await orm.insert(items).values([{ label: 'x1' }, { label: 'x2' }]).$returningId();
+      const [header] = await orm.update(items).set({ label: 'x' }).where(eq(items.label, 'x1'));
+      return { ids, header };
+    });
+    assert.equal(ids.length, 2);
+    assert.equal(ids[1]!.id, ids[0]!.id + 1);
+    assert.equal(header.affectedRows, 1);
+  });
+
   it('a dialect that is not the alias URL\'s is CONFIG_INVALID', () => {
     const dbs = engine().databases({ default: { url: engine().url } });
     const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';

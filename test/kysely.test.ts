@@ -96,6 +96,17 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     assert.deepEqual(await labels(), ['outer', 'second']);
   });
 
+  it('a startTransaction() never committed: the scope\'s end releases the connection and rolls it back', async () => {
+    await clear();
+    await dbs.run(async () => {
+      const trx = await k.startTransaction().execute();
+      await trx.insertInto(table).values({ label: 'forgotten' }).execute();
+    });
+    assert.ok(await eventually(() => dbs.stats().default!.released === dbs.stats().default!.acquired), 'the forgotten transaction kept its connection');
+    assert.equal(await engine().waitForCount(0), 0);
+    assert.deepEqual(await labels(), []);
+  });
+
   it('an isolation level is refused with QUERY_BUILDER_UNSUPPORTED, and nothing is left open', async () => {
     const refused = await dbs.run(() => k.transaction().setIsolationLevel('serializable').execute(async () => 1)).catch((error: unknown) => error);
     assert.ok(refused instanceof LeakproofError && refused.code === 'QUERY_BUILDER_UNSUPPORTED', String(refused));

@@ -42,11 +42,24 @@ interface EngineParts {
   introspector(db: IntrospectedDb): DatabaseIntrospector;
 }
 
+/**
+ * Kysely's SQLite adapter declares one connection at a time, and Kysely then holds a mutex
+ * across the whole Kysely instance from acquire to release: every request of the process would
+ * queue behind one, and a `startTransaction()` never committed would hold it for ever. Over
+ * leakproof each request has its own connection (and leakproof orders SQLite's writers), so
+ * the mutex has nothing to protect.
+ */
+class LeakproofSqliteAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+}
+
 /** Kysely's own pieces for each engine leakproof speaks. */
 const ENGINE_PARTS: Readonly<Record<Engine, EngineParts>> = {
   mysql: { adapter: () => new MysqlAdapter(), compiler: () => new MysqlQueryCompiler(), introspector: (db) => new MysqlIntrospector(db) },
   postgres: { adapter: () => new PostgresAdapter(), compiler: () => new PostgresQueryCompiler(), introspector: (db) => new PostgresIntrospector(db) },
-  sqlite: { adapter: () => new SqliteAdapter(), compiler: () => new SqliteQueryCompiler(), introspector: (db) => new SqliteIntrospector(db) },
+  sqlite: { adapter: () => new LeakproofSqliteAdapter(), compiler: () => new SqliteQueryCompiler(), introspector: (db) => new SqliteIntrospector(db) },
 };
 
 /**
