@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ask, forkScript, nextMessage, stopChild, type Message } from './child.js';
+import { databaseCpuUs, listeningPids } from './database-cpu.js';
 import { ITEM_COUNT, type BenchConfig } from './config.js';
 import { DEFAULT_HTTP_VARIANTS, HTTP_VARIANTS, type VariantName, type VariantSettings } from './http-variants.js';
 import type { LoadResult, LoadSettings } from './load.js';
@@ -18,6 +19,8 @@ export interface HttpSample extends LoadResult {
   readonly round: number;
   /** Server CPU time (user + system, all threads) per request it received in the window. */
   readonly serverCpuUsPerRequest: number;
+  /** The databases' CPU time (all their processes, database-cpu.ts) per request the server received in the window. */
+  readonly databaseCpuUsPerRequest: number;
   /** Server CPU in % of one core during the window. */
   readonly serverCpuPercent: number;
   /**
@@ -35,7 +38,8 @@ export interface HttpVariantResult {
 
 /**
  * The pairs compared: per driver the raw pool, the raw pool inside AsyncLocalStorage.run, and
- * leakproof/http; per framework its raw-pool handler and its leakproof adapter.
+ * leakproof/http; per framework its raw-pool handler and its leakproof adapter; per query
+ * builder its own raw pool and leakproof under it.
  */
 export interface HttpGroup {
   readonly raw: VariantName;
@@ -43,17 +47,19 @@ export interface HttpGroup {
   /** The raw pool holding the connection for the whole request, as leakproof does. */
   readonly rawHeld?: VariantName;
   readonly leakproof: VariantName;
-  /** leakproof with its statement cache off (`statementCache: 0`): the cache's own effect. */
-  readonly leakproofUncached?: VariantName;
+  /** leakproof with and without its statement cache (one of them is `leakproof`): the cache's own effect. */
+  readonly statementCache?: { readonly on: VariantName; readonly off: VariantName };
 }
 
 export const HTTP_GROUPS: readonly HttpGroup[] = [
-  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2' },
+  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2', statementCache: { on: 'leakproof-mysql2-cached', off: 'leakproof-mysql2' } },
   { raw: 'raw-mariadb', rawAls: 'raw-mariadb-als', leakproof: 'leakproof-mariadb' },
-  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg', leakproofUncached: 'leakproof-pg-uncached' },
+  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg', statementCache: { on: 'leakproof-pg', off: 'leakproof-pg-uncached' } },
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
+  { raw: 'raw-kysely', leakproof: 'leakproof-kysely' },
+  { raw: 'raw-drizzle', leakproof: 'leakproof-drizzle' },
 ];
 
 interface Snapshot extends Message {
@@ -89,8 +95,8 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
 function schedule(round: number): VariantName[] {
   const order: VariantName[] = [];
   for (let i = 0; i < HTTP_GROUPS.length; i++) {
-    const { raw, rawAls, rawHeld, leakproof, leakproofUncached } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
-    const group = [raw, rawAls, rawHeld, leakproof, leakproofUncached].filter((name): name is VariantName => name !== undefined);
+    const { raw, rawAls, rawHeld, leakproof, statementCache } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
+    const group = [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter((name): name is VariantName => name !== undefined);
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;
@@ -121,11 +127,15 @@ async function drive(server: ChildProcess, port: number, round: number, config: 
     const finished = nextMessage<Message & { result: LoadResult }>(load, 'result', total);
     ended.catch(ignore);
     finished.catch(ignore);
+    // Found during the warm-up: scanning every process's sockets takes ~20 ms.
+    const databases = listeningPids(databasePorts(config));
     await started;
     const machineBefore = machineCpu();
+    const databaseBefore = databaseCpuUs(databases);
     const before = await ask<Snapshot>(server, { type: 'snapshot' }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
     await ended;
     const after = await ask<Snapshot>(server, { type: 'snapshot' }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
+    const databaseAfter = databaseCpuUs(databases);
     const machineAfter = machineCpu();
     const { result } = await finished;
     const cpuUs = after.cpuUs - before.cpuUs;
@@ -133,12 +143,18 @@ async function drive(server: ChildProcess, port: number, round: number, config: 
       ...result,
       round,
       serverCpuUsPerRequest: cpuUs / Math.max(1, after.received - before.received),
+      databaseCpuUsPerRequest: (databaseAfter - databaseBefore) / Math.max(1, after.received - before.received),
       serverCpuPercent: (cpuUs / 1000 / (after.at - before.at)) * 100,
       machineBusyPercent: ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) * 100,
     };
   } finally {
     await stopChild(load, 5_000);
   }
+}
+
+/** The ports of the bench's two databases (their URLs' defaults 3306 and 5432). */
+function databasePorts(config: BenchConfig): number[] {
+  return [new URL(config.mysqlUrl).port || '3306', new URL(config.pgUrl).port || '5432'].map(Number);
 }
 
 /** Busy and total CPU ticks of all cores since boot; zeros where /proc/stat is missing. */

@@ -18,6 +18,7 @@ import type { AliasOptions } from '../src/index.js';
 import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
 import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
+import { isQueryBuilderVariant, QUERY_BUILDER_VARIANTS, queryBuilderSource, type ItemSource, type QueryBuilderVariantName } from './query-builder-variants.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -40,6 +41,7 @@ export const HTTP_VARIANTS = {
   'raw-mysql2': 'raw mysql2 pool',
   'raw-mysql2-als': 'raw mysql2 pool + AsyncLocalStorage.run',
   'leakproof-mysql2': 'leakproof/http + mysql2',
+  'leakproof-mysql2-cached': 'leakproof/http + mysql2, statementCache 100',
   'raw-mariadb': 'raw mariadb pool',
   'raw-mariadb-als': 'raw mariadb pool + AsyncLocalStorage.run',
   'leakproof-mariadb': 'leakproof/http + mariadb',
@@ -49,6 +51,7 @@ export const HTTP_VARIANTS = {
   'leakproof-pg': 'leakproof/http + pg',
   'leakproof-pg-uncached': 'leakproof/http + pg, statementCache 0',
   ...FRAMEWORK_VARIANTS,
+  ...QUERY_BUILDER_VARIANTS,
 } as const;
 
 export type VariantName = keyof typeof HTTP_VARIANTS;
@@ -62,6 +65,7 @@ export type VariantName = keyof typeof HTTP_VARIANTS;
 export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
   'raw-mysql2', 'leakproof-mysql2', 'raw-mariadb', 'leakproof-mariadb', 'raw-pg', 'leakproof-pg',
   ...(Object.keys(FRAMEWORK_VARIANTS) as FrameworkVariantName[]),
+  ...(Object.keys(QUERY_BUILDER_VARIANTS) as QueryBuilderVariantName[]),
 ];
 
 export function isVariantName(name: string): name is VariantName {
@@ -80,11 +84,24 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'raw-pg-als': return insideAls(rawPg(pgUrl, poolSize));
     case 'raw-pg-held': return rawPgHeld(pgUrl, poolSize);
     case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
+    case 'leakproof-mysql2-cached': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL);
     case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
     case 'leakproof-pg-uncached': return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
-    default: return createFrameworkVariant(name, settings);
+    default: return isQueryBuilderVariant(name) ? queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize)) : createFrameworkVariant(name, settings);
   }
+}
+
+/** A query builder's lookup behind the raw handler, or behind leakproof/http when it runs on leakproof. */
+async function queryBuilderVariant(source: ItemSource): Promise<Variant> {
+  if (source.dbs === undefined) return { handle: rawHandler(source.find), close: () => source.close() };
+  const { withDatabases } = await loadLeakproof();
+  const handle = withDatabases(source.dbs, async (req: IncomingMessage, res: ServerResponse) => {
+    const id = itemId(req.url);
+    if (id === undefined) return sendJson(res, 404, { error: 'NOT_FOUND' });
+    sendItem(res, await source.find(id));
+  });
+  return { handle, close: () => source.close() };
 }
 
 /** `/item?id=N` with 1 <= N <= ITEM_COUNT, else undefined. Plain string work, same for all. */

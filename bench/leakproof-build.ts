@@ -20,9 +20,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Core from '../src/index.js';
 import type * as Http from '../src/adapters/http.js';
+import type * as KyselyEntry from '../src/kysely/leakproof-dialect.js';
+import type * as DrizzleEntry from '../src/drizzle/drizzle.js';
 
 /** The framework adapters the bench compares. */
 const FRAMEWORKS = ['fastify', 'express', 'hono'] as const;
+
+/** The query-builder entry points the bench compares, under src/. */
+const QUERY_BUILDER_ENTRIES = { kysely: 'kysely/leakproof-dialect', drizzle: 'drizzle/drizzle' } as const;
 
 /** Set by the parent for its children: the directory of the compiled src/. */
 const DIST_ENV = 'LEAKPROOF_BENCH_DIST';
@@ -32,7 +37,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export function buildLeakproof(): string {
   // Only the entry points the bench loads and what they import: a file elsewhere in src/ that
   // is still being written must not break the bench.
-  const entries = ['index.ts', ...['http', ...FRAMEWORKS].map((name) => join('adapters', `${name}.ts`))];
+  const entries = ['index.ts', ...['http', ...FRAMEWORKS].map((name) => join('adapters', `${name}.ts`)), ...Object.values(QUERY_BUILDER_ENTRIES).map((entry) => `${entry}.ts`)];
   const out = compileSources(join(ROOT, 'src'), 'leakproof-bench', entries);
   process.env[DIST_ENV] = out;
   return out;
@@ -90,4 +95,17 @@ export async function loadAdapter(name: (typeof FRAMEWORKS)[number]): Promise<un
     : pathToFileURL(join(dist, 'adapters', `${name}.js`)).href;
   const module = (await import(url)) as { default?: unknown; leakproof?: unknown };
   return name === 'fastify' ? module.default : module.leakproof;
+}
+
+interface QueryBuilderEntries {
+  kysely: typeof KyselyEntry;
+  drizzle: typeof DrizzleEntry;
+}
+
+/** In a child: `leakproof/kysely` or `leakproof/drizzle`, compiled like `loadLeakproof`. */
+export async function loadQueryBuilder<N extends keyof QueryBuilderEntries>(name: N): Promise<QueryBuilderEntries[N]> {
+  const dist = process.env[DIST_ENV];
+  const entry = QUERY_BUILDER_ENTRIES[name];
+  const url = dist === undefined || dist === '' ? new URL(`../src/${entry}.ts`, import.meta.url).href : pathToFileURL(join(dist, `${entry}.js`)).href;
+  return (await import(url)) as QueryBuilderEntries[N];
 }

@@ -86,12 +86,13 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
       ms(median(s.map((x) => x.p50Ms))),
       ms(median(s.map((x) => x.p99Ms))),
       us(median(s.map((x) => x.serverCpuUsPerRequest))),
+      us(median(s.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN))),
       `${median(s.map((x) => x.serverCpuPercent)).toFixed(0)} %`,
       `${median(s.map((x) => x.machineBusyPercent)).toFixed(0)} %`,
       String(s.reduce((sum, x) => sum + x.errors, 0)),
     ];
   });
-  const table = markdownTable(['variant', 'req/s', 'req/s per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'server CPU', 'machine busy', 'errors'], rows);
+  const table = markdownTable(['variant', 'req/s', 'req/s per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'database CPU µs/req', 'server CPU', 'machine busy', 'errors'], rows);
 
   type Comparison = [string, HttpVariantResult | undefined, HttpVariantResult | undefined];
   const versus = (a: VariantName, b: VariantName): Comparison => [`${HTTP_VARIANTS[a]} ÷ ${HTTP_VARIANTS[b]}`, byName.get(a), byName.get(b)];
@@ -101,8 +102,8 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
     ...HTTP_GROUPS.flatMap(({ raw, rawAls }) => (rawAls === undefined ? [] : [versus(rawAls, raw)])),
     ...HTTP_GROUPS.flatMap(({ rawHeld, leakproof }) => (rawHeld === undefined ? [] : [versus(leakproof, rawHeld)])),
     ...HTTP_GROUPS.flatMap(({ raw, rawHeld }) => (rawHeld === undefined ? [] : [versus(rawHeld, raw)])),
-    ...HTTP_GROUPS.flatMap(({ leakproof, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproof, leakproofUncached)])),
-    ...HTTP_GROUPS.flatMap(({ raw, leakproofUncached }) => (leakproofUncached === undefined ? [] : [versus(leakproofUncached, raw)])),
+    ...HTTP_GROUPS.flatMap(({ statementCache }) => (statementCache === undefined ? [] : [versus(statementCache.on, statementCache.off)])),
+    ...HTTP_GROUPS.flatMap(({ raw, leakproof, statementCache }) => (statementCache === undefined ? [] : [statementCache.on, statementCache.off].filter((name) => name !== leakproof).map((name) => versus(name, raw)))),
     [`${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`, byName.get('leakproof-mysql2'), byName.get('leakproof-mariadb')],
     [`${HTTP_VARIANTS['raw-mysql2']} ÷ ${HTTP_VARIANTS['raw-mariadb']} (for context)`, byName.get('raw-mysql2'), byName.get('raw-mariadb')],
   ];
@@ -116,13 +117,14 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
         ratioRange(pairedRatios(sa.map((x) => x.rps), sb.map((x) => x.rps))),
         ratioRange(pairedRatios(sa.map((x) => x.p99Ms), sb.map((x) => x.p99Ms))),
         ratioRange(pairedRatios(sa.map((x) => x.serverCpuUsPerRequest), sb.map((x) => x.serverCpuUsPerRequest))),
+        ratioRange(pairedRatios(sa.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN), sb.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN))),
       ];
     });
-  const ratios = markdownTable(['comparison (per-round ratios)', 'req/s ×', 'p99 ×', 'server CPU/req ×'], ratioRows);
+  const ratios = markdownTable(['comparison (per-round ratios)', 'req/s ×', 'p99 ×', 'server CPU/req ×', 'database CPU/req ×'], ratioRows);
   return [
     '## HTTP side by side: `GET /item?id=N`, one primary-key SELECT, JSON out',
     '',
-    'Each variant in a fresh server process, the load generator in another. server CPU µs/req is the server process\'s CPU time over the requests it received in the window: less sensitive to the machine\'s other tenants than req/s. server CPU is in % of one core; machine busy is all cores\' busy time during the window (ours and other tenants\'), in % of all cores.',
+    'Each variant in a fresh server process, the load generator in another. server CPU µs/req is the server process\'s CPU time over the requests it received in the window: less sensitive to the machine\'s other tenants than req/s. database CPU µs/req is the CPU time of every MariaDB and PostgreSQL process over the same requests (both servers, the idle one costs next to nothing). server CPU is in % of one core; machine busy is all cores\' busy time during the window (ours and other tenants\'), in % of all cores.',
     '',
     table,
     '',

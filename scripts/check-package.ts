@@ -6,7 +6,9 @@
  *    demo app, and every source map's sources (so stack traces name files that exist);
  * 2. publint and @arethetypeswrong/cli (ESM-only profile) on the tarball;
  * 3. a fresh app installs the tarball (and better-sqlite3), then: an ESM import of every
- *    subpath, a CommonJS `require('leakproof')` (Node >= 20.19, see README), a query on SQLite,
+ *    subpath (those needing a peer fail naming it until kysely and drizzle-orm are installed,
+ *    then run a query each through leakproof/kysely and leakproof/drizzle), a CommonJS
+ *    `require('leakproof')` and of both query-builder subpaths (Node >= 20.19, see README), a query on SQLite,
  *    a stack trace through the source maps, and `npx leakproof demo --quick`, which must
  *    print "no leak" and exit 0.
  *
@@ -24,7 +26,21 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Subpaths that load without any optional peer dependency installed. */
 const SUBPATHS = ['leakproof', 'leakproof/http', 'leakproof/diagnostics', 'leakproof/express', 'leakproof/hono', 'leakproof/probe', 'leakproof/doctor'];
 /** Subpaths that need a peer at load time, and which. */
-const PEER_SUBPATHS = [['leakproof/prometheus', 'prom-client'], ['leakproof/fastify', 'fastify-plugin']] as const;
+const PEER_SUBPATHS = [['leakproof/prometheus', 'prom-client'], ['leakproof/fastify', 'fastify-plugin'], ['leakproof/kysely', 'kysely'], ['leakproof/drizzle', 'drizzle-orm']] as const;
+/** The query builders' subpaths run a query each on SQLite once their peers are installed. */
+const QUERY_BUILDER_CHECK = `
+  const { createDatabases } = await import('leakproof');
+  const { Kysely, sql } = await import('kysely');
+  const { LeakproofDialect } = await import('leakproof/kysely');
+  const { drizzle } = await import('leakproof/drizzle');
+  const { sql: dsql } = await import('drizzle-orm');
+  const dbs = createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1 } });
+  const k = new Kysely({ dialect: new LeakproofDialect(dbs.get()) });
+  const { rows } = await dbs.run(() => sql\`SELECT 41 + 1 AS answer\`.execute(k));
+  const [pair] = await dbs.run(() => drizzle(dbs.get(), { dialect: 'sqlite' }).values(dsql\`SELECT 1 AS id, 2 AS id\`));
+  await dbs.close();
+  if (rows[0].answer !== 42 || pair.join() !== '1,2') throw new Error('wrong answers ' + JSON.stringify([rows, pair]));
+  console.log('query builders ok');`;
 
 let passed = 0;
 let failed = 0;
@@ -33,6 +49,12 @@ function check(name: string, ok: boolean, detail = ''): void {
   if (ok) passed++;
   else failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || detail === '' ? '' : `\n${detail.trim().split('\n').slice(-25).map((line) => `     ${line}`).join('\n')}`}`);
+}
+
+/** `name@version` of a package as installed in this checkout. */
+function installedSpec(name: string): string {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  return `${name}@${version}`;
 }
 
 function run(command: string, args: readonly string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
@@ -94,10 +116,19 @@ try {
     check(`${subpath} without ${peer} fails naming ${peer}`, missingPeer.status !== 0 && missingPeer.stderr.includes(`'${peer}'`), output(missingPeer));
   }
 
+  // The versions this checkout tests against, from the npm cache (a folder install here trips npm).
+  const peers = run('npm', ['install', '--prefer-offline', '--no-package-lock', ...['kysely', 'drizzle-orm'].map(installedSpec)], app, 300_000);
+  check('npm install of kysely and drizzle-orm beside it', peers.status === 0, output(peers));
+  const builders = run(process.execPath, ['--input-type=module', '-e', QUERY_BUILDER_CHECK], app);
+  check('ESM import of leakproof/kysely and leakproof/drizzle, a query through each on SQLite', builders.status === 0 && builders.stdout.includes('query builders ok'), output(builders));
+
   const cjs = run(process.execPath, ['-e', `
     const { createDatabases, LeakproofError } = require('leakproof');
     const { withDatabases } = require('leakproof/http');
+    const { LeakproofDialect } = require('leakproof/kysely');
+    const { drizzle } = require('leakproof/drizzle');
     if (typeof createDatabases !== 'function' || typeof withDatabases !== 'function' || typeof LeakproofError !== 'function') throw new Error('missing exports');
+    if (typeof LeakproofDialect !== 'function' || typeof drizzle !== 'function') throw new Error('missing query-builder exports');
     console.log('cjs ok');`], app);
   check(`CommonJS require('leakproof') on Node ${process.version}`, cjs.status === 0 && cjs.stdout.includes('cjs ok'), output(cjs));
 

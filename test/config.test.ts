@@ -89,12 +89,13 @@ describe('createDatabases configuration', () => {
     assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' as never } })).message, /"pooler" must be "none" or "transaction", got "session"/);
   });
 
-  it('reads statementCache: 100 on PostgreSQL, 0 behind a transaction pooler unless set, on SQLite as set, refused on MySQL', () => {
+  it('reads statementCache: 100 on PostgreSQL, 0 behind a transaction pooler unless set, on SQLite as set, opt-in on mysql2, refused on the mariadb client', () => {
     const cacheOf = (options: Record<string, unknown>): number => createDatabases({ default: { url: 'postgres://u@h/db', ...options } }).options().settings.statementCache;
     assert.deepEqual([cacheOf({}), cacheOf({ statementCache: 0 }), cacheOf({ pooler: 'transaction' }), cacheOf({ pooler: 'transaction', statementCache: 50 })], [100, 0, 0, 50]);
     assert.equal(createDatabases({ default: 'mysql://u@h/db' }).options().settings.statementCache, 0);
     assert.equal(createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, statementCache: 5 } }).options().settings.statementCache, 5);
-    assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', statementCache: 10 } })).message, /"statementCache" applies to PostgreSQL and SQLite URLs only/);
+    assert.equal(createDatabases({ default: { url: 'mysql://u@h/db', statementCache: 10 } }).options().settings.statementCache, 10);
+    assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', client: 'mariadb', statementCache: 10 } })).message, /"statementCache" on MySQL\/MariaDB needs client "mysql2"/);
     assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: -1 } })).message, /"statementCache" must be between 0 and 10000, got -1/);
     assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: 1.5 } })).message, /"statementCache" must be a whole number of statements/);
   });

@@ -4,7 +4,10 @@
  *
  * - `<!-- run -->`: a script; run as a process, it must exit 0.
  * - `<!-- run: GET /path -->`: a server; run as a process (its `listen(3000)` moved to a free
- *   port), `GET /path` must answer 2xx, then SIGTERM must end it.
+ *   port), `GET /path` must answer 2xx, then SIGTERM must end it. `<!-- run: GET /path on
+ *   mariadb -->` (or `on postgres`): the same with DATABASE_URL on the suite's server of that
+ *   engine, the fixture's poll and choice tables made there: for the query-builder walkthroughs,
+ *   written for one engine (a Drizzle mysql-core schema).
  * - `<!-- fragment -->`: a piece of a program; type-checked, with what it leaves out (`dbs`,
  *   `db`, `res`, …) declared around it.
  * - `<!-- example: name -->`: run by test/observability-docs.test.ts with its expected output.
@@ -34,6 +37,7 @@ import { probeSpec } from '../src/cli/commands/probe-spec.js';
 import { parseDatabaseUrl } from '../src/core/config/parse-url.js';
 import { createDatabases } from '../src/index.js';
 import { startPollsApp, type PollsApp } from '../src/cli/demo/start-polls-app.js';
+import { engineTargets } from './harness/shared-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
@@ -45,6 +49,8 @@ const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'leakproof/fastify': 'src/adapters/fastify.ts',
   'leakproof/express': 'src/adapters/express.ts',
   'leakproof/hono': 'src/adapters/hono.ts',
+  'leakproof/kysely': 'src/kysely/leakproof-dialect.ts',
+  'leakproof/drizzle': 'src/drizzle/drizzle.ts',
   'leakproof/probe': 'src/probe/index.ts',
   'leakproof/doctor': 'src/doctor/index.ts',
 };
@@ -178,7 +184,26 @@ interface Run {
   readonly answer?: { status: number; body: string };
 }
 
-function runBlock(block: Block, request: string | undefined): Promise<Run> {
+type ServerEngine = 'mariadb' | 'postgres';
+const SERVERS = Object.fromEntries(engineTargets(['mariadb', 'postgres']).map((target) => [target.engine, target])) as Record<ServerEngine, ReturnType<typeof engineTargets>[number]>;
+const SERVER_FIXTURE = (auto: string): string[] => [
+  'DROP TABLE IF EXISTS choice', 'DROP TABLE IF EXISTS poll',
+  `CREATE TABLE poll (id ${auto}, question VARCHAR(200) NOT NULL, votes INT NOT NULL DEFAULT 0)`,
+  `CREATE TABLE choice (id ${auto}, poll_id INT NOT NULL, text VARCHAR(200) NOT NULL)`,
+  "INSERT INTO poll (question) VALUES ('Tabs or spaces?')",
+  "INSERT INTO choice (poll_id, text) VALUES (1, 'Tabs'), (1, 'Spaces')",
+];
+
+/** The fixture's poll and choice tables on the suite's server of `engine`; resolves with its app URL. */
+async function serverFixture(engine: ServerEngine): Promise<string> {
+  const { url } = await SERVERS[engine].server();
+  const dbs = createDatabases({ default: { url, maxConnections: 1 } });
+  for (const statement of SERVER_FIXTURE(engine === 'mariadb' ? 'INT AUTO_INCREMENT PRIMARY KEY' : 'SERIAL PRIMARY KEY')) await dbs.run(() => dbs.get().execute(statement));
+  await dbs.close();
+  return url;
+}
+
+function runBlock(block: Block, request: string | undefined, databaseUrl = FIXTURE_DB): Promise<Run> {
   // Inside the project (.tmp/ is ignored by git), so the frameworks and drivers resolve; .mts:
   // an ES module whatever the directory says, for top-level await. It runs in a temp cwd.
   mkdirSync(scripts, { recursive: true });
@@ -187,7 +212,7 @@ function runBlock(block: Block, request: string | undefined): Promise<Run> {
   const preload = join(cwd, 'listen-preload.mjs');
   writeFileSync(preload, LISTEN_PRELOAD);
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--import', pathToFileURL(preload).href, file], {
-    cwd, env: { ...process.env, DATABASE_URL: FIXTURE_DB }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   let answer: Run['answer'];
@@ -219,7 +244,7 @@ describe('the code blocks of README.md and docs/*.md', () => {
   before(prepareFixture);
 
   it('every TypeScript/JavaScript block says how it is checked', () => {
-    const unmarked = ALL.filter((block) => isCode(block) && !/^(run(: [A-Z]+ \/\S*)?|fragment|example: [a-z-]+|signature)$/.test(block.marker ?? ''));
+    const unmarked = ALL.filter((block) => isCode(block) && !/^(run(: [A-Z]+ \/\S*( on (mariadb|postgres))?)?|fragment|example: [a-z-]+|signature)$/.test(block.marker ?? ''));
     assert.deepEqual(unmarked.map(where), []);
     assert.ok(ALL.filter(isCode).length >= 15, 'the docs lost their examples');
   });
@@ -238,9 +263,10 @@ describe('the code blocks of README.md and docs/*.md', () => {
   });
 
   for (const block of ALL.filter((b) => isCode(b) && b.marker?.startsWith('run') === true)) {
-    const request = block.marker!.startsWith('run: ') ? block.marker!.slice(5) : undefined;
-    it(`${where(block)} runs${request === undefined ? '' : ` and answers ${request}`}`, async () => {
-      const run = await runBlock(block, request);
+    const on = / on (mariadb|postgres)$/.exec(block.marker!)?.[1] as ServerEngine | undefined;
+    const request = block.marker!.startsWith('run: ') ? block.marker!.slice(5).replace(/ on \w+$/, '') : undefined;
+    it(`${where(block)} runs${request === undefined ? '' : ` and answers ${request}`}${on === undefined ? '' : ` on ${on}`}`, { skip: on !== undefined && SERVERS[on].skip }, async () => {
+      const run = await runBlock(block, request, on === undefined ? FIXTURE_DB : await serverFixture(on));
       if (request === undefined) {
         assert.equal(run.code, 0, run.output);
         return;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { engineTargets } from './harness/shared-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -22,10 +23,10 @@ interface Started {
 }
 
 /** Starts an example on a free port and resolves with its base URL once it prints it. */
-function start(framework: string, dir: string): Promise<Started> {
+function start(framework: string, dir: string, databaseUrl?: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', `examples/polls-${framework}/server.ts`], {
     cwd: ROOT,
-    env: { ...withoutDatabaseUrl(process.env), PORT: '0', POLLS_SQLITE_FILE: join(dir, `${framework}.sqlite3`) },
+    env: { ...withoutDatabaseUrl(process.env), PORT: '0', POLLS_SQLITE_FILE: join(dir, `${framework}.sqlite3`), ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -65,9 +66,13 @@ describe('examples: the polls API on each framework', () => {
   const dir = mkdtempSync(join(tmpdir(), 'leakproof-examples-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const framework of ['fastify', 'express', 'hono']) {
-    it(`${framework}: serves the polls routes, then stops on SIGTERM`, async () => {
-      const app = await start(framework, dir);
+  // polls-kysely is Fastify with Kysely's queries (any engine: SQLite here); polls-drizzle is
+  // Express with Drizzle's mysql-core schema, so it runs on the suite's MariaDB.
+  const [mariadb] = engineTargets(['mariadb']);
+  for (const framework of ['fastify', 'express', 'hono', 'kysely', 'drizzle']) {
+    const onMariadb = framework === 'drizzle';
+    it(`${framework}: serves the polls routes, then stops on SIGTERM`, { skip: onMariadb && mariadb!.skip }, async () => {
+      const app = await start(framework, dir, onMariadb ? (await mariadb!.server()).url : undefined);
       try {
         const questions = await json(await fetch(`${app.base}/polls`));
         assert.equal(questions.length, 3);

@@ -4,7 +4,9 @@
  * reused; the cache is bounded (the least recently used is deallocated on the server); a table
  * changed under a prepared statement, or `DEALLOCATE ALL`, costs the user nothing outside a
  * transaction and one clean statement error inside one; savepoints keep working; statements
- * without parameters and `statementCache: 0` prepare nothing.
+ * without parameters and `statementCache: 0` prepare nothing. On MySQL (mysql2) it is opt-in:
+ * statements with scalar parameters go through `execute()`, counted by the session's
+ * `Com_stmt_prepare`, and answer as `query()` does; an array parameter still expands.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -116,5 +118,40 @@ forEachEngine('the statement cache', ['postgres'], (engine) => {
       assert.deepEqual(rows, [{ n: 3 }]);
       assert.deepEqual(await prepared(db), ['SELECT $1::int AS n']);
     });
+  });
+});
+
+forEachEngine('the statement cache, opt-in on mysql2', ['mariadb'], (engine) => {
+  const table = `stmt_cache_my_${process.pid}`;
+
+  /** How many statements this lease's session has prepared, by the server's own counter. */
+  async function preparedCount(db: Database): Promise<number> {
+    const [row] = await db.query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'");
+    return Number(row?.Value);
+  }
+
+  it('off unless set; set, a scalar-parameter statement is prepared once per connection and answers as query() does, and arrays still expand through query()', async () => {
+    const off = engine().databases({ default: { url: engine().url, maxConnections: 1 } });
+    await off.run(async () => {
+      await off.get().query('SELECT ? AS n', [1]);
+      assert.equal(await preparedCount(off.get()), 0);
+    });
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1, statementCache: 20 } });
+    const db = dbs.get();
+    await dbs.run(async () => {
+      await db.execute(`DROP TABLE IF EXISTS ${table}`);
+      await db.execute(`CREATE TABLE ${table} (id INT PRIMARY KEY, label VARCHAR(20), price DECIMAL(8,2), at DATETIME, big BIGINT)`);
+      await db.execute(`INSERT INTO ${table} VALUES (?, ?, ?, ?, ?)`, [1, 'one', '9.99', new Date(2026, 0, 2, 3, 4, 5), 9007199254740993n]);
+    });
+    try {
+      await dbs.run(async () => {
+        const text = await off.run(() => off.get().query(`SELECT * FROM ${table} WHERE id = ?`, [1]));
+        for (let i = 0; i < 3; i++) assert.deepEqual(await db.query(`SELECT * FROM ${table} WHERE id = ?`, [1]), text);
+        assert.deepEqual(await db.query(`SELECT id FROM ${table} WHERE id IN (?)`, [[1, 2]]), [{ id: 1 }]);
+        assert.equal(await preparedCount(db), 2, 'the INSERT and the SELECT, each once');
+      });
+    } finally {
+      await dbs.run(() => db.execute(`DROP TABLE IF EXISTS ${table}`));
+    }
   });
 });

@@ -17,13 +17,13 @@ import type { Databases } from '../../src/index.js';
 import { leakproof, leakproofErrorHandler } from '../../src/adapters/express.js';
 import { HttpError } from '../polls/http-error.js';
 import { renderMetrics } from '../polls/metrics.js';
-import { PollStore } from '../polls/poll-store.js';
+import { PollStore, type Polls } from '../polls/poll-store.js';
 import { questionId } from '../polls/question-id.js';
 import { choiceFrom } from '../polls/read-body.js';
 import { slowResults } from '../polls/slow-results.js';
 
-export function buildPollsApp(dbs: Databases): Express {
-  const store = new PollStore(dbs);
+/** The app on `dbs`; `store` runs the queries (raw SQL unless given: polls-drizzle passes Drizzle's). */
+export function buildPollsApp(dbs: Databases, store: Polls = new PollStore(dbs)): Express {
   const app = express();
   app.use(leakproof(dbs));
   app.use(express.json());

@@ -17,15 +17,15 @@ import type { Databases } from '../../src/index.js';
 import leakproof from '../../src/adapters/fastify.js';
 import { HttpError } from '../polls/http-error.js';
 import { renderMetrics } from '../polls/metrics.js';
-import { PollStore } from '../polls/poll-store.js';
+import { PollStore, type Polls } from '../polls/poll-store.js';
 import { questionId } from '../polls/question-id.js';
 import { choiceFrom } from '../polls/read-body.js';
 import { slowResults } from '../polls/slow-results.js';
 
 type IdParams = { Params: { id: string } };
 
-export async function buildPollsApp(dbs: Databases): Promise<FastifyInstance> {
-  const store = new PollStore(dbs);
+/** The app on `dbs`; `store` runs the queries (raw SQL unless given: polls-kysely passes Kysely's). */
+export async function buildPollsApp(dbs: Databases, store: Polls = new PollStore(dbs)): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   // The app owns dbs beyond the instance: the shutdown helper closes them.
   await app.register(leakproof, { databases: dbs, closeDatabases: false });

@@ -20,7 +20,19 @@ export interface Choice {
   readonly votes: number;
 }
 
-export class PollStore {
+/** What every polls app asks of its store: raw SQL here, Kysely or Drizzle in examples/polls-kysely and polls-drizzle. */
+export interface Polls {
+  questions(): Promise<Question[]>;
+  /** The question, or a 404. */
+  question(id: number): Promise<Question>;
+  /** The question with its choices, or a 404. */
+  detail(id: number): Promise<Question & { choices: Choice[] }>;
+  choices(questionId: number): Promise<Choice[]>;
+  /** One vote, in a transaction; a 400 for a choice of another question. */
+  vote(questionId: number, choiceId: number): Promise<void>;
+}
+
+export class PollStore implements Polls {
   readonly #db: Database;
   readonly #q: (sql: string) => string;
 

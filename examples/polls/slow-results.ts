@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { currentScope } from '../../src/index.js';
-import type { PollStore } from './poll-store.js';
+import type { Polls } from './poll-store.js';
 
 /** The slow endpoint: this many result lines, this far apart. */
 export const SLOW_STEPS = 6;
@@ -11,7 +11,7 @@ export const SLOW_STEP_MS = 25;
  * purpose, so a client can leave mid-stream. Iterate it inside the request (its queries use the
  * request's connection); it stops when the client leaves.
  */
-export async function* slowResults(store: PollStore, id: number): AsyncGenerator<string> {
+export async function* slowResults(store: Pick<Polls, 'choices'>, id: number): AsyncGenerator<string> {
   const signal = currentScope()?.signal;
   for (let step = 1; step <= SLOW_STEPS; step++) {
     yield `${JSON.stringify({ step, choices: await store.choices(id) })}\n`;

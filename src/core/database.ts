@@ -1,4 +1,4 @@
-import type { Engine, ExecuteResult } from '../drivers/driver.js';
+import type { DriverConnection, Engine, ExecuteResult, FieldInfo, RowMode } from '../drivers/driver.js';
 import { ScopeError } from './errors.js';
 import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
@@ -11,6 +11,25 @@ import type { TransactionFrame } from './transaction-frame.js';
 export type Row = Record<string, unknown>;
 export type Params = readonly unknown[];
 
+/** Options of one `query` call: the call's bounds, and how its rows come back. */
+export interface QueryOptions extends CallOptions {
+  /**
+   * `'array'`: each row is an array of its values in column order, and the result carries its
+   * columns as `fields`, so two columns of the same name both survive (a join's `id`s). What
+   * query builders read joined rows with. Default `'object'`.
+   */
+  readonly rowMode?: RowMode;
+}
+
+/** The rows of a `rowMode: 'array'` query: arrays in column order, with the columns as `fields`. */
+export type ArrayRows<R extends unknown[] = unknown[]> = R[] & { readonly fields: readonly FieldInfo[] };
+
+/** A query's rows in the mode its options ask for. */
+function queryIn(sql: string, params: Params | undefined, options: QueryOptions | undefined): (raw: DriverConnection) => Promise<object[]> {
+  if (options?.rowMode !== 'array') return (raw) => raw.query(sql, params);
+  return (raw) => raw.queryArrays(sql, params).then(({ rows, fields }) => Object.assign(rows, { fields }));
+}
+
 /** The query surface shared by a database handle and a transaction handle. */
 export interface Queryable {
   /**
@@ -20,8 +39,11 @@ export interface Queryable {
    * @example
    * // Give up after 2 s, or as soon as the client leaves:
    * const rows = await db.query('SELECT * FROM report WHERE day = ?', [day], { timeout: 2000, signal: currentScope()?.signal });
+   * // Rows as arrays, duplicate column names kept: [[1, 2]] and fields [{ name: 'id' }, { name: 'id' }]
+   * const pairs = await db.query<[number, number]>('SELECT 1 AS id, 2 AS id', [], { rowMode: 'array' });
    */
-  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]>;
+  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
   /** Runs a statement and returns `{ rowsAffected, insertId }`; `options` as for `query`. */
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult>;
   /**
@@ -89,12 +111,14 @@ export class Database implements Queryable {
     this.#outside = outside;
   }
 
-  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
+  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
+  query(sql: string, params?: Params, options?: QueryOptions): Promise<object[]> {
     const refused = sessionStateError(this.#pool.config, sql);
     if (refused !== undefined) return Promise.reject(refused);
     const context = currentContext();
-    if (context === undefined) return this.#withoutScope(() => this.query<R>(sql, params, options));
-    return context.scope.leaseFor(this.#pool).command(context.frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
+    if (context === undefined) return this.#withoutScope(() => this.query(sql, params, options));
+    return context.scope.leaseFor(this.#pool).command(context.frame, queryIn(sql, params, options), options);
   }
 
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {
@@ -144,10 +168,12 @@ export class Transaction implements Queryable {
     this.#frame = frame;
   }
 
-  query<R extends object = Row>(sql: string, params?: Params, options?: CallOptions): Promise<R[]> {
+  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
+  query(sql: string, params?: Params, options?: QueryOptions): Promise<object[]> {
     const refused = sessionStateError(this.#lease.pool.config, sql);
     if (refused !== undefined) return Promise.reject(refused);
-    return this.#lease.command(this.#frame, (raw) => raw.query(sql, params) as Promise<R[]>, options);
+    return this.#lease.command(this.#frame, queryIn(sql, params, options), options);
   }
 
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult> {

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   POOL_CLOSED: 'dbs.close() was called; no new connections are handed out.',
   STREAM_OPEN: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
   SESSION_STATE: 'Behind a transaction pooler (pooler: \'transaction\'), a statement whose effect would outlive its transaction on a shared server session (SET without LOCAL, session advisory locks, temporary tables, PREPARE, LISTEN) was refused before it was sent; the message names the transaction-scoped form to use.',
+  QUERY_BUILDER_UNSUPPORTED: 'A Kysely or Drizzle feature that leakproof cannot map onto the request\'s connection was used (a transaction isolation level or access mode, a driver this integration does not cover); the message names it and what to do instead.',
   RELEASED_TWICE: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
   METRICS_INVALID: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.',
   ADAPTER_MISUSED: 'An adapter was used where it cannot work: leakproof/hono outside @hono/node-server, leakproof/fastify without databases.',
@@ -156,9 +157,9 @@ export class StatementError extends LeakproofError {
   }
 }
 
-/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, clashing metrics, an adapter where it cannot work. */
+/** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, a query-builder feature it cannot map, clashing metrics, an adapter where it cannot work. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'SESSION_STATE' | 'METRICS_INVALID' | 'ADAPTER_MISUSED', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'SESSION_STATE' | 'QUERY_BUILDER_UNSUPPORTED' | 'METRICS_INVALID' | 'ADAPTER_MISUSED', message: string, options: LeakproofErrorOptions = {}) {
     super(code, message, options);
   }
 }

@@ -1,4 +1,4 @@
-import type { DriverConnection, DriverRowStream } from '../drivers/driver.js';
+import type { DriverConnection, DriverRowStream, FieldInfo, RowMode } from '../drivers/driver.js';
 import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
 import { isBounded, watchCall, type CallOptions, type CallTarget } from './call-options.js';
 import { ConfigError } from './errors.js';
@@ -13,6 +13,11 @@ export interface StreamOptions {
    * memory. Default 100.
    */
   readonly batchSize?: number;
+  /**
+   * `'array'`: each row an array of its values in column order (the stream's `fields` names the
+   * columns once the first rows are read). Default `'object'`.
+   */
+  readonly rowMode?: RowMode;
 }
 
 /** @internal What a lease gives a stream when its turn comes. */
@@ -64,6 +69,7 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
   readonly #sql: string;
   readonly #params: readonly unknown[] | undefined;
   readonly #batchSize: number;
+  readonly #rowMode: RowMode;
   readonly #open: StreamOpener;
   #phase: Phase = 'new';
   #rows: R[] = [];
@@ -93,9 +99,15 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
     this.#sql = sql;
     this.#params = params;
     this.#batchSize = batchSizeOf(options);
+    this.#rowMode = options?.rowMode ?? 'object';
     this.#bound = isBounded(options) ? options : undefined;
     this.#target = target;
     this.#open = open;
+  }
+
+  /** The result's columns in order, known once the first row was read; undefined before. */
+  get fields(): readonly FieldInfo[] | undefined {
+    return this.#driver?.fields;
   }
 
   [Symbol.asyncIterator](): this {
@@ -143,7 +155,7 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
     }
     const finished = new Promise<void>((resolve, reject) => (this.#finished = { resolve, reject }));
     this.#control = control;
-    this.#driver = await raw.stream(this.#sql, this.#params, { batchSize: this.#batchSize });
+    this.#driver = await raw.stream(this.#sql, this.#params, { batchSize: this.#batchSize, rowMode: this.#rowMode });
     // A return() may have come while the driver was opening (TypeScript cannot see it change across the await).
     const returned = (this.#phase as Phase) === 'closing';
     this.#phase = 'open';

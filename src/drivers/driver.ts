@@ -22,6 +22,23 @@ export interface ExecuteResult {
   readonly insertId: number | bigint | undefined;
 }
 
+/** One column of a result, in order, as `rowMode: 'array'` reports it (names may repeat). */
+export interface FieldInfo {
+  readonly name: string;
+}
+
+/** How rows come back: objects keyed by column name (the default), or arrays in column order. */
+export type RowMode = 'object' | 'array';
+
+/** A result read with `rowMode: 'array'`: each row an array in column order, and the columns. */
+export interface ArrayResult {
+  readonly rows: unknown[][];
+  readonly fields: readonly FieldInfo[];
+}
+
+/** A row as a driver stream yields it: an object, or an array with `rowMode: 'array'`. */
+export type DriverRow = Record<string, unknown> | unknown[];
+
 /** Connection settings, parsed from the URL and the alias options. The password is never logged. */
 export interface ConnectionSettings {
   readonly engine: Engine;
@@ -52,6 +69,11 @@ export interface DriverConnection {
   readonly serverId: number;
   /** Runs a statement and returns its rows (an empty array for statements without rows). */
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs a statement and returns its rows as arrays in column order, with the columns: what a
+   * query builder reading joined rows needs, since two columns of the same name both survive.
+   */
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult>;
   /** Runs a statement and returns the affected-row count and generated id. */
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult>;
   /**
@@ -90,12 +112,16 @@ export interface DriverConnection {
 export interface DriverStreamOptions {
   /** Rows read per batch (per round trip where the protocol has one). */
   readonly batchSize: number;
+  /** Rows as objects (default) or as arrays in column order. */
+  readonly rowMode?: RowMode;
 }
 
 /** One statement's rows, read batch by batch. Used by one caller at a time. */
 export interface DriverRowStream {
   /** The next rows (at least one), or `undefined` once the result has ended. Rejects with the driver's error. */
-  read(): Promise<Record<string, unknown>[] | undefined>;
+  read(): Promise<DriverRow[] | undefined>;
+  /** The result's columns, once the driver has read them (at the latest with the first rows); undefined before. */
+  readonly fields: readonly FieldInfo[] | undefined;
   /**
    * Whether `close()` is cheap now: the result has ended, or the protocol can abandon it
    * (PostgreSQL closes its cursor, SQLite resets its statement). MySQL cannot: its rest must

@@ -111,7 +111,6 @@ function serverContext(name: 'mariadb' | 'postgres', server: TestServer, start: 
 function describeSqlite(title: string, body: (engine: () => EngineContext) => void): void {
   describe(`${title} [sqlite]`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'leakproof-sqlite-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
     const context: EngineContext = {
       name: 'sqlite',
       dialect: DIALECTS.sqlite,
@@ -129,6 +128,8 @@ function describeSqlite(title: string, body: (engine: () => EngineContext) => vo
     };
     afterEach(closeTracked);
     body(() => context);
+    // After hooks run in the order they were added: the body's own (dropping its tables) first.
+    after(() => rmSync(dir, { recursive: true, force: true }));
   });
 }
 

@@ -55,7 +55,8 @@ export interface AliasOptions {
   /**
    * How many statements each connection keeps prepared: PostgreSQL named statements (those with
    * parameters), SQLite prepared handles; least recently used dropped first; 0 keeps none.
-   * MySQL/MariaDB: not cached. A statement
+   * MySQL with client mysql2: 0 unless set; set, statements with scalar parameters go through
+   * mysql2's `execute()` (the binary protocol returns FLOAT columns as float32). A statement
    * whose table changed under it is prepared again. Default 100; 0 with `pooler:
    * 'transaction'` unless set (PgBouncer 1.21+ with `max_prepared_statements` supports it).
    */
@@ -190,7 +191,7 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   const driverOptions = readDriverOptions(at, raw.driver, problems);
   if (url !== undefined) checkRelations(at, url, numbers, problems);
   if (url !== undefined && client !== undefined) checkDriverConfig(at, client, url.host, url.params, driverOptions, problems);
-  readStatementCache(at, raw.statementCache, url, pooler, numbers, problems);
+  readStatementCache(at, raw.statementCache, url, client, pooler, numbers, problems);
   if (problems.length > before || url === undefined || client === undefined) return undefined;
   const settings = connectionSettings(url, numbers, driverOptions, pooler);
   return Object.freeze({
@@ -266,17 +267,17 @@ function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, pro
 }
 
 /**
- * PostgreSQL's named statements and SQLite's prepared handles; not MySQL yet: mysql2's
- * `execute()` sends parameters unlike its `query()` (an array is not expanded into a list), so
- * switching would change what a statement means. A transaction pooler hands each transaction
- * another server session, which lacks this connection's statements: off there unless set
- * (PgBouncer 1.21+ `max_prepared_statements`).
+ * PostgreSQL's named statements and SQLite's prepared handles by default; MySQL through mysql2's
+ * `execute()` only when set, since the binary protocol reads some values differently (FLOAT as
+ * float32). A transaction pooler hands each transaction another server session, which lacks
+ * this connection's statements: off there unless set (PgBouncer 1.21+ `max_prepared_statements`).
  */
-function readStatementCache(at: string, given: unknown, url: ParsedUrl | undefined, pooler: ResolvedAlias['pooler'], n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
+function readStatementCache(at: string, given: unknown, url: ParsedUrl | undefined, client: ResolvedAlias['client'] | undefined, pooler: ResolvedAlias['pooler'], n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
   if (url === undefined) return;
   if (url.engine === 'mysql') {
-    if (given !== undefined) problems.push(`${at} "statementCache" applies to PostgreSQL and SQLite URLs only; MySQL/MariaDB statements are not cached`);
-    n.statementCache = 0;
+    // Opt-in there: the binary protocol returns FLOAT columns as float32 (1.1 reads 1.100000023841858).
+    if (given !== undefined && given !== 0 && client === 'mariadb') problems.push(`${at} "statementCache" on MySQL/MariaDB needs client "mysql2" (its execute()); the mariadb client's statements are not cached`);
+    if (given === undefined || client === 'mariadb') n.statementCache = 0;
   } else if (pooler === 'transaction' && given === undefined) {
     n.statementCache = 0;
   }

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { Connection, ConnectionConfig } from 'mariadb';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { Connection, ConnectionConfig, QueryOptions } from 'mariadb';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -19,7 +19,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { statementTimeoutSql } from './mysql-session.js';
 import { mysqlDriver } from './mysql-driver.js';
@@ -72,18 +72,23 @@ class MariadbConnection implements DriverConnection {
     return this.#send(sql, params).then(lastRowSet, this.#failed);
   }
 
+  /** The connector puts each row set's columns on a non-enumerable `meta` of its rows. */
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#send({ sql, rowsAsArray: true }, params).then((result) => arrayResult(result, undefined), this.#failed);
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params).then(toExecuteResult, this.#failed);
   }
 
   /** The connector's row stream pauses the socket once its buffer (16 rows) is full. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.queryStream(sql, params as unknown[] | undefined);
+    const rows = this.#connection.queryStream({ sql, rowsAsArray: options.rowMode === 'array' }, params as unknown[] | undefined);
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }
 
-  #send(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
+  #send(sql: string | QueryOptions, params: readonly unknown[] | undefined): Promise<unknown> {
     try {
       return this.#connection.query(sql, params);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { ExecuteResult } from '../driver.js';
+import type { ArrayResult, ExecuteResult, FieldInfo } from '../driver.js';
 
 /**
  * Shapes the results of mysql2 (`ResultSetHeader`) and the mariadb connector (`OkPacket`), which
@@ -19,6 +19,30 @@ export function lastRowSet(result: unknown): Record<string, unknown>[] {
   if (!result.some(Array.isArray)) return result as Record<string, unknown>[];
   const sets = result.filter(Array.isArray);
   return (sets[sets.length - 1] ?? []) as Record<string, unknown>[];
+}
+
+/**
+ * Rows read as arrays (`rowsAsArray`): every row of a plain SELECT is an array too, so a CALL
+ * (row sets, then its OK result) is told apart by the OK result, not by nested arrays.
+ */
+export function arrayResult(result: unknown, fields: unknown): ArrayResult {
+  if (!Array.isArray(result)) return { rows: [], fields: [] };
+  if (!result.some(isOkResult)) return { rows: result as unknown[][], fields: fieldsOf(fields ?? (result as { meta?: unknown }).meta) };
+  const sets = result.filter(Array.isArray) as unknown[][][];
+  const last = sets[sets.length - 1] ?? [];
+  return { rows: last, fields: fieldsOf(lastSet(fields) ?? (last as { meta?: unknown }).meta) };
+}
+
+/** mysql2 gives one field list per row set of a CALL (undefined for its OK result). */
+function lastSet(fields: unknown): unknown {
+  if (!Array.isArray(fields) || !fields.some(Array.isArray)) return fields;
+  return fields.filter(Array.isArray).at(-1);
+}
+
+/** Column names of mysql2's `FieldPacket`s (`name` a string) or the mariadb connector's `meta` (`name()` a method). */
+export function fieldsOf(columns: unknown): FieldInfo[] {
+  if (!Array.isArray(columns)) return [];
+  return columns.map((column: { name?: unknown }) => ({ name: typeof column.name === 'function' ? String((column.name as () => unknown).call(column)) : String(column.name) }));
 }
 
 /** A CALL answers its row sets followed by the OK result of the call itself: use that one. */

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { DriverRowStream } from '../driver.js';
+import type { DriverRow, DriverRowStream, FieldInfo } from '../driver.js';
 import { SIDE_CHANNEL_TIMEOUT_MS } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
+import { fieldsOf } from './mysql-results.js';
 
 /**
  * Rows read and dropped when a stream is closed early, before the statement is killed instead.
@@ -9,7 +10,7 @@ import { classifyMysqlError } from './mysql-errors.js';
  */
 const DRAIN_LIMIT = 1000;
 
-type Row = Record<string, unknown>;
+type Row = DriverRow;
 
 /** No connection of the pool could carry the KILL QUERY in time. */
 class CancelNotSent extends Error {
@@ -38,10 +39,13 @@ export class MysqlRowStream implements DriverRowStream {
   #ended = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
+  fields: readonly FieldInfo[] | undefined;
 
   constructor(rows: Readable, batchSize: number) {
     this.#rows = rows;
     this.#batchSize = batchSize;
+    // Both drivers emit the columns on the stream before its first row.
+    rows.once('fields', (columns: unknown) => (this.fields = fieldsOf(columns)));
     rows.on('readable', () => this.#notify());
     rows.on('end', () => {
       this.#ended = true;

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { Connection, ConnectionOptions, QueryError, QueryOptions } from 'mysql2';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -21,7 +21,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
 import { statementTimeoutSql } from './mysql-session.js';
@@ -31,7 +31,8 @@ type Mysql2 = typeof import('mysql2');
 
 /**
  * mysql2 allocates its prepared-statement LRU at connect (default 16,000 entries, most of a
- * ~2 ms connect). leakproof never prepares, so a small cache only guards `driverOptions` users.
+ * ~2 ms connect). Without statementCache leakproof never prepares, so a small cache only guards
+ * `driverOptions` users; with it, the LRU is statementCache (mysql2 closes what it evicts).
  */
 const MAX_PREPARED_STATEMENTS = 16;
 
@@ -46,10 +47,13 @@ class Mysql2Connection implements DriverConnection {
   readonly #connection: Connection;
   readonly #status: ServerStatusTracker;
   readonly #broken = new BrokenSignal();
+  /** statementCache > 0: scalar-parameter statements go through mysql2's execute(), prepared on the server. */
+  readonly #prepares: boolean;
 
-  private constructor(connection: Connection, status: ServerStatusTracker) {
+  private constructor(connection: Connection, status: ServerStatusTracker, prepares: boolean) {
     this.#connection = connection;
     this.#status = status;
+    this.#prepares = prepares;
     this.serverId = connection.threadId;
     // mysql2 emits 'error' for a death while idle (and throws if nobody listens), but only
     // 'end' when the socket closes under a running command: listen to both.
@@ -63,7 +67,7 @@ class Mysql2Connection implements DriverConnection {
       raw = mysql2.createConnection(mysql2Options(settings));
       const status = ServerStatusTracker.attach(raw);
       await handshake(raw);
-      const connection = new Mysql2Connection(raw, status);
+      const connection = new Mysql2Connection(raw, status, settings.statementCache > 0);
       await connection.#applySession(settings);
       return connection;
     } catch (error) {
@@ -92,24 +96,38 @@ class Mysql2Connection implements DriverConnection {
     return this.#send(sql, params, lastRowSet);
   }
 
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#send({ sql, rowsAsArray: true }, params, arrayResult);
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#send(sql, params, toExecuteResult);
   }
 
   /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.query(sql, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
+    const rows = this.#connection.query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }
 
-  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: unknown) => T): Promise<T> {
+  #send<T>(sql: string | QueryOptions, params: readonly unknown[] | undefined, shape: (result: unknown, fields: unknown) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.#connection.query(sql, mysql2Values(params), (error: QueryError | null, result: unknown) => {
-        if (!error) return resolve(shape(result));
+      // mysql2 takes a string or options at run time; its overloads just cannot take the union.
+      const options = sql as QueryOptions;
+      const settle = (error: QueryError | null, result: unknown, fields: unknown, prepared: boolean): void => {
+        if (!error) return resolve(shape(result, fields));
+        if (prepared && isStalePrepared(error)) {
+          // The server could not re-prepare it (1615), or refuses to prepare it at all (1295):
+          // drop mysql2's copy; outside a transaction the failed run had no effect, so run it again as text.
+          this.#connection.unprepare(typeof sql === 'string' ? sql : sql.sql);
+          if (!this.#status.inTransaction) return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) => settle(again, rows, columns, false));
+        }
         this.#noteFailure(error);
         reject(error);
-      });
+      };
+      if (this.#prepares && preparable(params)) this.#connection.execute(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, true));
+      else this.#connection.query(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, false));
     });
   }
 
@@ -180,7 +198,7 @@ function mysql2Options(settings: ConnectionSettings): ConnectionOptions {
     connectTimeout: settings.connectTimeout,
     enableKeepAlive: settings.keepAliveDelay > 0,
     keepAliveInitialDelay: settings.keepAliveDelay,
-    maxPreparedStatements: MAX_PREPARED_STATEMENTS,
+    maxPreparedStatements: settings.statementCache > 0 ? settings.statementCache : MAX_PREPARED_STATEMENTS,
     ...mysql2Params(settings.params),
     ...definedOnly(withoutMysqlTlsKeys(settings.driverOptions)),
   };
@@ -198,6 +216,20 @@ function mysql2Params(params: Readonly<Record<string, string>>): Record<string, 
 }
 
 /** mysql2 never mutates the values; its typings just do not accept a readonly array. */
+/**
+ * Only statements whose parameters the binary protocol sends as `query()` would: an array or
+ * object is expanded by `query()` (`IN (?)`, `SET ?`) and must stay text; so must undefined.
+ */
+function preparable(params: readonly unknown[] | undefined): boolean {
+  if (params === undefined || params.length === 0) return false;
+  return params.every((value) => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Date || Buffer.isBuffer(value));
+}
+
+/** ER_NEED_REPREPARE (1615) and ER_UNSUPPORTED_PS (1295). */
+function isStalePrepared(error: QueryError): boolean {
+  return error.errno === 1615 || error.errno === 1295;
+}
+
 function mysql2Values(params: readonly unknown[] | undefined): Array<NonNullable<unknown> | null> {
   return (params ?? []) as Array<NonNullable<unknown> | null>;
 }

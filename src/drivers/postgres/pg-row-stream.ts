@@ -1,10 +1,10 @@
 import type { Submittable } from 'pg';
 import { detached } from '../../core/detached.js';
 import { LeakproofError, UsageError } from '../../core/errors.js';
-import type { DriverRowStream } from '../driver.js';
+import type { DriverRow, DriverRowStream, FieldInfo } from '../driver.js';
 import { importPackage } from '../import-package.js';
 
-type Row = Record<string, unknown>;
+type Row = DriverRow;
 
 /** The part of pg-cursor used here (the package ships no types). */
 export interface Cursor extends Submittable {
@@ -12,7 +12,12 @@ export interface Cursor extends Submittable {
   close(): Promise<void>;
 }
 
-type CursorConstructor = new (text: string, values: unknown[] | undefined) => Cursor;
+type CursorConstructor = new (text: string, values: unknown[] | undefined, config?: { rowMode: 'array' }) => Cursor;
+
+/** pg-cursor keeps the RowDescription on its result object; it has no public accessor. */
+interface CursorInternals {
+  _result?: { fields?: readonly { name: string }[] };
+}
 
 let loading: Promise<CursorConstructor> | undefined;
 
@@ -45,6 +50,7 @@ export class PgRowStream implements DriverRowStream {
   readonly #onError: (error: unknown) => void;
   #reading: Promise<Row[]> | undefined;
   #over = false;
+  fields: readonly FieldInfo[] | undefined;
 
   constructor(cursor: Cursor, batchSize: number, onError: (error: unknown) => void) {
     this.#cursor = cursor;
@@ -62,6 +68,7 @@ export class PgRowStream implements DriverRowStream {
     this.#reading = reading;
     try {
       const rows = await reading;
+      this.fields ??= (this.#cursor as CursorInternals)._result?.fields?.map(({ name }) => ({ name }));
       if (rows.length > 0) return rows;
       this.#over = true;
       return undefined;

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Database, Options, Statement } from 'better-sqlite3';
-import type { ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRow, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { typedParams } from '../option-rules.js';
 import { SQLITE_URL_RULES } from './sqlite-options.js';
@@ -89,6 +89,22 @@ class SqliteConnection implements DriverConnection {
     });
   }
 
+  /** `raw()` switches the cached statement to arrays, so it is switched back before the next use. */
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
+    return this.#runWhenUnlocked(sql, (statement) => {
+      if (!statement.reader) {
+        statement.run(...(params ?? []));
+        return { rows: [], fields: [] };
+      }
+      const fields = statement.columns().map(({ name }) => ({ name }));
+      try {
+        return { rows: statement.raw(true).all(...(params ?? [])) as unknown[][], fields };
+      } finally {
+        statement.raw(false);
+      }
+    });
+  }
+
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
     return this.#runWhenUnlocked(sql, (statement) => {
       const { changes, lastInsertRowid } = statement.run(...(params ?? []));
@@ -102,8 +118,11 @@ class SqliteConnection implements DriverConnection {
         statement.run(...(params ?? []));
         return SqliteRowStream.empty();
       }
-      const rows = statement.iterate(...(params ?? [])) as Iterator<Record<string, unknown>>;
-      return SqliteRowStream.open(rows, options.batchSize, (error) => this.#noteFailure(error));
+      // An iterating statement cannot leave raw mode until it is done, so arrays get a statement of their own, not the cached one.
+      const source = options.rowMode === 'array' ? this.#db.prepare<unknown[]>(sql).raw(true) : statement;
+      const fields = statement.columns().map(({ name }) => ({ name }));
+      const rows = source.iterate(...(params ?? [])) as Iterator<DriverRow>;
+      return SqliteRowStream.open(rows, options.batchSize, fields, (error) => this.#noteFailure(error));
     });
   }
 

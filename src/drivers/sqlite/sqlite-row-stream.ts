@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DriverRowStream } from '../driver.js';
+import type { DriverRow, DriverRowStream, FieldInfo } from '../driver.js';
 
-type Row = Record<string, unknown>;
+type Row = DriverRow;
 
 /**
  * A SQLite result read through better-sqlite3's `statement.iterate()`, which steps the
@@ -17,23 +17,25 @@ export class SqliteRowStream implements DriverRowStream {
   #first: Row[] | undefined;
   readonly #batchSize: number;
   readonly #onError: (error: unknown) => void;
+  readonly fields: readonly FieldInfo[];
 
-  private constructor(rows: Iterator<Row> | undefined, batchSize: number, onError: (error: unknown) => void) {
+  private constructor(rows: Iterator<Row> | undefined, batchSize: number, fields: readonly FieldInfo[], onError: (error: unknown) => void) {
     this.#rows = rows;
+    this.fields = fields;
     this.#batchSize = batchSize;
     this.#onError = onError;
   }
 
   /** Opens the stream and steps its first batch now; throws what the first step throws. */
-  static open(rows: Iterator<Row>, batchSize: number, onError: (error: unknown) => void): SqliteRowStream {
-    const stream = new SqliteRowStream(rows, batchSize, onError);
+  static open(rows: Iterator<Row>, batchSize: number, fields: readonly FieldInfo[], onError: (error: unknown) => void): SqliteRowStream {
+    const stream = new SqliteRowStream(rows, batchSize, fields, onError);
     stream.#first = stream.#take();
     return stream;
   }
 
   /** A statement without rows (it has run already). */
   static empty(): SqliteRowStream {
-    return new SqliteRowStream(undefined, 1, () => {});
+    return new SqliteRowStream(undefined, 1, [], () => {});
   }
 
   get closesCleanly(): boolean {

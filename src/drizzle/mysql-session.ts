@@ -1,0 +1,77 @@
+import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
+import { MySqlDialect, type MySqlTransactionConfig } from 'drizzle-orm/mysql-core';
+import { MySqlProxyTransaction, MySqlRemoteDatabase, MySqlRemoteSession, type RemoteCallback } from 'drizzle-orm/mysql-proxy';
+import type { Database } from '../core/database.js';
+import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
+import { passLeakproofErrorsOn } from './leakproof-errors.js';
+
+type Schema = Record<string, unknown>;
+type Relations = ReturnType<typeof sessionParts>['relations'];
+
+/** Statements that answer rows, for `db.execute(sql)` (whose statement Drizzle does not classify). */
+const ANSWERS_ROWS = /^[\s(]*(?:select|with|show|values|table|describe|desc|explain)\b/i;
+
+/**
+ * Statements through the scope's connection, answered in the shapes drizzle's mysql2 session
+ * gives: arrays for the rows Drizzle maps (`all`); for `execute`, `[header, fields]` after a
+ * write (`insertId`, `affectedRows`, which `$returningId()` reads) and `[rows, fields]` after a
+ * raw SELECT. Inside a transaction body they join it through the async context.
+ */
+function mysqlCalls(db: Database): RemoteCallback {
+  return async (sql, params, method) => {
+    if (method === 'all') return { rows: await db.query(sql, params, { rowMode: 'array' }) };
+    if (ANSWERS_ROWS.test(sql)) return { rows: [await db.query(sql, params), []] };
+    const { rowsAffected, insertId } = await db.execute(sql, params);
+    return { rows: [{ affectedRows: rowsAffected, insertId: Number(insertId ?? 0) }, []] };
+  };
+}
+
+/** drizzle's mysql-proxy session, with transactions that are leakproof's. */
+class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalConfig> {
+  readonly #db: Database;
+  readonly #dialect: MySqlDialect;
+  readonly #relations: Relations;
+
+  constructor(db: Database, dialect: MySqlDialect, parts: ReturnType<typeof sessionParts>) {
+    super(mysqlCalls(db), dialect, parts.relations, { logger: parts.logger });
+    this.#db = db;
+    passLeakproofErrorsOn(this);
+    this.#dialect = dialect;
+    this.#relations = parts.relations;
+  }
+
+  override transaction<T>(body: (tx: MySqlProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>, config?: MySqlTransactionConfig): Promise<T> {
+    refuseTransactionConfig(config);
+    return this.#db.transaction(() => body(new LeakproofMySqlTransaction(this.#db, this.#dialect, this, this.#relations, 0)));
+  }
+}
+
+/** A nested transaction is a nested leakproof transaction: a savepoint. */
+class LeakproofMySqlTransaction extends MySqlProxyTransaction<Schema, TablesRelationalConfig> {
+  readonly #db: Database;
+  readonly #dialect: MySqlDialect;
+  readonly #session: LeakproofMySqlSession;
+  readonly #relations: Relations;
+  readonly #depth: number;
+
+  constructor(db: Database, dialect: MySqlDialect, session: LeakproofMySqlSession, relations: Relations, depth: number) {
+    super(dialect, session as never, relations, depth, 'default');
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#session = session;
+    this.#relations = relations;
+    this.#depth = depth;
+  }
+
+  override transaction<T>(body: (tx: MySqlProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>): Promise<T> {
+    return this.#db.transaction(() => body(new LeakproofMySqlTransaction(this.#db, this.#dialect, this.#session, this.#relations, this.#depth + 1)));
+  }
+}
+
+/** Drizzle's MySQL/MariaDB database over a leakproof alias. */
+export function mysqlDrizzle<S extends Schema>(db: Database, config: DrizzleConfig<S>): MySqlRemoteDatabase<S> {
+  const dialect = new MySqlDialect({ casing: config.casing });
+  const parts = sessionParts(config);
+  // The relational config is built from `S` at run time; its static type is drizzle's to infer.
+  return new MySqlRemoteDatabase<S>(dialect, new LeakproofMySqlSession(db, dialect, parts) as never, parts.relations as never, 'default');
+}

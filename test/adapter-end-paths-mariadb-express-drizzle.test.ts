@@ -1,0 +1,5 @@
+/** The shared end-path suite (test/support/adapter-end-path-suite.ts) for express on mariadb, the statements sent through Drizzle (leakproof/drizzle). */
+import { adapterEndPaths } from './support/adapter-end-path-suite.js';
+import { DRIZZLE } from './support/query-layers.js';
+
+adapterEndPaths(['mariadb'], 'express', DRIZZLE);

@@ -1,0 +1,229 @@
+/**
+ * leakproof/drizzle on every engine: typed statements on the scope's connection, a join whose
+ * two `id` columns both survive (rows read as arrays), prepared queries, transactions and
+ * savepoints as leakproof transactions, refused transaction config, the outside-a-scope rule,
+ * and relational queries (which MariaDB cannot run: no LATERAL). Counted on the server. The
+ * HTTP end paths through Drizzle are in adapter-end-paths-*-drizzle-*.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { asc, eq, sql } from 'drizzle-orm';
+import { createDatabases, LeakproofError, type Database } from '../src/index.js';
+import { drizzle } from '../src/drizzle/drizzle.js';
+import { forEachEngine, type EngineContext } from './support/engines.js';
+import type { EngineName } from './support/dialect.js';
+import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
+
+// Literal names: Drizzle keys a join's rows by table name, and the types follow.
+const prefix = 'drizzle_t';
+
+/**
+ * What each case asks of Drizzle, written once per engine with that engine's typed tables: the
+ * three bodies read alike, but each is checked against its own dialect's types, which no one
+ * generic function over the three query builders could be.
+ */
+interface Ops {
+  insert(label: string): Promise<void>;
+  tag(label: string, name: string): Promise<void>;
+  /** items joined to tags: [item id, tag's item_id, tag id, label, name] */
+  joined(): Promise<[number, number, number, string, string][]>;
+  prepared(label: string): Promise<string[]>;
+  labels(): Promise<string[]>;
+  clear(): Promise<void>;
+  transaction<T>(body: (tx: Pick<Ops, 'insert'> & { rollback(): never; nested<U>(inner: (tx: Pick<Ops, 'insert'>) => Promise<U>): Promise<U> }) => Promise<T>, config?: { isolationLevel: 'serializable' }): Promise<T>;
+  relational(): Promise<{ label: string; tags: string[] }[]>;
+}
+
+function pgOps(db: Database): Ops {
+  const { items, tags, ...relations } = pgTables(prefix);
+  const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'postgresql' });
+  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare('by_label');
+  return {
+    insert: async (label) => void (await orm.insert(items).values({ label })),
+    tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
+    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    prepared: async (label) => (await byLabel.execute({ label })).map((r) => r.label),
+    labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
+    clear: async () => void (await orm.delete(tags), await orm.delete(items)),
+    transaction: (body, config) => orm.transaction((tx) => body({
+      insert: async (label) => void (await tx.insert(items).values({ label })),
+      rollback: () => tx.rollback(),
+      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+    }), config),
+    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+  };
+}
+
+function mysqlOps(db: Database): Ops {
+  const { items, tags, ...relations } = mysqlTables(prefix);
+  const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'mysql' });
+  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare();
+  return {
+    insert: async (label) => void (await orm.insert(items).values({ label })),
+    tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
+    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    prepared: async (label) => (await byLabel.execute({ label })).map((r) => r.label),
+    labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
+    clear: async () => void (await orm.delete(tags), await orm.delete(items)),
+    transaction: (body, config) => orm.transaction((tx) => body({
+      insert: async (label) => void (await tx.insert(items).values({ label })),
+      rollback: () => tx.rollback(),
+      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+    }), config),
+    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+  };
+}
+
+function sqliteOps(db: Database): Ops {
+  const { items, tags, ...relations } = sqliteTables(prefix);
+  const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'sqlite' });
+  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare();
+  return {
+    insert: async (label) => void (await orm.insert(items).values({ label })),
+    tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
+    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    prepared: async (label) => (await byLabel.all({ label })).map((r) => r.label),
+    labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
+    clear: async () => void (await orm.delete(tags), await orm.delete(items)),
+    transaction: (body, config) => orm.transaction((tx) => body({
+      insert: async (label) => void (await tx.insert(items).values({ label })),
+      rollback: () => tx.rollback(),
+      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+    }), config as never),
+    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+  };
+}
+
+const OPS: Readonly<Record<EngineName, (db: Database) => Ops>> = { postgres: pgOps, mariadb: mysqlOps, sqlite: sqliteOps };
+
+async function admin(engine: EngineContext, statements: readonly string[]): Promise<void> {
+  const own = createDatabases({ default: { url: engine.url, maxLifetime: 0 } });
+  for (const statement of statements) await own.run(() => own.get().execute(statement));
+  await own.close();
+}
+
+forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) => {
+  before(() => admin(engine(), drizzleDdl(engine().name, prefix)));
+  after(() => admin(engine(), dropDrizzleTables(prefix)));
+
+  function open(options: Record<string, unknown> = {}): { run: <T>(fn: () => Promise<T>) => Promise<T>; ops: Ops; acquired: () => number } {
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });
+    return { run: (fn) => dbs.run(fn), ops: OPS[engine().name](dbs.get()), acquired: () => dbs.stats().default!.acquired };
+  }
+
+  it('insert, select and a join whose two id columns both survive, on one lease per scope', async () => {
+    const { run, ops, acquired } = open();
+    const joined = await run(async () => {
+      await ops.clear();
+      await ops.insert('first');
+      await ops.insert('second');
+      await ops.tag('second', 'red');
+      return ops.joined();
+    });
+    assert.equal(acquired(), 1);
+    assert.equal(joined.length, 1);
+    const [itemId, tagItemId, tagId, label, name] = joined[0]!;
+    assert.equal(itemId, tagItemId);
+    assert.notEqual(tagId, itemId, 'the tag id must be its own, not the item id (a collapsed column)');
+    assert.deepEqual([label, name], ['second', 'red']);
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('.prepare() runs with its placeholders filled, again and again', async () => {
+    const { run, ops } = open();
+    const found = await run(async () => {
+      await ops.clear();
+      await ops.insert('p1');
+      await ops.insert('p2');
+      return [await ops.prepared('p1'), await ops.prepared('p2'), await ops.prepared('none')];
+    });
+    assert.deepEqual(found, [['p1'], ['p2'], []]);
+  });
+
+  it('transactions: commit, roll back on a throw and on tx.rollback(), a nested one is a savepoint', async () => {
+    const { run, ops } = open();
+    const labels = await run(async () => {
+      await ops.clear();
+      await ops.transaction(async (tx) => {
+        await tx.insert('committed');
+        await tx.nested(async (sp) => {
+          await sp.insert('savepoint kept');
+        });
+        await tx.nested(async (sp) => {
+          await sp.insert('savepoint dropped');
+          throw new Error('inner failed');
+        }).catch(() => undefined);
+      });
+      await ops.transaction(async (tx) => {
+        await tx.insert('thrown');
+        throw new Error('outer failed');
+      }).catch(() => undefined);
+      await ops.transaction(async (tx) => {
+        await tx.insert('rolled back');
+        tx.rollback();
+      }).catch(() => undefined);
+      return ops.labels();
+    });
+    assert.deepEqual(labels, ['committed', 'savepoint kept']);
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('transaction config is refused with QUERY_BUILDER_UNSUPPORTED', async () => {
+    const { run, ops } = open();
+    const refused = await run(() => ops.transaction(async () => 1, { isolationLevel: 'serializable' })).catch((error: unknown) => error);
+    assert.ok(refused instanceof LeakproofError && refused.code === 'QUERY_BUILDER_UNSUPPORTED', String(refused));
+  });
+
+  it('outside a scope each statement leases for itself; strict refuses with NO_SCOPE', async () => {
+    const { ops } = open();
+    await ops.clear();
+    await ops.insert('outside');
+    assert.deepEqual(await ops.labels(), ['outside']);
+    const strict = open({ strict: true });
+    const error = await strict.ops.labels().catch((e: unknown) => e);
+    assert.ok(error instanceof LeakproofError && error.code === 'NO_SCOPE', String(error));
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
+  it('MySQL: $returningId() and an update\'s affectedRows come from the statement\'s own answer', async (t) => {
+    if (engine().name !== 'mariadb') return t.skip('$returningId() and the [header, fields] answer are MySQL\'s');
+    const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
+    const { items } = mysqlTables(prefix);
+    const orm = drizzle(dbs.get(), { dialect: 'mysql' });
+    const { ids, header } = await dbs.run(async () => {
+      await orm.delete(items);
+      const ids = await orm.insert(items).values([{ label: 'x1' }, { label: 'x2' }]).$returningId();
+      const [header] = await orm.update(items).set({ label: 'x' }).where(eq(items.label, 'x1'));
+      return { ids, header };
+    });
+    assert.equal(ids.length, 2);
+    assert.equal(ids[1]!.id, ids[0]!.id + 1);
+    assert.equal(header.affectedRows, 1);
+  });
+
+  it('a dialect that is not the alias URL\'s is CONFIG_INVALID', () => {
+    const dbs = engine().databases({ default: { url: engine().url } });
+    const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';
+    assert.throws(() => drizzle(dbs.get(), { dialect: other }), (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID');
+  });
+
+  it('relational queries with `with` (MariaDB has no LATERAL join: the server refuses them)', async () => {
+    const { run, ops } = open();
+    const outcome = await run(async () => {
+      await ops.clear();
+      await ops.insert('r1');
+      await ops.tag('r1', 'a');
+      await ops.tag('r1', 'b');
+      return ops.relational();
+    }).catch((error: unknown) => error);
+    if (engine().name === 'mariadb') {
+      assert.ok(outcome instanceof Error && /syntax|LATERAL/i.test(outcome.message), `expected MariaDB to refuse the LATERAL join, got ${String(outcome)}`);
+    } else {
+      assert.deepEqual(outcome, [{ label: 'r1', tags: ['a', 'b'] }]);
+    }
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+});
