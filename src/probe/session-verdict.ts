@@ -5,7 +5,7 @@
  * @module
  */
 import type { NamedSession } from './sessions/classify-sessions.js';
-import type { Finding, VerdictInput } from './verdict.js';
+import type { Finding, VerdictInput } from './verdict-input.js';
 
 /** Sessions named in a reason; the rest are counted. */
 const NAMED_IN_REASON = 5;

@@ -18,27 +18,11 @@
  *
  * @module
  */
-import type { ProbeConfig, RoundSummary, SessionsSummary, SettlePoint, Verdict, VerdictKind } from './probe-result.js';
+import type { Verdict, VerdictKind } from './probe-result.js';
 import { sessionFindings } from './session-verdict.js';
+import type { Finding, VerdictInput } from './verdict-input.js';
 
-export interface VerdictInput {
-  readonly baseline: number;
-  readonly peak: number;
-  readonly rounds: readonly (Pick<RoundSummary, 'floor' | 'refusals'> & Partial<Pick<RoundSummary, 'ok' | 'requests' | 'disconnects'>>)[];
-  readonly settle: readonly SettlePoint[];
-  readonly config: Pick<ProbeConfig, 'allowedIdle' | 'maxConnections' | 'settlePointsMs'> & Partial<Pick<ProbeConfig, 'acceptNoEffect'>>;
-  /** What each session did, when the source lists sessions (absent for a count-only source). */
-  readonly sessions?: Pick<SessionsSummary, 'stranded' | 'strandedTotal' | 'idleInTransaction' | 'learnedRestingLevel' | 'touched' | 'transactionsVisible'>;
-  /** The server's limit for non-superusers, when the sampler could read it. */
-  readonly serverMaxConnections: number | undefined;
-  /** False when the run was stopped early. */
-  readonly complete: boolean;
-}
-
-export interface Finding {
-  readonly kind: VerdictKind;
-  readonly reason: string;
-}
+export type { Finding, VerdictInput } from './verdict-input.js';
 
 const ORDER: readonly VerdictKind[] = ['leak', 'over-budget', 'inconclusive', 'capacity'];
 const EXIT_CODES: Readonly<Record<VerdictKind, 0 | 1 | 2>> = { 'leak': 1, 'over-budget': 1, 'inconclusive': 2, 'capacity': 0, 'no-leak': 0 };

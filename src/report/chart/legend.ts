@@ -1,6 +1,6 @@
 import type { ProbeEvent, ProbeResult } from '../../probe/probe-result.js';
 import { PALETTE } from './palette.js';
-import { hasSessionBand } from './session-band.js';
+import { hasSessionBand } from './has-session-band.js';
 import type { ReferenceLevel } from './reference-levels.js';
 import { el, svgText } from './svg.js';
 

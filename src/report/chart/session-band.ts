@@ -20,10 +20,6 @@ const LAYERS: readonly { key: string; color: string; height: (band: Band) => num
   { key: 'active', color: PALETTE.sessionActive, height: (band) => band.active },
 ];
 
-/** True when the result carries bands (a source that lists sessions). */
-export function hasSessionBand(result: ProbeResult): boolean {
-  return result.samples.some((sample) => sample.band !== undefined);
-}
 
 export function sessionBandSvg(result: ProbeResult, frame: ChartFrame): string {
   const banded = result.samples.filter((sample): sample is Sample & { band: Band } => sample.band !== undefined);
