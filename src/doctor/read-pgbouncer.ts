@@ -7,6 +7,9 @@
  */
 import type { Queryable, Row } from '../core/database.js';
 import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
+import { readPgbouncerClients } from '../drivers/postgres/pgbouncer-sessions.js';
+import type { SessionRow } from '../drivers/server-session.js';
+import { doctorSession } from './read-mysql.js';
 import type { PoolerPool, ServerSession, ServerSnapshot } from './doctor-report.js';
 import { rowText } from './row-text.js';
 
@@ -14,10 +17,9 @@ import { rowText } from './row-text.js';
 export async function readPgbouncer(db: Queryable): Promise<ServerSnapshot> {
   const [version] = await db.query('SHOW VERSION');
   const config = new Map((await db.query('SHOW CONFIG')).map((row) => [rowText(row['key']), rowText(row['value'])]));
-  const clients = (await db.query('SHOW CLIENTS')).filter((row) => rowText(row['database']) !== PGBOUNCER_CONSOLE);
+  const { sessions } = await readPgbouncerClients((sql) => db.query(sql), {});
   const sizes = new Map((await db.query('SHOW DATABASES')).map((row) => [rowText(row['name']), Number(row['pool_size'])]));
   const pools = (await db.query('SHOW POOLS')).filter((row) => rowText(row['database']) !== PGBOUNCER_CONSOLE);
-  const now = Date.now();
   return {
     product: 'PgBouncer',
     version: rowText(version?.['version']).replace(/^PgBouncer\s*/i, ''),
@@ -27,31 +29,16 @@ export async function readPgbouncer(db: Queryable): Promise<ServerSnapshot> {
       extraSuperuserConnections: 0,
       idleSessionTimeoutMs: Number(config.get('client_idle_timeout') ?? 0) * 1000,
     },
-    sessions: clients.map((row) => pgbouncerClient(row, now)),
-    serverWide: clients.length,
+    sessions: sessions.map(doctorClient),
+    serverWide: sessions.length,
     transactionsVisible: true,
     pools: pools.map((row) => pgbouncerPool(row, sizes)),
   };
 }
 
-/**
- * A client linked to a server session is using it (a statement, or a transaction left open);
- * an unlinked one is idle, and in transaction mode outside any transaction (PgBouncer takes
- * the server session back at each transaction's end).
- */
-function pgbouncerClient(row: Row, now: number): ServerSession {
-  const linked = rowText(row['link']) !== '';
-  const waiting = rowText(row['state']) === 'waiting';
-  const since = Date.parse(rowText(row['request_time']).replace(' UTC', 'Z').replace(' ', 'T'));
-  const idle = !linked && !waiting;
-  return {
-    user: rowText(row['user']),
-    host: rowText(row['addr']) || 'local',
-    database: rowText(row['database']),
-    state: linked ? 'active' : waiting ? 'waiting' : 'idle',
-    idleMs: idle && Number.isFinite(since) ? Math.max(0, now - since) : undefined,
-    inTransaction: linked ? undefined : false,
-  };
+/** The doctor's view of a client: `waiting` kept apart from `active`, since a queue is what it warns about. */
+function doctorClient(row: SessionRow): ServerSession {
+  return { ...doctorSession(row), state: row.rawState === 'waiting' ? 'waiting' : row.state };
 }
 
 function pgbouncerPool(row: Row, sizes: ReadonlyMap<string, number>): PoolerPool {

@@ -2,8 +2,8 @@
  * PgBouncer: "the app's sessions" are its clients in the admin console's `SHOW CLIENTS`. Behind
  * PgBouncer an app's connection ends there, so a leaked connection is a client that stays,
  * whatever PgBouncer does with the server sessions behind it. Each client is named by its
- * address and port (`addr:port`, the port as its id); `active` holds a server session, `waiting`
- * queues for one (both are requests at work), `idle` has none. `connect_time` is when it
+ * address and port (`addr:port`, the port as its id); a client linked to a server session, or
+ * `waiting` for one, is at work (`active`); an unlinked one is `idle`. `connect_time` is when it
  * connected, `request_time` its last request. The console takes simple queries only, so the
  * filter is applied here, not in SQL, and its own clients (ours among them) are left out.
  *
@@ -39,7 +39,10 @@ export function pgbouncerClientRow(row: Record<string, unknown>, serverNow: numb
   const port = Number(row['port']);
   const addr = columnText(row['addr']) || 'local';
   const openedAt = consoleTime(row['connect_time']);
-  const idle = raw === 'idle';
+  // At work while linked to a server session (a statement, or a transaction left open) or
+  // waiting for one; PgBouncer shows an unlinked client as `active` too, so the link decides.
+  const linked = columnText(row['link']) !== '';
+  const idle = !linked && raw !== 'waiting' && raw !== 'waiting_cancel_req';
   const lastActiveAt = idle ? Math.min(serverNow, consoleTime(row['request_time']) ?? openedAt ?? serverNow) : serverNow;
   return {
     id: Number.isFinite(port) ? port : 0,
@@ -47,11 +50,12 @@ export function pgbouncerClientRow(row: Record<string, unknown>, serverNow: numb
     user: columnText(row['user']),
     host: `${addr}:${port}`,
     database: columnText(row['database']) || null,
-    state: idle ? 'idle' : raw === 'active' || raw === 'waiting' || raw === 'active_cancel_req' ? 'active' : 'other',
+    state: idle ? 'idle' : 'active',
     rawState: raw,
     waitingFor: raw === 'waiting' ? 'server connection' : null,
     statement: null,
-    inTransaction: undefined,
+    // Unlinked, it is outside any transaction: PgBouncer takes the server session back at each transaction's end.
+    inTransaction: idle ? false : undefined,
     idleMs: idle ? Math.max(0, serverNow - lastActiveAt) : undefined,
     lastActiveAt,
     openedAt,
