@@ -69,6 +69,9 @@ for (const target of engineTargets()) {
         await killConnection(server, busy.id);
         await running;
         await Promise.all([busy.close(), idle.close()]);
+        // A killed session is listed (as Killed, holding its slot) until the server has torn it
+        // down: the next test counts from 0, so this one ends when the server says both are gone.
+        assert.equal(await waitForCount(server, 0), 0);
       });
 
       it('another app user is counted apart, and the app password is really checked', async () => {
