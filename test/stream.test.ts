@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { LeakproofError, type Databases, type Row, type RowStream } from '../src/index.js';
+import { sampleCount } from './support/sample-count.js';
 import { eventually } from './support/serve.js';
 import { blockedOnClient, endlessSql, forEachStreamTarget, liveHeap, rowsSql, STREAM_TARGETS } from './support/streaming.js';
 
@@ -106,6 +107,34 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
       const stats = dbs.stats().default!;
       assert.deepEqual([stats.cancels, stats.discarded, stats.open], [0, 1, 0], JSON.stringify(stats));
       assert.equal(await engine().waitForCount(0), 0, 'the server kept the session');
+    });
+  }
+
+  if (!target.abandonsCleanly) {
+    it('an endless result broken out of while the other connection is busy: the socket is cut, and its slot stays taken until the session is ended on the server', async () => {
+      // The KILL QUERY finds no carrier within its 2 s (the only other connection sleeps 3 s),
+      // so the socket is cut; the server would keep that session writing rows for ever.
+      const dbs = engine().databases({ default: alias({ ...KEPT, maxConnections: 2 }) });
+      const db = dbs.get();
+      const peak = sampleCount(() => engine().count(), 20);
+      let cutId = 0;
+      const sleeper = dbs.run(() => db.query('SELECT SLEEP(3) AS slept'));
+      const streamer = dbs.run(async () => {
+        cutId = Number((await db.query(engine().dialect.serverIdSql))[0]!['id']);
+        let count = 0;
+        for await (const _row of db.stream(endlessSql(target.engine))) if (++count === 2000) break;
+      });
+      await streamer.then(() => 'ended', () => 'failed');
+      // A third request, queued behind the cut one: it may open a connection only once the server let the cut one go.
+      const third = dbs.run(async () => Number((await db.query(engine().dialect.serverIdSql))[0]!['id']));
+      const [thirdId] = await Promise.all([third, sleeper]);
+      assert.notEqual(thirdId, cutId);
+      assert.ok(!(await engine().connections()).some((c) => c.id === cutId), `session ${cutId} is still on the server`);
+      const peakOnServer = await peak.stop();
+      assert.ok(peakOnServer <= 2, `the server counted ${peakOnServer} sessions for maxConnections 2`);
+      const stats = dbs.stats().default!;
+      assert.deepEqual([stats.discarded, stats.sessionsEnded, stats.sessionEndTimeouts], [1, 1, 0], JSON.stringify(stats));
+      await dbs.close();
     });
   }
 

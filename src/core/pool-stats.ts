@@ -46,6 +46,17 @@ export interface PoolStats {
    * network). The statement was cancelled and the connection closed.
    */
   readonly abandoned: number;
+  /**
+   * Sessions whose socket was cut while their statement may still have run, ended on the server
+   * by another connection of the pool (`KILL CONNECTION`, `pg_terminate_backend`) before their
+   * slot was given to another connection.
+   */
+  readonly sessionsEnded: number;
+  /**
+   * Cut sessions that could not be seen ending within 5 s (no connection to look with, or a dead
+   * network): their slot was freed anyway, so the server may briefly have counted one more.
+   */
+  readonly sessionEndTimeouts: number;
   /** Connections still held `leakTimeout` ms after their request ended. */
   readonly leaks: number;
   /** Releases of a connection that was not held (a bug; throws outside production). */
@@ -59,7 +70,7 @@ export type PoolCounters = {
 export function emptyCounters(): PoolCounters {
   return {
     created: 0, closed: 0, acquired: 0, released: 0, timeouts: 0, queueFull: 0, refusals: 0,
-    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, abandoned: 0, leaks: 0,
+    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, abandoned: 0, sessionsEnded: 0, sessionEndTimeouts: 0, leaks: 0,
     doubleReleases: 0,
   };
 }

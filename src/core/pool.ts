@@ -24,6 +24,8 @@ const MAX_CONCURRENT_CANCEL_REQUESTS = 4;
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** How long an abandoned statement's cancel may take to bring it back before the socket is cut. */
 const ABANDON_GRACE_MS = 1000;
+/** How long a cut session's slot is held at most while another connection ends it on the server. */
+const SESSION_END_TIMEOUT_MS = 5000;
 
 const isProduction = process.env.NODE_ENV === 'production';
 
@@ -699,7 +701,7 @@ export class Pool {
     const reason = this.#events.closeReason(connection, this.#closed);
     connection.state = 'closing';
     this.#leased.delete(connection);
-    if (connection.needsDestroy()) connection.raw.destroy();
+    if (connection.needsDestroy()) await this.#cut(connection);
     else await connection.raw.close();
     connection.state = 'closed';
     this.#busy--;
@@ -708,6 +710,43 @@ export class Pool {
     void this.#closeSparesIfDone();
     this.#notifyIfQuiet();
     this.#dispatch();
+  }
+
+  /**
+   * Cuts a connection's socket. If its statement may still run (abandoned, or an answer in
+   * flight), the server keeps the session until that statement ends, so its slot stays taken
+   * until another connection of the pool has ended the session and seen it gone, within
+   * SESSION_END_TIMEOUT_MS (past that, through a dead network say, the slot is freed). Not
+   * behind a transaction pooler (its ids are not the server's), nor with a budget of one (no
+   * second connection to look with), nor for a connection that died on its own.
+   */
+  async #cut(connection: PooledConnection): Promise<void> {
+    connection.raw.destroy();
+    const mayRun = connection.inFlight || connection.abandoned !== undefined;
+    if (!mayRun || connection.lost || this.config.maxConnections === 1 || this.config.pooler === 'transaction') return;
+    const seen = await this.#endOnServer(connection);
+    if (seen === true) this.#counters.sessionsEnded++;
+    else if (seen === false) this.#counters.sessionEndTimeouts++;
+  }
+
+  /** Ends a cut connection's session from another connection of the pool: whether it was seen gone, undefined if the driver cannot. */
+  async #endOnServer(connection: PooledConnection): Promise<boolean | undefined> {
+    const driver = this.#driver;
+    if (driver?.endSession === undefined) return undefined;
+    // A KILL QUERY of it still waiting for a carrier is moot now.
+    this.withdrawCancel(connection);
+    const deadline = Date.now() + SESSION_END_TIMEOUT_MS;
+    const borrowing = this.#borrowForCancel(connection);
+    if ((await settleWithin(borrowing, SESSION_END_TIMEOUT_MS)) === 'timeout') this.withdrawCancel(connection);
+    const via = await borrowing;
+    if (via === undefined) return false;
+    const ending = driver.endSession(connection.serverId, via.raw, deadline);
+    const settled = (await settleWithin(ending, Math.max(1, deadline - Date.now()))) === 'settled';
+    const seen = settled ? await ending.catch(() => undefined) : undefined;
+    // A look that failed or still runs leaves `via` unfit for reuse: it is cut instead.
+    if (seen === undefined) via.broken = true;
+    this.#endLoan(via);
+    return seen === true;
   }
 
   /** A closed pool kept one idle connection for cancels; once no request holds one, it goes too. */

@@ -178,6 +178,15 @@ export interface Driver {
    * delivered; never rejects (best effort). The caller bounds it in time.
    */
   cancel(target: DriverConnection, via?: DriverConnection): Promise<void>;
+  /**
+   * Ends session `serverId` from `via`, another connection of the same pool, and resolves once
+   * the server no longer lists it, true, or `deadline` (epoch ms) has passed, false (MySQL
+   * `KILL CONNECTION`, PostgreSQL `pg_terminate_backend`).
+   * A socket cut while its statement runs leaves the session on the server until that statement
+   * ends (a cut MariaDB stream: until `net_write_timeout`); the pool keeps its slot until this
+   * resolves. Rejects if `via` fails. SQLite has none.
+   */
+  endSession?(serverId: number, via: DriverConnection, deadline: number): Promise<boolean>;
   /** Whether `error` ended a statement because a cancel hit it (the server consumed the cancel). */
   wasCancelled(error: unknown): boolean;
   /** Whether `error` is the server's own statement timeout (`statementTimeout`). */

@@ -74,6 +74,8 @@ export const COUNTERS: ReadonlyArray<readonly [string, string, StatKey]> = [
   ['rollbacks_total', 'Transactions found open on release and rolled back.', 'rollbacks'],
   ['cancels_total', 'Statements cancelled on the server: their client left, or leakproof gave up on them.', 'cancels'],
   ['abandoned_total', 'Connections closed because their statement did not come back within statementTimeout and a grace, or releaseTimeout after the request ended.', 'abandoned'],
+  ['sessions_ended_total', 'Sessions cut while their statement may have run, ended on the server (KILL CONNECTION, pg_terminate_backend) before their slot was reused.', 'sessionsEnded'],
+  ['session_end_timeouts_total', 'Cut sessions not seen ending within 5 s; their slot was freed anyway.', 'sessionEndTimeouts'],
   ['leaks_total', 'Connections still held leakTimeout ms after their request ended.', 'leaks'],
   ['double_releases_total', 'Releases of a connection that was not held (a bug).', 'doubleReleases'],
 ];

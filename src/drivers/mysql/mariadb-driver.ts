@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { connect as connectTcp, type Socket } from 'node:net';
 import type { Connection, ConnectionConfig, QueryOptions } from 'mariadb';
 import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
@@ -38,10 +39,13 @@ export async function createMariadbDriver(settings: ConnectionSettings): Promise
 class MariadbConnection implements DriverConnection {
   readonly serverId: number;
   readonly #connection: Connection;
+  /** The TCP socket under the connector, when leakproof opened it (not a Unix socket). */
+  readonly #socket: Socket | undefined;
   readonly #broken = new BrokenSignal();
 
-  private constructor(connection: Connection) {
+  private constructor(connection: Connection, socket: Socket | undefined) {
     this.#connection = connection;
+    this.#socket = socket;
     this.serverId = connection.threadId ?? 0;
     // The connector emits 'error' then 'end' as soon as the socket closes, idle or busy.
     connection.on('error', (error: Error) => this.#broken.fire(error));
@@ -50,9 +54,10 @@ class MariadbConnection implements DriverConnection {
 
   static async open(mariadb: Mariadb, settings: ConnectionSettings): Promise<MariadbConnection> {
     let raw: Connection | undefined;
+    const socket: { opened?: Socket } = {};
     try {
-      raw = await mariadb.createConnection(mariadbOptions(settings));
-      const connection = new MariadbConnection(raw);
+      raw = await mariadb.createConnection(withOwnSocket(mariadbOptions(settings), socket));
+      const connection = new MariadbConnection(raw, socket.opened);
       await connection.#applySession(settings);
       return connection;
     } catch (error) {
@@ -134,11 +139,17 @@ class MariadbConnection implements DriverConnection {
   }
 
   /**
-   * Closes the socket at once. If a command is still running, the connector itself also sends
-   * `KILL <threadId>` over a side connection so the server stops working for nobody.
+   * Closes the socket at once. The socket is cut under the connector first: with a command
+   * running, the connector's own destroy() would open a connection of its own, outside the
+   * pool's budget, to send `KILL`; the pool ends such a session itself, within the budget.
    */
   destroy(): void {
     this.#broken.closing();
+    if (this.#socket !== undefined) {
+      // The connector hears the error and closes itself (its fatal-error path sends no KILL).
+      this.#socket.destroy(new Error('the connection was closed by leakproof'));
+      return;
+    }
     try {
       this.#connection.destroy();
     } catch {
@@ -156,6 +167,20 @@ function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
     ...withoutMysqlTlsKeys(typedParams(MARIADB_URL_RULES, settings.params)),
     ...definedOnly(withoutMysqlTlsKeys(settings.driverOptions)),
   };
+}
+
+/**
+ * Has the connector use a TCP socket leakproof opens (its `stream` option), so that destroy()
+ * can cut it. A Unix socket, a `stream` of the user's own and TLS (the connector layers its
+ * TLS socket over this one and listens on that) are left to the connector's own destroy().
+ */
+function withOwnSocket(options: ConnectionConfig, socket: { opened?: Socket }): ConnectionConfig {
+  if (options.socketPath !== undefined || options.stream !== undefined || (options.ssl !== undefined && options.ssl !== false)) return options;
+  const stream = (): Socket => {
+    socket.opened = connectTcp(options.port ?? 3306, options.host ?? 'localhost').setNoDelay(true);
+    return socket.opened;
+  };
+  return { ...options, stream };
 }
 
 function connectionLost(): Error {

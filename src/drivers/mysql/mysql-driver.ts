@@ -1,7 +1,7 @@
 import type { ConnectionSettings, Driver, DriverConnection } from '../driver.js';
 import { mysqlTransactionSql } from '../transaction-sql.js';
 import { classifyMysqlError, isMysqlStatementTimeout, wasMysqlCancelled } from './mysql-errors.js';
-import { killQuery, readMysqlLimits } from './mysql-session.js';
+import { killConnection, killQuery, readMysqlLimits } from './mysql-session.js';
 
 /**
  * What both MySQL-family drivers share: only how a connection is opened differs between the
@@ -16,6 +16,7 @@ export function mysqlDriver(packageName: 'mysql2' | 'mariadb', settings: Connect
     readServerLimits: readMysqlLimits,
     cancelBy: 'session',
     cancel: (target: DriverConnection, via?: DriverConnection) => killQuery(target.serverId, via),
+    endSession: killConnection,
     wasCancelled: wasMysqlCancelled,
     isStatementTimeout: isMysqlStatementTimeout,
     classifyError: classifyMysqlError,

@@ -1,4 +1,5 @@
 import type { DriverConnection, ServerLimits } from '../driver.js';
+import { endAndAwaitGone } from '../end-session.js';
 
 /**
  * The statement that caps every statement of a session, by server flavour: MariaDB has
@@ -41,4 +42,19 @@ function positive(value: unknown): number {
 export async function killQuery(threadId: number, via: DriverConnection | undefined): Promise<void> {
   if (via === undefined || !Number.isSafeInteger(threadId) || threadId <= 0) return;
   await via.execute(`KILL QUERY ${threadId}`).catch(() => undefined);
+}
+
+/**
+ * Ends thread `threadId` with `KILL CONNECTION` run on `via`; true once the processlist no longer
+ * shows it (a killed thread shows as `Killed` until it has ended), false at `deadline`. A thread
+ * already gone answers 1094, which is what was wanted. Every user may kill and see its own threads.
+ */
+export function killConnection(threadId: number, via: DriverConnection, deadline: number): Promise<boolean> {
+  if (!Number.isSafeInteger(threadId) || threadId <= 0) return Promise.resolve(true);
+  return endAndAwaitGone(
+    via,
+    () => via.execute(`KILL CONNECTION ${threadId}`),
+    async () => (await via.query('SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId])).length > 0,
+    deadline,
+  );
 }

@@ -21,7 +21,7 @@ import { closeGracefully } from '../time-bound.js';
 import { postgresTransactionSql } from '../transaction-sql.js';
 import { classifyPostgresError, isPostgresStatementTimeout, isStalePlan, wasPostgresCancelled } from './postgres-errors.js';
 import { loadCursor, PgRowStream } from './pg-row-stream.js';
-import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest } from './postgres-session.js';
+import { type CancelChannel, type CancelTarget, readPostgresLimits, sendCancelRequest, terminateBackend } from './postgres-session.js';
 
 type Pg = typeof import('pg');
 
@@ -51,6 +51,7 @@ export async function createPgDriver(settings: ConnectionSettings): Promise<Driv
     readServerLimits: readPostgresLimits,
     cancelBy: 'request',
     cancel: (target: DriverConnection) => cancelBackend(pg, target),
+    endSession: terminateBackend,
     wasCancelled: wasPostgresCancelled,
     isStatementTimeout: isPostgresStatementTimeout,
     classifyError: classifyPostgresError,

@@ -1,4 +1,5 @@
 import type { DriverConnection, ServerLimits } from '../driver.js';
+import { endAndAwaitGone } from '../end-session.js';
 import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../time-bound.js';
 
 /** Units PostgreSQL prints a time setting in (`SHOW` / `current_setting`), as milliseconds. */
@@ -67,4 +68,19 @@ export async function sendCancelRequest(channel: CancelChannel, target: CancelTa
   else channel.connect(target.port, target.host);
   await settleWithin(delivered, SIDE_CHANNEL_TIMEOUT_MS);
   channel.stream.destroy();
+}
+
+/**
+ * Ends backend `pid` with `pg_terminate_backend` run on `via`; true once `pg_stat_activity` no
+ * longer lists it, false at `deadline`. A role may terminate its own backends; a pid already gone
+ * answers false with a warning, which is what was wanted.
+ */
+export function terminateBackend(pid: number, via: DriverConnection, deadline: number): Promise<boolean> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return Promise.resolve(true);
+  return endAndAwaitGone(
+    via,
+    () => via.query('SELECT pg_terminate_backend($1)', [pid]),
+    async () => (await via.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length > 0,
+    deadline,
+  );
 }
