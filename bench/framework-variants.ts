@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import mysql from 'mysql2/promise';
 import { addressOptions, ITEM_COUNT } from './config.js';
-import type { Handler, Variant, VariantSettings } from './http-variants.js';
+import type { Handler, Variant, VariantSettings } from './variant.js';
 import { loadAdapter, loadLeakproof } from './leakproof-build.js';
 
 /** The driver under every framework row: the default for MySQL/MariaDB URLs. */

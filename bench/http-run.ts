@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { ask, forkScript, nextMessage, stopChild, type Message } from './child.js';
 import { databaseCpuUs, listeningPids } from './database-cpu.js';
 import { ITEM_COUNT, type BenchConfig } from './config.js';
-import { DEFAULT_HTTP_VARIANTS, HTTP_VARIANTS, type VariantName, type VariantSettings } from './http-variants.js';
+import { DEFAULT_HTTP_VARIANTS, HTTP_VARIANTS, type VariantName } from './http-variants.js';
+import type { VariantSettings } from './variant.js';
 import type { LoadResult, LoadSettings } from './load.js';
 
 export interface HttpSample extends LoadResult {

@@ -13,7 +13,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exitWithParent, sendToParent, type Message } from './child.js';
-import { createVariant, isVariantName, type VariantSettings } from './http-variants.js';
+import { createVariant, isVariantName } from './http-variants.js';
+import type { VariantSettings } from './variant.js';
 
 async function main(): Promise<void> {
   exitWithParent();

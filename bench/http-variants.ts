@@ -18,20 +18,8 @@ import type { AliasOptions } from '../src/index.js';
 import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
 import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
+import type { Handler, Variant, VariantSettings } from './variant.js';
 import { isQueryBuilderVariant, QUERY_BUILDER_VARIANTS, queryBuilderSource, type ItemSource, type QueryBuilderVariantName } from './query-builder-variants.js';
-
-export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-export interface Variant {
-  readonly handle: Handler;
-  close(): Promise<void>;
-}
-
-export interface VariantSettings {
-  readonly mysqlUrl: string;
-  readonly pgUrl: string;
-  readonly poolSize: number;
-}
 
 const MYSQL_SQL = 'SELECT id, name, price_cents, description FROM bench_item WHERE id = ?';
 const PG_SQL = 'SELECT id, name, price_cents, description FROM bench_item WHERE id = $1';

@@ -1,0 +1,20 @@
+/**
+ * What every HTTP variant of the benchmark is, whichever file builds it: a request handler for
+ * node:http and a close, made from the same settings.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface Variant {
+  readonly handle: Handler;
+  close(): Promise<void>;
+}
+
+export interface VariantSettings {
+  readonly mysqlUrl: string;
+  readonly pgUrl: string;
+  readonly poolSize: number;
+}
