@@ -44,7 +44,7 @@ interface Variant {
 async function child(dist: string, subscribe: boolean, ops: number): Promise<void> {
   const { createDatabases } = (await import(pathToFileURL(join(dist, 'index.js')).href)) as typeof import('../src/index.js');
   if (subscribe) {
-    const { subscribe: on, CHANNELS } = (await import(pathToFileURL(join(dist, 'observability', 'channels.js')).href)) as typeof import('../src/observability/channels.js');
+    const { subscribe: on, CHANNELS } = (await import(pathToFileURL(join(dist, 'instrumentation', 'channels.js')).href)) as typeof import('../src/instrumentation/channels.js');
     let seen = 0;
     for (const kind of Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]) on(kind, () => void seen++);
   }
@@ -126,7 +126,7 @@ function median(values: readonly number[]): number {
 
 function parent(base: string | undefined, rounds: number, ops: number): void {
   // Variant 0 is the base when there is one.
-  const entries = ['index.ts', 'observability/channels.ts'];
+  const entries = ['index.ts', 'instrumentation/channels.ts'];
   const current = compileSources(join(ROOT, 'src'), 'leakproof-events/current', entries);
   const variants: Variant[] = [
     ...(base === undefined ? [] : [{ name: 'before events (base src/)', dist: compileSources(resolve(base), 'leakproof-events/base', ['index.ts']), subscribe: false }]),

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { gracefulShutdown } from '../src/adapters/graceful-shutdown.js';
+import { gracefulShutdown } from '../src/adapters/shared/graceful-shutdown.js';
 import { createDatabases } from '../src/index.js';
 import { countConnections } from '../test/harness/count-connections.js';
 import { httpGet } from '../test/harness/faults.js';

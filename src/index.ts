@@ -19,4 +19,4 @@ export type { Engine, ExecuteResult, FieldInfo, RowMode } from './drivers/driver
 export {
   LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, StatementError, UsageError,
   ERROR_CODES, PUBLIC_MESSAGES, type ErrorCode,
-} from './core/errors.js';
+} from './errors/errors.js';

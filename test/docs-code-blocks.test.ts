@@ -44,7 +44,7 @@ const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => n
 const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'leakproof': 'src/index.ts',
   'leakproof/http': 'src/adapters/http.ts',
-  'leakproof/diagnostics': 'src/observability/channels.ts',
+  'leakproof/diagnostics': 'src/instrumentation/channels.ts',
   'leakproof/prometheus': 'src/observability/prometheus.ts',
   'leakproof/fastify': 'src/adapters/fastify.ts',
   'leakproof/express': 'src/adapters/express.ts',

@@ -645,12 +645,11 @@ describe('classifyError on recorded error shapes', () => {
 describe('a missing driver package', () => {
   it('fails with DRIVER_MISSING and the npm install command, for each driver', async () => {
     // A copy of the drivers where no node_modules can be found: the real resolution failure.
+    // The drivers and the ground floor they stand on are all it takes: nothing above them.
     const root = await mkdtemp(join(tmpdir(), 'leakproof-missing-'));
     try {
       const src = fileURLToPath(new URL('../src/', import.meta.url));
-      await cp(join(src, 'drivers'), join(root, 'src/drivers'), { recursive: true });
-      for (const file of ['core/errors.ts', 'core/detached.ts']) await cp(join(src, file), join(root, 'src', file));
-      await cp(join(src, 'secrets'), join(root, 'src/secrets'), { recursive: true });
+      for (const floor of ['drivers', 'errors', 'secrets']) await cp(join(src, floor), join(root, 'src', floor), { recursive: true });
       await writeFile(join(root, 'package.json'), '{"type":"module"}');
       await writeFile(join(root, 'probe.ts'), MISSING_PACKAGE_PROBE);
       const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'probe.ts')], { encoding: 'utf8', timeout: 30_000 });

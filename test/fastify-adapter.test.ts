@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { currentScope, LeakproofError, type Databases, type RequestScope } from '../src/index.js';
 import leakproof from '../src/adapters/fastify.js';
-import { shutdownOnSignal } from '../src/adapters/graceful-shutdown.js';
+import { shutdownOnSignal } from '../src/adapters/shared/graceful-shutdown.js';
 import { httpGet } from './harness/faults.js';
 import { forEachEngine } from './support/engines.js';
 import { eventually } from './support/serve.js';

@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 60_000;
 const SOURCES: Readonly<Record<string, string>> = {
   'leakproof': 'src/index.ts',
-  'leakproof/diagnostics': 'src/observability/channels.ts',
+  'leakproof/diagnostics': 'src/instrumentation/channels.ts',
   'leakproof/http': 'src/adapters/http.ts',
   'leakproof/prometheus': 'src/observability/prometheus.ts',
 };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { inspect } from 'node:util';
 import { Registry } from 'prom-client';
-import { CHANNELS, subscribe, type EventKind } from '../src/observability/channels.js';
+import { CHANNELS, subscribe, type EventKind } from '../src/instrumentation/channels.js';
 import { registerMetrics } from '../src/observability/prometheus.js';
 import { trackForCleanup } from './support/cleanup.js';
 import { forEachEngine } from './support/engines.js';

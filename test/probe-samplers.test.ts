@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
-import { ProbeError } from '../src/core/errors.js';
+import { ProbeError } from '../src/errors/errors.js';
 import { runProbe } from '../src/probe/run-probe.js';
 import { createSampler } from '../src/probe/samplers/create-sampler.js';
 import type { Sampler } from '../src/probe/samplers/sampler.js';

@@ -36,9 +36,9 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Databases } from '../core/databases.js';
-import { LeakproofError } from '../core/errors.js';
-import { answerCommits, beginRequest, requestLabel } from './end-of-request.js';
-import { createErrorLog, type ErrorLogOptions } from './error-log.js';
+import { LeakproofError } from '../errors/errors.js';
+import { answerCommits, beginRequest, requestLabel } from './shared/end-of-request.js';
+import { createErrorLog, type ErrorLogOptions } from './shared/error-log.js';
 
 export interface LeakproofExpressOptions {
   /**

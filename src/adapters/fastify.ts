@@ -38,10 +38,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { Databases } from '../core/databases.js';
-import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../core/errors.js';
+import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../errors/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './end-of-request.js';
-import { sendAnswer } from './send-answer.js';
+import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './shared/end-of-request.js';
+import { sendAnswer } from './shared/send-answer.js';
 
 export interface LeakproofFastifyOptions {
   /** The databases whose scope each request gets. */

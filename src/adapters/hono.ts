@@ -33,10 +33,11 @@
  */
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Databases } from '../core/databases.js';
-import { LeakproofError, UsageError, type ScopeError } from '../core/errors.js';
+import { LeakproofError, UsageError, type ScopeError } from '../errors/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { answerCommits, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse } from './end-of-request.js';
-import { createErrorLog, type ErrorLog, type Logger } from './error-log.js';
+import { answerCommits, beginRequest, RequestLifecycle } from './shared/end-of-request.js';
+import type { AnyRequest, AnyResponse } from './shared/any-request.js';
+import { createErrorLog, type ErrorLog, type Logger } from './shared/error-log.js';
 
 export interface LeakproofHonoOptions {
   /**

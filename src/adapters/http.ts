@@ -19,11 +19,12 @@
  * @module
  */
 import type { Databases } from '../core/databases.js';
-import { LeakproofError } from '../core/errors.js';
+import { LeakproofError } from '../errors/errors.js';
 import { RESOLVED } from '../core/resolved.js';
-import { answerCommits, beginRequest, isPromiseLike, requestLabel, type AnyRequest, type AnyResponse } from './end-of-request.js';
-import { createErrorLog, type Logger } from './error-log.js';
-import { INTERNAL_ERROR_ANSWER, sendAnswer } from './send-answer.js';
+import { answerCommits, beginRequest, isPromiseLike, requestLabel } from './shared/end-of-request.js';
+import type { AnyRequest, AnyResponse } from './shared/any-request.js';
+import { createErrorLog, type Logger } from './shared/error-log.js';
+import { INTERNAL_ERROR_ANSWER, sendAnswer } from './shared/send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
 
@@ -100,7 +101,7 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, r
   }
 }
 
-
-export { consoleLogger, REQUEST_ERROR_CHANNEL, type Logger, type RequestErrorEvent } from './error-log.js';
-export { watchResponseEnd, beginRequest, RequestLifecycle, type AnyRequest, type AnyResponse, type ResponseEnd } from './end-of-request.js';
-export { gracefulShutdown, shutdownOnSignal, type GracefulShutdownOptions, type ShutdownOnSignalOptions, type ShutdownResult, type ShutdownServer, type SignalShutdown } from './graceful-shutdown.js';
+export { consoleLogger, REQUEST_ERROR_CHANNEL, type Logger, type RequestErrorEvent } from './shared/error-log.js';
+export { watchResponseEnd, beginRequest, RequestLifecycle, type ResponseEnd } from './shared/end-of-request.js';
+export type { AnyRequest, AnyResponse } from './shared/any-request.js';
+export { gracefulShutdown, shutdownOnSignal, type GracefulShutdownOptions, type ShutdownOnSignalOptions, type ShutdownResult, type ShutdownServer, type SignalShutdown } from './shared/graceful-shutdown.js';

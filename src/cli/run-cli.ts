@@ -8,7 +8,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { LeakproofError } from '../core/errors.js';
+import { LeakproofError } from '../errors/errors.js';
 import { scrub, secretsOf } from '../probe/mask-secrets.js';
 import type { CliIo, OutputStream } from './cli-io.js';
 import type { CommandSpec } from './command-spec.js';

@@ -1,6 +1,6 @@
 import type { DriverConnection } from '../drivers/driver.js';
-import { detached } from './detached.js';
-import { ConfigError, StatementError } from './errors.js';
+import { detached } from '../drivers/detached.js';
+import { ConfigError, StatementError } from '../errors/errors.js';
 
 /** Options of one `query`, `execute` or `stream` call. */
 export interface CallOptions {

@@ -1,6 +1,6 @@
 import type { ResolvedAlias } from './config/options.js';
 import { isTlsError } from '../drivers/tls.js';
-import { ConnectionError } from './errors.js';
+import { ConnectionError } from '../errors/errors.js';
 
 /**
  * The error for a connection that could not be opened: `TLS_FAILED` when TLS was the reason

@@ -1,5 +1,5 @@
 import type { DriverConnection, Engine, ExecuteResult, FieldInfo, RowMode } from '../drivers/driver.js';
-import { ScopeError } from './errors.js';
+import { ScopeError } from '../errors/errors.js';
 import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
 import type { CallOptions } from './call-options.js';

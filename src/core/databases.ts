@@ -1,6 +1,6 @@
 import { resolveConfig, type DatabasesConfig, type ResolvedAlias } from './config/options.js';
 import { Database } from './database.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors/errors.js';
 import { Pool } from './pool.js';
 import type { PoolStats } from './pool-stats.js';
 import { RESOLVED } from './resolved.js';

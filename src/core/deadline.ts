@@ -1,4 +1,4 @@
-import { detached } from './detached.js';
+import { detached } from '../drivers/detached.js';
 
 /** What `withDeadline` rejects with when the time is up; callers turn it into their own typed error. */
 export class DeadlineExceeded extends Error {

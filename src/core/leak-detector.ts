@@ -1,11 +1,11 @@
-import type { LeakDetails } from '../observability/pool-events.js';
+import type { LeakDetails } from '../instrumentation/pool-events.js';
 import type { Pool } from './pool.js';
-import type { RequestScope } from './scope.js';
 
 /** What the detector reads of a lease. */
 export interface LeakSubject {
   readonly pool: Pool;
-  readonly scope: Pick<RequestScope, 'label'>;
+  /** The request's label (`GET /polls/1`), from its scope. */
+  readonly scope: { readonly label: string | undefined };
   /** The connection held, if any; read at report time. */
   readonly serverId: number | undefined;
 }

@@ -1,7 +1,7 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
 import { rejection } from '../drivers/rejection.js';
-import { detached } from './detached.js';
-import { ConnectionError, LeakproofError, StatementError, UsageError } from './errors.js';
+import { detached } from '../drivers/detached.js';
+import { ConnectionError, LeakproofError, StatementError, UsageError } from '../errors/errors.js';
 import { watchForLeak } from './leak-detector.js';
 import { isBounded, runBounded, type CallOptions } from './call-options.js';
 import type { CancelOutcome, Pool } from './pool.js';

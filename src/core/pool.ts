@@ -1,15 +1,14 @@
 import type { Driver, DriverConnection } from '../drivers/driver.js';
-import { loadDriver } from '../drivers/load-driver.js';
+import { loadDriver } from './load-driver.js';
 import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
-import type { PoolCondition } from '../observability/channels.js';
-import { PoolEvents } from '../observability/pool-events.js';
+import type { PoolCondition } from '../instrumentation/channels.js';
+import { PoolEvents } from '../instrumentation/pool-events.js';
 import type { ResolvedAlias } from './config/options.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { connectFailure } from './connect-failure.js';
-import type { Databases } from './databases.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
-import { detached } from './detached.js';
-import { BudgetError, ConnectionError, LeakproofError, UsageError } from './errors.js';
+import { detached } from '../drivers/detached.js';
+import { BudgetError, ConnectionError, LeakproofError, UsageError } from '../errors/errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
 import { PooledConnection, type AbandonReason } from './pooled-connection.js';
 import { Refusals } from './refusals.js';
@@ -77,10 +76,11 @@ export class Pool {
   #closed = false;
   #closing: Promise<void> | undefined;
   #onQuiet: (() => void) | undefined;
-  /** diagnostics_channel events (observability/channels.ts); free without subscribers. */
+  /** diagnostics_channel events (instrumentation/channels.ts); free without subscribers. */
   readonly #events: PoolEvents;
 
-  constructor(config: ResolvedAlias, databases: Databases) {
+  /** `databases`: the `createDatabases` result this pool belongs to, named in its events. */
+  constructor(config: ResolvedAlias, databases: object) {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
     this.#refusals = new Refusals(config.alias);

@@ -1,5 +1,5 @@
-import { detached } from './detached.js';
-import type { BudgetError } from './errors.js';
+import { detached } from '../drivers/detached.js';
+import type { BudgetError } from '../errors/errors.js';
 
 const FIRST_BACKOFF_MS = 25;
 const MAX_BACKOFF_MS = 1000;

@@ -1,7 +1,7 @@
 import type { DriverConnection, DriverRowStream, FieldInfo, RowMode } from '../drivers/driver.js';
 import { SIDE_CHANNEL_TIMEOUT_MS, settleWithin } from '../drivers/time-bound.js';
 import { isBounded, watchCall, type CallOptions, type CallTarget } from './call-options.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors/errors.js';
 
 type Row = Record<string, unknown>;
 

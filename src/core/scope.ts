@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ScopeError } from './errors.js';
+import { ScopeError } from '../errors/errors.js';
 import { Lease } from './lease.js';
 import type { Pool } from './pool.js';
 import { RESOLVED } from './resolved.js';

@@ -1,5 +1,5 @@
 import type { ResolvedAlias } from './config/options.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors/errors.js';
 
 /**
  * Behind a transaction pooler (PgBouncer `pool_mode = transaction`) each transaction may run on

@@ -1,4 +1,4 @@
-import { detached } from './detached.js';
+import { detached } from '../drivers/detached.js';
 import type { PooledConnection } from './pooled-connection.js';
 
 /** What the watchdog does with a connection whose statement has run too long. */

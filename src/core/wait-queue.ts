@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { detached } from './detached.js';
+import { detached } from '../drivers/detached.js';
 
 export class Waiter<T> {
   readonly promise: Promise<T>;

@@ -1,5 +1,5 @@
-import { detached } from '../core/detached.js';
-import { UsageError } from '../core/errors.js';
+import { detached } from './detached.js';
+import { UsageError } from '../errors/errors.js';
 
 /**
  * Loads a driver's npm package on first use, so that users install only the driver they use

@@ -1,5 +1,5 @@
 import { createTableRelationsHelpers, DefaultLogger, extractTablesRelationalConfig, type DrizzleConfig, type Logger, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors/errors.js';
 
 /** The parts of a drizzle config every engine's session takes, made the way drizzle's own drivers make them. */
 export interface SessionParts {

@@ -32,7 +32,7 @@ import type { MySqlRemoteDatabase } from 'drizzle-orm/mysql-proxy';
 import type { PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import type { Database } from '../core/database.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { Engine } from '../drivers/driver.js';
 import { mysqlDrizzle } from './mysql-session.js';
 import { pgDrizzle } from './pg-session.js';

@@ -1,4 +1,4 @@
-import { LeakproofError } from '../core/errors.js';
+import { LeakproofError } from '../errors/errors.js';
 
 /** The methods a drizzle prepared query runs statements with, on every engine. */
 const RUNNERS = ['execute', 'all', 'get', 'values', 'run'] as const;

@@ -26,8 +26,7 @@
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Databases } from '../core/databases.js';
-import type { BudgetError, ConnectionError } from '../core/errors.js';
+import type { BudgetError, ConnectionError } from '../errors/errors.js';
 
 /** The channel of each event kind. Subscribe by these names; they do not change. */
 export const CHANNELS = {
@@ -63,8 +62,12 @@ export interface PoolCondition {
 
 /** What every event carries. */
 export interface PoolEvent {
-  /** The `createDatabases` result the pool belongs to: compare with yours to filter. */
-  readonly databases: Databases;
+  /**
+   * The `createDatabases` result the pool belongs to: compare it with yours to filter
+   * (`event.databases === dbs`). Typed as a bare object so that this module, which the pools
+   * publish through, stands below them.
+   */
+  readonly databases: object;
   readonly alias: string;
   readonly pool: PoolCondition;
 }

@@ -1,7 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Databases } from '../core/databases.js';
-import type { BudgetError, LeakproofError } from '../core/errors.js';
-import type { PooledConnection } from '../core/pooled-connection.js';
+import type { BudgetError, LeakproofError } from '../errors/errors.js';
 import type { DriverConnection } from '../drivers/driver.js';
 import { CHANNELS, type CloseReason, type LeakEvent, type PoolCondition, type PoolEvent } from './channels.js';
 
@@ -14,6 +12,16 @@ const close = diagnosticsChannel.channel(CHANNELS.close);
 const error = diagnosticsChannel.channel(CHANNELS.error);
 const leak = diagnosticsChannel.channel(CHANNELS.leak);
 const leakReturned = diagnosticsChannel.channel(CHANNELS.leakReturned);
+
+/** What the publisher reads of a connection (the core's PooledConnection). */
+export interface EventConnection {
+  readonly serverId: number;
+  readonly createdAt: number;
+  readonly state: string;
+  readonly raw: { inTransaction(): boolean };
+  isUnusable(): boolean;
+  isExpired(now: number): boolean;
+}
 
 /** What the publisher needs of its pool. */
 export interface EventSource {
@@ -34,13 +42,13 @@ const since = (start: number | undefined): number | undefined => (start === unde
  */
 export class PoolEvents {
   readonly #source: EventSource;
-  readonly #databases: Databases;
+  readonly #databases: object;
   readonly #alias: string;
   #waitStarts = new WeakMap<object, number>();
-  #leasedAt = new WeakMap<PooledConnection, number>();
-  #discarding = new WeakSet<PooledConnection>();
+  #leasedAt = new WeakMap<EventConnection, number>();
+  #discarding = new WeakSet<EventConnection>();
 
-  constructor(source: EventSource, databases: Databases) {
+  constructor(source: EventSource, databases: object) {
     this.#source = source;
     this.#databases = databases;
     this.#alias = source.config.alias;
@@ -52,7 +60,7 @@ export class PoolEvents {
   }
 
   /** A connection was handed to a request; `waiter` is undefined on the synchronous fast path. */
-  acquired(connection: PooledConnection, waiter: object | undefined): void {
+  acquired(connection: EventConnection, waiter: object | undefined): void {
     if (release.hasSubscribers) this.#leasedAt.set(connection, performance.now());
     if (!acquire.hasSubscribers) return;
     const waitMs = waiter === undefined ? 0 : since(this.#waitStarts.get(waiter));
@@ -60,7 +68,7 @@ export class PoolEvents {
   }
 
   /** A request gave its connection back; `discard` when it asked for the connection to be closed. */
-  released(connection: PooledConnection, discard: boolean): void {
+  released(connection: EventConnection, discard: boolean): void {
     if (discard && close.hasSubscribers) this.#discarding.add(connection);
     if (!release.hasSubscribers) return;
     const heldMs = since(this.#leasedAt.get(connection));
@@ -101,7 +109,7 @@ export class PoolEvents {
    * Why a connection is being closed, read off its state just before the pool closes it, so
    * the pool's many close paths need no reason argument. `undefined` without subscribers.
    */
-  closeReason(connection: PooledConnection, poolClosed: boolean): CloseReason | undefined {
+  closeReason(connection: EventConnection, poolClosed: boolean): CloseReason | undefined {
     if (!close.hasSubscribers) return undefined;
     if (poolClosed) return 'shutdown';
     // A connection closed while being checked failed its health check.
@@ -113,7 +121,7 @@ export class PoolEvents {
   }
 
   /** A connection was closed; `reason` is what `closeReason` said before the close began. */
-  closed(connection: PooledConnection, reason: CloseReason | undefined): void {
+  closed(connection: EventConnection, reason: CloseReason | undefined): void {
     if (reason === undefined || !close.hasSubscribers) return;
     const ageMs = Date.now() - connection.createdAt;
     close.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), serverId: connection.serverId, reason, ageMs });

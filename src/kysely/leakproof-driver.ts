@@ -1,6 +1,6 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import type { Database } from '../core/database.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors/errors.js';
 import { LeakproofConnection } from './leakproof-connection.js';
 
 /**

@@ -23,9 +23,9 @@
  */
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Databases } from '../core/databases.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../errors/errors.js';
 import type { PoolStats } from '../core/pool-stats.js';
-import { subscribe } from './channels.js';
+import { subscribe } from '../instrumentation/channels.js';
 
 export interface MetricsOptions {
   /** Where the metrics are registered. Default: prom-client's global `register`. */

@@ -17,5 +17,5 @@ export { createSampler } from './samplers/create-sampler.js';
 export type { Sampler, SessionFilter, SessionReading } from './samplers/sampler.js';
 export type { SessionRow, SessionState } from '../drivers/server-session.js';
 export { maskUrl } from './mask-secrets.js';
-export { ProbeError } from '../core/errors.js';
+export { ProbeError } from '../errors/errors.js';
 export * from './probe-result.js';

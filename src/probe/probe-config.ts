@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ProbeError } from '../core/errors.js';
+import { ProbeError } from '../errors/errors.js';
 import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
 import { maskHeaders, maskUrl } from './mask-secrets.js';
 import type { DisconnectShape, ProbeConfig, ProbeOptions, SamplerKind } from './probe-result.js';

@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { ProbeError } from '../core/errors.js';
+import { ProbeError } from '../errors/errors.js';
 import { buildResult } from './build-result.js';
 import { LoadClient } from './load/load-client.js';
 import { requestSpec, type RequestSpec } from './load/request-spec.js';

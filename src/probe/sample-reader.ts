@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ProbeError } from '../core/errors.js';
+import { ProbeError } from '../errors/errors.js';
 import { scrub } from './mask-secrets.js';
 import type { Sampler, SessionReading } from './samplers/sampler.js';
 

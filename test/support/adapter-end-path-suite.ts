@@ -25,7 +25,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, it, type TestContext, type TestOptions } from 'node:test';
 import { createDatabases, currentScope, LeakproofError, type Databases, type RequestScope } from '../../src/index.js';
-import { gracefulShutdown } from '../../src/adapters/graceful-shutdown.js';
+import { gracefulShutdown } from '../../src/adapters/shared/graceful-shutdown.js';
 import { abortingRequest, http2Cancel, http2Get, httpGet, pipelinedRequests, postWithAbortedBody } from '../harness/faults.js';
 import { ADAPTERS, type AdapterName, type App, type ServedApp, type ServeOptions } from './adapters.js';
 import { forEachEngine, type EngineTarget } from './engines.js';

@@ -15,7 +15,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import type { Databases } from '../../src/index.js';
 import { withDatabases } from '../../src/adapters/http.js';
-import type { ShutdownServer } from '../../src/adapters/graceful-shutdown.js';
+import type { ShutdownServer } from '../../src/adapters/shared/graceful-shutdown.js';
 import leakproofFastify from '../../src/adapters/fastify.js';
 import { leakproof as leakproofExpress } from '../../src/adapters/express.js';
 import { leakproof as leakproofHono } from '../../src/adapters/hono.js';

@@ -1,5 +1,5 @@
 import type { Databases } from '../../src/index.js';
-import { CHANNELS, subscribe, type EventKind, type EventMap } from '../../src/observability/channels.js';
+import { CHANNELS, subscribe, type EventKind, type EventMap } from '../../src/instrumentation/channels.js';
 import { trackForCleanup } from './cleanup.js';
 
 export interface RecordedEvents {

@@ -16,18 +16,16 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { Databases } from '../core/databases.js';
-import { ScopeError } from '../core/errors.js';
-import { RESOLVED } from '../core/resolved.js';
-import type { EndReason, Scope } from '../core/scope.js';
+import type { Databases } from '../../core/databases.js';
+import { ScopeError } from '../../errors/errors.js';
+import { RESOLVED } from '../../core/resolved.js';
+import type { EndReason, Scope } from '../../core/scope.js';
 import { liveRequests, type LiveEntry, type LiveRequest, type LiveRequests } from './live-requests.js';
 import { sendAnswer } from './send-answer.js';
+import type { AnyRequest, AnyResponse } from './any-request.js';
 
-export type AnyRequest = IncomingMessage | Http2ServerRequest;
-export type AnyResponse = ServerResponse | Http2ServerResponse;
 
 /** How the response ended, as the detector saw it. */
 export type ResponseEnd = 'finished' | 'aborted';

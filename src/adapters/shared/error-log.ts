@@ -8,8 +8,8 @@
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { LeakproofError } from '../core/errors.js';
-import { maskText } from '../secrets/mask-secrets.js';
+import { LeakproofError } from '../../errors/errors.js';
+import { maskText } from '../../secrets/mask-secrets.js';
 
 /**
  * The part of a pino (or bunyan, or Fastify's `fastify.log`) logger leakproof uses: `error`

@@ -21,7 +21,7 @@
 import { ServerResponse } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { Server } from 'node:net';
-import type { Databases } from '../core/databases.js';
+import type { Databases } from '../../core/databases.js';
 import { liveRequests, type LiveRequests } from './live-requests.js';
 
 /** A listening `node:http`, `node:https` or `node:http2` server. */

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Databases } from '../core/databases.js';
-import type { AnyResponse } from './end-of-request.js';
+import type { Databases } from '../../core/databases.js';
+import type { AnyResponse } from './any-request.js';
 
 /** What shutdown needs of a running request. */
 export interface LiveRequest {

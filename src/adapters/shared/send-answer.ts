@@ -1,5 +1,5 @@
-import type { ErrorAnswer } from '../core/errors.js';
-import type { AnyResponse } from './end-of-request.js';
+import type { ErrorAnswer } from '../../errors/errors.js';
+import type { AnyResponse } from './any-request.js';
 
 /** The answer for an error that is not leakproof's: a bare 500, nothing about the error. */
 export const INTERNAL_ERROR_ANSWER: ErrorAnswer = {

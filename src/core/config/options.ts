@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { ConnectionSettings, Engine } from '../../drivers/driver.js';
 import { maskOptions } from '../../secrets/mask-secrets.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { editDistance } from '../../drivers/option-rules.js';
 import { checkDriverConfig } from './driver-config.js';
 import { parseDatabaseUrl, type ParsedUrl } from './parse-url.js';

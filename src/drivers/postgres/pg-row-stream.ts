@@ -1,6 +1,6 @@
 import type { Submittable } from 'pg';
-import { detached } from '../../core/detached.js';
-import { LeakproofError, UsageError } from '../../core/errors.js';
+import { detached } from '../detached.js';
+import { LeakproofError, UsageError } from '../../errors/errors.js';
 import type { DriverRow, DriverRowStream, FieldInfo } from '../driver.js';
 import { importPackage } from '../import-package.js';
 
