@@ -183,7 +183,9 @@ export class Transaction implements Queryable {
   }
 
   transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
-    return runTransaction({ scope: this.#lease.scope, frame: this.#frame }, this.#lease.pool, body);
+    // The scope's lease for this pool is this one: a scope keeps its leases until it is gone.
+    const lease = this.#lease;
+    return lease.transaction(this.#frame, (frame) => body(new Transaction(lease, frame)));
   }
 
   stream<R extends object = Row>(sql: string, params?: Params, options?: StreamOptions & CallOptions): RowStream<R> {

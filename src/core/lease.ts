@@ -1,19 +1,29 @@
 import type { DriverConnection, TransactionSql } from '../drivers/driver.js';
 import { rejection } from '../drivers/rejection.js';
 import { detached } from '../drivers/detached.js';
-import { ConnectionError, LeakproofError, StatementError, UsageError } from '../errors/errors.js';
+import { ConnectionError, LeakproofError, StatementError, UsageError, type ScopeError } from '../errors/errors.js';
 import { watchForLeak } from './leak-detector.js';
 import { isBounded, runBounded, type CallOptions } from './call-options.js';
 import type { CancelOutcome, Pool } from './pool.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
 import type { LeaseStream } from './row-stream.js';
-import { isAbortive, runInFrame, type EndReason, type Scope } from './scope.js';
+import { isAbortive, type EndReason } from './end-reason.js';
 import { TransactionFrame } from './transaction-frame.js';
 import type { Waiter } from './wait-queue.js';
 
 type Command<T> = (raw: DriverConnection) => Promise<T>;
 const noop = (): void => {};
+
+/** What a lease needs of the request scope that owns it (the core's Scope). */
+export interface LeaseOwner {
+  /** A label for messages, such as `GET /polls/1`. */
+  readonly label: string | undefined;
+  /** The error new work fails with once the scope has ended. */
+  endedError(): ScopeError;
+  /** Runs `fn` inside the scope with `frame` as its current transaction frame. */
+  runIn<T>(frame: TransactionFrame, fn: () => T): T;
+}
 
 /**
  * A request's hold on one pool: one connection, acquired on the first command, used by one
@@ -23,7 +33,7 @@ const noop = (): void => {};
  */
 export class Lease {
   readonly pool: Pool;
-  readonly scope: Scope;
+  readonly scope: LeaseOwner;
   #connection: PooledConnection | undefined;
   /** The token `Pool.release` checks: this lease, or the waiter that obtained the connection. */
   #owner: object | undefined;
@@ -59,7 +69,7 @@ export class Lease {
   /** Where the lease was taken, captured only when leak detection is on. */
   #stack: string | undefined;
 
-  constructor(pool: Pool, scope: Scope) {
+  constructor(pool: Pool, scope: LeaseOwner) {
     this.pool = pool;
     this.scope = scope;
     this.#requestTransaction = pool.config.transactionPerRequest ? 'wanted' : 'none';
@@ -180,7 +190,7 @@ export class Lease {
     this.#transactionDone = new Promise<void>((resolve) => (done = resolve));
     try {
       await this.#enqueue((raw) => raw.query(this.#sql.begin));
-      const result = await runInFrame(this.scope, own, () => body(own));
+      const result = await this.scope.runIn(own, () => body(own));
       await this.#enqueue((raw) => raw.query(this.#sql.commit));
       return result;
     } catch (error) {
@@ -198,7 +208,7 @@ export class Lease {
     const own = new TransactionFrame(this, frame, name);
     await this.command(frame, (raw) => raw.query(this.#sql.savepoint(name)));
     try {
-      const result = await runInFrame(this.scope, own, () => body(own));
+      const result = await this.scope.runIn(own, () => body(own));
       await this.#command(own, (raw) => raw.query(this.#sql.releaseSavepoint(name)));
       return result;
     } catch (error) {

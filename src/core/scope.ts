@@ -1,16 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ScopeError } from '../errors/errors.js';
-import { Lease } from './lease.js';
+import { isAbortive, type EndReason } from './end-reason.js';
+import { Lease, type LeaseOwner } from './lease.js';
 import type { Pool } from './pool.js';
 import { RESOLVED } from './resolved.js';
 import type { TransactionFrame } from './transaction-frame.js';
 
-/**
- * How a scope ended. `finished`: the response was sent and the handler settled. `failed`: the
- * handler threw. `aborted`: the client went away. `timeout`: the request ran out of time.
- * `shutdown`: the server closed it. The last three stop the request's work.
- */
-export type EndReason = 'finished' | 'failed' | 'aborted' | 'timeout' | 'shutdown';
+export type { EndReason } from './end-reason.js';
 
 /** What handler code sees of its request's scope through `currentScope()`. */
 export interface RequestScope {
@@ -47,16 +43,12 @@ export function runInFrame<T>(scope: Scope, frame: TransactionFrame, fn: () => T
   return storage.run({ scope, frame }, fn);
 }
 
-export function isAbortive(reason: EndReason): boolean {
-  return reason === 'aborted' || reason === 'timeout' || reason === 'shutdown';
-}
-
 /**
  * One request's hold on the databases: at most one lease per pool, acquired lazily, and one
  * `end()` that runs exactly once. Adapters keep the scope object itself and end it from their
  * close listeners; they never look it up through the async store, which is gone on abort.
  */
-export class Scope implements RequestScope, Context {
+export class Scope implements RequestScope, Context, LeaseOwner {
   readonly label: string | undefined;
   readonly frame = undefined;
   #leases: Lease[] = [];
@@ -136,6 +128,11 @@ export class Scope implements RequestScope, Context {
     else if (leases.length === 1) this.#ending = leases[0]!.end(reason);
     else this.#ending = Promise.all(leases.map((lease) => lease.end(reason))).then(() => undefined);
     return this.#ending;
+  }
+
+  /** @internal Runs `fn` inside this scope with `frame` as its current transaction frame. */
+  runIn<T>(frame: TransactionFrame, fn: () => T): T {
+    return runInFrame(this, frame, fn);
   }
 
   /** @internal The error new work in an ended scope fails with. */
