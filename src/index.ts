@@ -12,6 +12,7 @@ export { createDatabases, Databases, type CloseOptions, type ScopeOptions } from
 export { Database, Transaction, type Queryable, type Row, type Params, type QueryOptions, type ArrayRows } from './core/database.js';
 export { RowStream, type StreamOptions } from './core/row-stream.js';
 export type { CallOptions } from './core/call-options.js';
+export type { RequestInfo } from './core/request-info.js';
 export { currentScope, Scope, type RequestScope, type EndReason } from './core/scope.js';
 export type { AliasOptions, DatabasesConfig, ResolvedAlias } from './core/config/options.js';
 export type { PoolStats } from './core/pool-stats.js';

@@ -87,7 +87,7 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
   it('an aborted request whose statement was cancelled keeps its connection: released without discard, nothing closed', async () => {
     const dbs = engine().databases({ default: { url: engine().url, cancelOnAbort: true } });
     const events = recordEvents(dbs);
-    const scope = dbs.createScope({ label: 'GET /slow' });
+    const scope = dbs.createScope({ request: { method: 'GET', path: '/slow' } });
     const slow = scope.run(() => dbs.get().query(engine().dialect.sleep(5))).catch((error: unknown) => error);
     assert.ok(await eventually(() => events.of('acquire').length === 1));
     await scope.end('aborted');
@@ -104,7 +104,7 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
     const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1, maxWaiting: 1, acquireTimeout: 1000 } });
     const events = recordEvents(dbs);
     const db = dbs.get();
-    const holder = dbs.createScope({ label: 'GET /hold' });
+    const holder = dbs.createScope({ request: { method: 'GET', path: '/hold' } });
     await holder.run(() => db.query('SELECT 1 AS one'));
     const waiting = dbs.run(() => db.query('SELECT 1 AS one')).catch((error: unknown) => error);
     const turnedAway = await dbs.run(() => db.query('SELECT 1 AS one')).catch((error: unknown) => error);

@@ -20,7 +20,7 @@ forEachEngine('leak detection', ['mariadb', 'postgres'], (engine) => {
     process.on('warning', onWarning);
     try {
       const dbs = engine().databases({ default: { url: engine().url, leakTimeout: 100 } });
-      const scope = dbs.createScope({ label: 'GET /polls/7' });
+      const scope = dbs.createScope({ request: { method: 'GET', path: '/polls/7' } });
       const slow = scope.run(() => dbs.get().query(engine().dialect.sleep(0.6)));
       assert.ok(await eventually(() => dbs.stats().default!.inUse === 1), 'the statement never got a connection');
       // The request ends while its statement still runs (no cancelOnAbort): the lease is held.

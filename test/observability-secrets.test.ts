@@ -41,12 +41,12 @@ forEachEngine('observability keeps secrets', ['mariadb', 'postgres'], (engine) =
 
     await assert.rejects(wrong.run(() => wrong.get().query('SELECT 1 AS one')), { code: 'CONNECTION_FAILED' });
     // The only connection held by a scope that has not ended: the next request times out.
-    const holder = dbs.createScope({ label: 'GET /holds' });
+    const holder = dbs.createScope({ request: { method: 'GET', path: '/holds' } });
     await holder.run(() => dbs.get().query('SELECT 1 AS one'));
     await assert.rejects(dbs.run(() => dbs.get().query('SELECT 1 AS one')), { code: 'ACQUIRE_TIMEOUT' });
     await holder.end('finished');
     // A scope that ends while its statement runs: a leak, then its return.
-    const leaking = dbs.createScope({ label: 'GET /leaks' });
+    const leaking = dbs.createScope({ request: { method: 'GET', path: '/leaks' } });
     const slow = leaking.run(() => dbs.get().query(engine().dialect.sleep(0.5)));
     assert.ok(await eventually(() => dbs.stats().default!.inUse === 1));
     const released = leaking.end('aborted');

@@ -101,7 +101,7 @@ async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context, 
 
 /** `outsideNodeServer: 'scope'`: the scope lasts as long as the handlers, aborted by the request's signal. */
 async function scopeWithoutRaw(dbs: Databases, c: Context, next: Next, log: ErrorLog): Promise<undefined> {
-  const lifecycle = new RequestLifecycle(dbs, `${c.req.method} ${c.req.path}`);
+  const lifecycle = new RequestLifecycle(dbs, { method: c.req.method, path: c.req.path });
   const signal = c.req.raw.signal;
   const onAbort = (): void => lifecycle.responseEnded('aborted');
   signal.addEventListener('abort', onAbort, { once: true });

@@ -4,11 +4,14 @@ import { UsageError } from '../errors/errors.js';
 import { Pool } from './pool.js';
 import type { PoolStats } from './pool-stats.js';
 import { RESOLVED } from './resolved.js';
+import type { RequestInfo } from './request-info.js';
 import { Scope } from './scope.js';
 
 export interface ScopeOptions {
-  /** Shown in messages and leak reports, e.g. `GET /polls/1`. */
+  /** Shown in messages and leak reports, e.g. `nightly cleanup`; defaults to `METHOD /path` of `request`. */
   readonly label?: string;
+  /** The HTTP request the scope serves (adapters set it): leak reports give its method and path. */
+  readonly request?: RequestInfo;
 }
 
 export interface CloseOptions {
@@ -68,7 +71,7 @@ export class Databases {
    * });
    */
   run<T>(fn: () => Promise<T> | T, options: ScopeOptions = {}): Promise<T> {
-    const scope = new Scope(options.label);
+    const scope = new Scope(options.label, options.request);
     let result: Promise<T> | T;
     try {
       result = scope.run(fn);
@@ -84,7 +87,7 @@ export class Databases {
    * transaction with `scope.complete()`, and call `scope.end()` exactly when the request ends.
    */
   createScope(options: ScopeOptions = {}): Scope {
-    return new Scope(options.label);
+    return new Scope(options.label, options.request);
   }
 
   /** A fresh snapshot per alias. */

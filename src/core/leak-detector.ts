@@ -1,11 +1,12 @@
 import type { LeakDetails } from '../instrumentation/pool-events.js';
 import type { Pool } from './pool.js';
+import { withoutQuery, type RequestInfo } from './request-info.js';
 
 /** What the detector reads of a lease. */
 export interface LeakSubject {
   readonly pool: Pool;
-  /** The request's label (`GET /polls/1`), from its scope. */
-  readonly scope: { readonly label: string | undefined };
+  /** The request's label (`GET /polls/1`) and, from an adapter, its method and path. */
+  readonly scope: { readonly label: string | undefined; readonly request: RequestInfo | undefined };
   /** The connection held, if any; read at report time. */
   readonly serverId: number | undefined;
 }
@@ -32,7 +33,7 @@ export function watchForLeak(lease: LeakSubject, stack: string | undefined, rele
 
 function reportLeak(lease: LeakSubject, stack: string | undefined, endedAt: number, released: Promise<void>): void {
   const { pool } = lease;
-  const request = describeRequest(lease.scope.label);
+  const request = describeRequest(lease.scope.label, lease.scope.request);
   const serverId = lease.serverId;
   const { label, method, path } = request;
   const details = (): LeakDetails => ({ serverId, label, method, path, heldMs: Date.now() - endedAt, stack });
@@ -55,14 +56,10 @@ interface RequestDescription {
   readonly where: string;
 }
 
-/**
- * Reads method and path out of an adapter's `METHOD /path` label. The query string is dropped:
- * it may carry tokens, and a leak report goes to logs.
- */
-export function describeRequest(label: string | undefined): RequestDescription {
-  const match = label === undefined ? null : /^([A-Z][A-Z-]*) (\S+)$/.exec(label);
-  if (match === null) return { label, method: undefined, path: undefined, where: label === undefined ? 'a scope' : `scope "${label}"` };
-  const method = match[1]!;
-  const path = match[2]!.split('?', 1)[0]!;
-  return { label: `${method} ${path}`, method, path, where: `request ${method} ${path}` };
+/** What a leak report says of the request: its method and path when an adapter gave them, else the scope's label. */
+export function describeRequest(label: string | undefined, request: RequestInfo | undefined): RequestDescription {
+  if (request === undefined) return { label, method: undefined, path: undefined, where: label === undefined ? 'a scope' : `scope "${label}"` };
+  const { method } = request;
+  const path = withoutQuery(request.path);
+  return { label: label ?? `${method} ${path}`, method, path, where: `request ${method} ${path}` };
 }

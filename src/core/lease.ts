@@ -9,6 +9,7 @@ import type { PooledConnection } from './pooled-connection.js';
 import { RESOLVED } from './resolved.js';
 import type { LeaseStream } from './row-stream.js';
 import { isAbortive, type EndReason } from './end-reason.js';
+import type { RequestInfo } from './request-info.js';
 import { TransactionFrame } from './transaction-frame.js';
 import type { Waiter } from './wait-queue.js';
 
@@ -19,6 +20,8 @@ const noop = (): void => {};
 export interface LeaseOwner {
   /** A label for messages, such as `GET /polls/1`. */
   readonly label: string | undefined;
+  /** The HTTP request it serves, when an adapter made it (leak reports name it). */
+  readonly request: RequestInfo | undefined;
   /** The error new work fails with once the scope has ended. */
   endedError(): ScopeError;
   /** Runs `fn` inside the scope with `frame` as its current transaction frame. */

@@ -20,7 +20,7 @@ export interface StreamOptions {
   readonly rowMode?: RowMode;
 }
 
-/** @internal What a lease gives a stream when its turn comes. */
+/** What a lease gives a stream when its turn comes (not part of the public API). */
 export interface StreamControl {
   /** Cancels the statement on the server; resolves whether the cancel was sent. Never rejects. */
   cancel(): Promise<boolean>;
@@ -28,7 +28,7 @@ export interface StreamControl {
   discard(): void;
 }
 
-/** @internal What a lease needs of a stream it runs. */
+/** What a lease needs of a stream it runs (not part of the public API). */
 export interface LeaseStream {
   /** Whether the stream needs its consumer to make progress, so that a statement queued behind it could wait forever. */
   readonly needsConsumer: boolean;
@@ -65,7 +65,8 @@ type Phase = 'new' | 'waiting' | 'open' | 'closing' | 'done';
  *   votes += row.votes;
  * }
  */
-export class RowStream<R extends object = Row> implements AsyncIterableIterator<R>, LeaseStream {
+// It is a LeaseStream to its lease too, by shape: those members are internal and left out of the .d.ts.
+export class RowStream<R extends object = Row> implements AsyncIterableIterator<R> {
   readonly #sql: string;
   readonly #params: readonly unknown[] | undefined;
   readonly #batchSize: number;

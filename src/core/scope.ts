@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ScopeError } from '../errors/errors.js';
 import { isAbortive, type EndReason } from './end-reason.js';
-import { Lease, type LeaseOwner } from './lease.js';
+import { Lease } from './lease.js';
+import { requestText, type RequestInfo } from './request-info.js';
 import type { Pool } from './pool.js';
 import { RESOLVED } from './resolved.js';
 import type { TransactionFrame } from './transaction-frame.js';
@@ -18,6 +19,8 @@ export interface RequestScope {
   readonly endReason: EndReason | undefined;
   /** A label for messages, such as `GET /polls/1`. */
   readonly label: string | undefined;
+  /** The HTTP request it serves, when an adapter made it. */
+  readonly request: RequestInfo | undefined;
 }
 
 /** What the async store holds: the request's scope and, inside `transaction()`, its frame. */
@@ -48,16 +51,19 @@ export function runInFrame<T>(scope: Scope, frame: TransactionFrame, fn: () => T
  * `end()` that runs exactly once. Adapters keep the scope object itself and end it from their
  * close listeners; they never look it up through the async store, which is gone on abort.
  */
-export class Scope implements RequestScope, Context, LeaseOwner {
+// It is its leases' LeaseOwner too, by shape: those members are internal and left out of the .d.ts.
+export class Scope implements RequestScope, Context {
   readonly label: string | undefined;
+  readonly request: RequestInfo | undefined;
   readonly frame = undefined;
   #leases: Lease[] = [];
   #endReason: EndReason | undefined;
   #ending: Promise<void> | undefined;
   #controller: AbortController | undefined;
 
-  constructor(label?: string) {
-    this.label = label;
+  constructor(label?: string, request?: RequestInfo) {
+    this.label = label ?? (request === undefined ? undefined : requestText(request));
+    this.request = request;
   }
 
   get scope(): Scope {

@@ -20,6 +20,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Databases } from '../../core/databases.js';
 import { ScopeError } from '../../errors/errors.js';
+import { requestText, withoutQuery, type RequestInfo } from '../../core/request-info.js';
 import { RESOLVED } from '../../core/resolved.js';
 import type { EndReason, Scope } from '../../core/scope.js';
 import { liveRequests, type LiveEntry, type LiveRequest, type LiveRequests } from './live-requests.js';
@@ -106,7 +107,7 @@ export interface BeginRequestOptions {
  * shutdown ends. Run the handler with `lifecycle.scope.run()`.
  */
 export function beginRequest(dbs: Databases, req: AnyRequest, res: AnyResponse, options: BeginRequestOptions = {}): RequestLifecycle {
-  const lifecycle = new RequestLifecycle(dbs, requestLabel(req), res);
+  const lifecycle = new RequestLifecycle(dbs, requestInfo(req), res);
   watchResponseEnd(req, res, (how) => lifecycle.responseEnded(how));
   // Every adapter: Express handlers pipe into `res` as often as node:http ones do.
   guardPipedSources(res, options.onPipedSourceError ?? logSourceError);
@@ -130,11 +131,14 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-/** `METHOD /path` for messages and leak reports; the query string may carry tokens, so it is left out. */
+/** Method and path for messages and leak reports; the query string may carry tokens, so it is left out. */
+export function requestInfo(req: AnyRequest): RequestInfo {
+  return { method: req.method ?? 'GET', path: withoutQuery(req.url ?? '/') };
+}
+
+/** `METHOD /path`, for the error log. */
 export function requestLabel(req: AnyRequest): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`;
+  return requestText(requestInfo(req));
 }
 
 /**
@@ -155,8 +159,8 @@ export class RequestLifecycle implements LiveRequest {
   #settlesWithResponse: (() => boolean) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(dbs: Databases, label: string, response?: AnyResponse) {
-    this.scope = dbs.createScope({ label });
+  constructor(dbs: Databases, request: RequestInfo, response?: AnyResponse) {
+    this.scope = dbs.createScope({ request });
     this.response = response;
     this.#live = liveRequests(dbs);
     this.#entry = this.#live.add(this);
