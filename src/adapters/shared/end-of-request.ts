@@ -209,7 +209,7 @@ export class RequestLifecycle implements LiveRequest {
   /** @internal Used by `beginRequest`. */
   startTimeout(ms: number, onTimeout: (error: ScopeError) => void): void {
     this.#timer = setTimeout(() => {
-      const error = new ScopeError('REQUEST_TIMEOUT', `the request (${this.scope.label ?? ''}) timed out after ${ms} ms; its work was stopped`, { httpStatus: 503, retryAfterMs: 1000 });
+      const error = new ScopeError('REQUEST_TIMEOUT', `the request (${this.scope.label ?? ''}) timed out after ${ms} ms; its work was stopped`, { retryAfterMs: 1000 });
       this.responseEnded('timeout');
       onTimeout(error);
     }, ms);
