@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, it } from 'node:test';
 import { adminQuery } from './harness/admin-client.js';
+import { countConnections } from './harness/count-connections.js';
 import { httpGet } from './harness/faults.js';
 import type { TestServer } from './harness/test-server.js';
 import { forEachEngine } from './support/engines.js';
@@ -35,7 +36,7 @@ forEachEngine('a fleet of processes sharing one user limit', ['mariadb', 'postgr
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          peak = Math.max(peak, await engine().countOn(server));
+          peak = Math.max(peak, await sessionsHeld(server));
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();
@@ -61,6 +62,18 @@ forEachEngine('a fleet of processes sharing one user limit', ['mariadb', 'postgr
     assert.equal(await engine().waitForCountOn(server, 0), 0);
   });
 });
+
+/**
+ * The user's sessions that hold a slot of its limit. A connect the server is refusing for that
+ * limit is listed for a moment, still in its handshake (MariaDB's `Connect` command), and then
+ * closed: that refusal is how leakproof learns the fleet is full, so it is not counted (seen:
+ * 41 listed for a limit of 40, one of them being refused).
+ */
+async function sessionsHeld(server: TestServer): Promise<number> {
+  if (server.engine !== 'mariadb') return countConnections(server);
+  const [row] = await adminQuery(server, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND <> 'Connect'", [server.user]);
+  return Number(row?.['n'] ?? 0);
+}
 
 interface App {
   readonly port: number;
