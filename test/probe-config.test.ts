@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeakproofError, ProbeError } from '../src/errors/errors.js';
-import { maskHeaders, maskUrl, scrub, secretsOf } from '../src/probe/mask-secrets.js';
+import { maskHeaders, maskUrl, scrub, secretsOf } from '../src/secrets/mask-secrets.js';
 import { PROBE_DEFAULTS, resolveProbeConfig } from '../src/probe/probe-config.js';
 import type { ProbeOptions } from '../src/probe/probe-result.js';
 import { runProbe } from '../src/probe/run-probe.js';

@@ -7,7 +7,7 @@
  * @module
  */
 import type { AddressInfo } from 'node:net';
-import { redactUrl } from '../../src/core/config/parse-url.js';
+import { maskUrl } from '../../src/probe/index.js';
 import { shutdownOnSignal } from '../../src/adapters/http.js';
 import { openPollsDatabases } from '../polls/polls-databases.js';
 import { buildPollsApp } from '../polls-express/polls-app.js';
@@ -23,4 +23,4 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 const server = buildPollsApp(dbs, new DrizzlePollStore(dbs)).listen(Number(process.env['PORT'] ?? 3000), host);
 await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
 shutdownOnSignal(server, dbs, { deadline: 5000 });
-console.log(`polls (express + drizzle): http://${host}:${(server.address() as AddressInfo).port}/polls (database ${redactUrl(databaseUrl)})`);
+console.log(`polls (express + drizzle): http://${host}:${(server.address() as AddressInfo).port}/polls (database ${maskUrl(databaseUrl)})`);

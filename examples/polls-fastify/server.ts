@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { redactUrl } from '../../src/core/config/parse-url.js';
+import { maskUrl } from '../../src/probe/index.js';
 import { shutdownOnSignal } from '../../src/adapters/http.js';
 import { openPollsDatabases, pollsDatabaseUrl } from '../polls/polls-databases.js';
 import { buildPollsApp } from './polls-app.js';
@@ -18,4 +18,4 @@ await app.listen({ port: Number(process.env['PORT'] ?? 3000), host });
 shutdownOnSignal(app.server, dbs, { deadline: 5000, onClosed: () => app.close() });
 const address = app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : 0;
-console.log(`polls (fastify): http://${host}:${port}/polls (database ${redactUrl(databaseUrl)})`);
+console.log(`polls (fastify): http://${host}:${port}/polls (database ${maskUrl(databaseUrl)})`);

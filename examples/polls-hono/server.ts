@@ -7,7 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { redactUrl } from '../../src/core/config/parse-url.js';
+import { maskUrl } from '../../src/probe/index.js';
 import { shutdownOnSignal } from '../../src/adapters/http.js';
 import { openPollsDatabases, pollsDatabaseUrl } from '../polls/polls-databases.js';
 import { buildPollsApp } from './polls-app.js';
@@ -20,4 +20,4 @@ const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
   const started = serve({ fetch: app.fetch, port: Number(process.env['PORT'] ?? 3000), hostname: host }, () => resolve(started));
 });
 shutdownOnSignal(server, dbs, { deadline: 5000 });
-console.log(`polls (hono): http://${host}:${(server.address() as AddressInfo).port}/polls (database ${redactUrl(databaseUrl)})`);
+console.log(`polls (hono): http://${host}:${(server.address() as AddressInfo).port}/polls (database ${maskUrl(databaseUrl)})`);

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LeakproofError } from '../errors/errors.js';
-import { scrub, secretsOf } from '../probe/mask-secrets.js';
+import { scrub, secretsOf } from '../secrets/mask-secrets.js';
 import type { CliIo, OutputStream } from './cli-io.js';
 import type { CommandSpec } from './command-spec.js';
 import { EXIT_CODES } from './command-spec.js';

@@ -5,7 +5,8 @@
  * @module
  */
 import { createDatabases } from '../core/databases.js';
-import { parseDatabaseUrl, redactUrl } from '../core/config/parse-url.js';
+import { parseDatabaseUrl } from '../core/config/parse-url.js';
+import { maskUrl } from '../secrets/mask-secrets.js';
 import type { DoctorOptions, DoctorReport, ServerSnapshot } from './doctor-report.js';
 import { doctorWarnings } from './doctor-warnings.js';
 import { readMysql } from './read-mysql.js';
@@ -35,7 +36,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   try {
     // One scope: every statement runs on the same session, the one excluded from the counts.
     const snapshot = await dbs.run(() => read(dbs.get()));
-    return buildReport(redactUrl(options.db), snapshot, options);
+    return buildReport(maskUrl(options.db), snapshot, options);
   } finally {
     await dbs.close();
   }

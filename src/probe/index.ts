@@ -16,6 +16,6 @@ export { decideVerdict, type VerdictInput } from './verdict.js';
 export { createSampler } from './samplers/create-sampler.js';
 export type { Sampler, SessionFilter, SessionReading } from './samplers/sampler.js';
 export type { SessionRow, SessionState } from '../drivers/server-session.js';
-export { maskUrl } from './mask-secrets.js';
+export { maskUrl } from '../secrets/mask-secrets.js';
 export { ProbeError } from '../errors/errors.js';
 export * from './probe-result.js';

@@ -7,7 +7,7 @@
  */
 import { ProbeError } from '../errors/errors.js';
 import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
-import { maskHeaders, maskUrl } from './mask-secrets.js';
+import { maskHeaders, maskUrl } from '../secrets/mask-secrets.js';
 import type { DisconnectShape, ProbeConfig, ProbeOptions, SamplerKind } from './probe-result.js';
 
 /** Every disconnect shape the load engine knows. */

@@ -18,7 +18,7 @@ import { ProbeError } from '../errors/errors.js';
 import { buildResult } from './build-result.js';
 import { LoadClient } from './load/load-client.js';
 import { requestSpec, type RequestSpec } from './load/request-spec.js';
-import { scrub, secretsOf } from './mask-secrets.js';
+import { scrub, secretsOf } from '../secrets/mask-secrets.js';
 import { resolveProbeConfig, type ResolvedProbe } from './probe-config.js';
 import type { ProbeHooks, ProbeOptions, ProbeResult } from './probe-result.js';
 import { ProbeRun } from './probe-run.js';

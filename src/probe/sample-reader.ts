@@ -5,7 +5,7 @@
  * @module
  */
 import { ProbeError } from '../errors/errors.js';
-import { scrub } from './mask-secrets.js';
+import { scrub } from '../secrets/mask-secrets.js';
 import type { Sampler, SessionReading } from './samplers/sampler.js';
 
 /** Failed readings in a row after which the run ends with `PROBE_UNREACHABLE`. */

@@ -1,6 +1,6 @@
 import type { ProbeConfig } from '../probe/probe-result.js';
 import { formatCount, formatDuration, formatPercent } from './format.js';
-import { maskHeaderValue, maskSecrets } from './mask-secrets.js';
+import { maskHeaderValue, maskText } from '../secrets/mask-secrets.js';
 
 /** One setting of the run, as a label and a value people can read. */
 export interface ConfigItem {
@@ -14,8 +14,8 @@ export interface ConfigItem {
  */
 export function configSummary(config: ProbeConfig): ConfigItem[] {
   const items: (ConfigItem | undefined)[] = [
-    { label: 'target', value: `${config.method} ${maskSecrets(config.url)}` },
-    { label: 'db', value: maskSecrets(config.db) },
+    { label: 'target', value: `${config.method} ${maskText(config.url)}` },
+    { label: 'db', value: maskText(config.db) },
     config.metric === undefined ? undefined : { label: 'metric', value: config.metric },
     { label: 'concurrency', value: formatCount(config.concurrency) },
     { label: 'rounds', value: roundsValue(config) },
@@ -49,7 +49,7 @@ function disconnectsValue(config: ProbeConfig): string {
 function filterItem(filter: ProbeConfig['filter']): ConfigItem | undefined {
   const parts = Object.entries(filter)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([key, value]) => `${key}=${maskSecrets(value)}`);
+    .map(([key, value]) => `${key}=${maskText(value)}`);
   return parts.length === 0 ? undefined : { label: 'filter', value: parts.join(', ') };
 }
 

@@ -6,7 +6,7 @@ import { configSection, factsSection, footerSection, roundsSection, timelineSect
 import { sessionsSection } from './html-sessions.js';
 import { REPORT_CSS } from './html-style.js';
 import { samplesJson, TOOLTIP_SCRIPT } from './html-tooltip-script.js';
-import { maskSecrets } from './mask-secrets.js';
+import { maskText } from '../secrets/mask-secrets.js';
 import { VERDICT_LABELS } from './verdict-label.js';
 
 /**
@@ -25,7 +25,7 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-i
  * writeFileSync('report.html', renderHtml(result));
  */
 export function renderHtml(result: ProbeResult): string {
-  const title = `leakproof probe: ${VERDICT_LABELS[result.verdict.kind].title.toLowerCase()} — ${maskSecrets(result.config.url)}`;
+  const title = `leakproof probe: ${VERDICT_LABELS[result.verdict.kind].title.toLowerCase()} — ${maskText(result.config.url)}`;
   return `<!doctype html>
 <html lang="en">
 <head>

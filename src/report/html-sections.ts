@@ -9,14 +9,14 @@ import { escapeHtml as h } from './escape-html.js';
 import { formatCount, formatDuration, formatLimit, formatLatency, formatPercent, formatSeconds } from './format.js';
 import { keyPoints } from './key-points.js';
 import { unexplainedServerErrors } from '../probe/probe-warnings.js';
-import { maskSecrets } from './mask-secrets.js';
+import { maskText } from '../secrets/mask-secrets.js';
 import { VERDICT_LABELS } from './verdict-label.js';
 
 /** The verdict, big and coloured, its headline and the reasons with their numbers. */
 export function verdictSection(result: ProbeResult): string {
   const { kind, reasons } = result.verdict;
   const label = VERDICT_LABELS[kind];
-  const items = reasons.map((reason) => `<li>${h(maskSecrets(reason))}</li>`).join('');
+  const items = reasons.map((reason) => `<li>${h(maskText(reason))}</li>`).join('');
   return `<header class="verdict" data-verdict="${h(kind)}">
 <div class="verdict-badge"><span aria-hidden="true">${h(label.symbol)}</span> ${h(label.title)}</div>
 <div class="verdict-text"><h1>${h(label.headline)}</h1>${items === '' ? '' : `<ul class="reasons">${items}</ul>`}</div>

@@ -1,5 +1,5 @@
 import type { ProbeResult } from '../probe/probe-result.js';
-import { maskHeaderValue, maskSecrets } from './mask-secrets.js';
+import { maskHeaderValue, maskText } from '../secrets/mask-secrets.js';
 
 /**
  * The result as pretty-printed JSON with a trailing newline, for `--json` and CI artefacts. The
@@ -13,5 +13,5 @@ import { maskHeaderValue, maskSecrets } from './mask-secrets.js';
 export function renderJson(result: ProbeResult): string {
   const headers = Object.fromEntries(Object.entries(result.config.headers).map(([name, value]) => [name, maskHeaderValue(name, value)]));
   const masked: ProbeResult = { ...result, config: { ...result.config, headers } };
-  return `${JSON.stringify(masked, (_key, value: unknown) => (typeof value === 'string' ? maskSecrets(value) : value), 2)}\n`;
+  return `${JSON.stringify(masked, (_key, value: unknown) => (typeof value === 'string' ? maskText(value) : value), 2)}\n`;
 }

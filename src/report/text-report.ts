@@ -3,7 +3,7 @@ import { configSummary } from './config-summary.js';
 import { formatCount, formatDuration, formatLimit, formatLatency, formatSeconds } from './format.js';
 import { formatTable, textWidth, type Column } from './format-table.js';
 import { keyPoints } from './key-points.js';
-import { maskSecrets } from './mask-secrets.js';
+import { maskText } from '../secrets/mask-secrets.js';
 import { createPainter, type Painter } from './painter.js';
 import { namedSessionLines, sessionClassItems, shapeItems } from './session-lines.js';
 import { VERDICT_LABELS } from './verdict-label.js';
@@ -48,13 +48,13 @@ function verdictBanner(verdict: Verdict, paint: Painter, color: boolean): string
 /** What the sessions did, the stranded ones by name, what each shape cut, and the warnings. */
 function sessionLines(result: ProbeResult): string[] {
   const named = namedSessionLines(result).flatMap((line) => wrapWords(line, { prefix: '  ', width: TEXT_WIDTH }));
-  const warnings = result.warnings.flatMap((warning) => wrapWords(maskSecrets(warning), { prefix: '  ! ', width: TEXT_WIDTH }));
+  const warnings = result.warnings.flatMap((warning) => wrapWords(maskText(warning), { prefix: '  ! ', width: TEXT_WIDTH }));
   const shapes = shapeItems(result);
   return [...labelled('Sessions', sessionClassItems(result)), ...named, ...(shapes.length > 0 ? labelled('Shapes', shapes) : []), ...warnings];
 }
 
 function reasonLines(reasons: readonly string[]): string[] {
-  return reasons.flatMap((reason) => wrapWords(maskSecrets(reason), { prefix: '  • ', width: TEXT_WIDTH }));
+  return reasons.flatMap((reason) => wrapWords(maskText(reason), { prefix: '  • ', width: TEXT_WIDTH }));
 }
 
 /** baseline → peak → each settle point, every one with the moment it was read. */

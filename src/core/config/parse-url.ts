@@ -117,5 +117,3 @@ function searchParams(query: string, scheme: string): Readonly<Record<string, st
   return Object.freeze(params);
 }
 
-/** The URL with its password replaced, for messages: the secrets module's `maskUrl`. */
-export { maskUrl as redactUrl } from '../../secrets/mask-secrets.js';
