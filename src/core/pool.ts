@@ -10,7 +10,7 @@ import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { detached } from '../drivers/detached.js';
 import { BudgetError, ConnectionError, LeakproofError, UsageError } from '../errors/errors.js';
 import { emptyCounters, type PoolCounters, type PoolStats } from './pool-stats.js';
-import { PooledConnection, type AbandonReason } from './pooled-connection.js';
+import { isBusy, PooledConnection, type AbandonReason, type ConnectionState } from './pooled-connection.js';
 import { Refusals } from './refusals.js';
 import { warnOfServerShare } from './server-share.js';
 import { RESOLVED } from './resolved.js';
@@ -118,7 +118,7 @@ export class Pool {
       waiter.reject(new ConnectionError('POOL_CLOSED', `pool "${this.config.alias}" is closed`));
       return waiter;
     }
-    if (this.#waiters.size === 0 && this.#cancelWaiters.size === 0 && this.#requestSlotFree()) {
+    if (this.#mayServeAtOnce()) {
       const idle = this.#takeIdle();
       if (idle !== undefined) {
         // Never queued, but a health check on the way must not make it wait past its acquireTimeout.
@@ -145,11 +145,10 @@ export class Pool {
   tryAcquire(owner: object): PooledConnection | undefined {
     const connection = this.#idle[this.#idle.length - 1];
     // A closing pool may still hold a spare for cancels: never for a request.
-    if (connection === undefined || this.#closed || this.#waiters.size > 0 || this.#cancelWaiters.size > 0 || !this.#requestSlotFree()) return undefined;
+    if (connection === undefined || this.#closed || !this.#mayServeAtOnce()) return undefined;
     const now = Date.now();
     if (this.#needsHealthCheck(connection, now) || connection.isExpired(now) || connection.isUnusable()) return undefined;
     this.#idle.pop();
-    this.#busy++;
     this.#lease(connection, owner);
     this.#events.acquired(connection, undefined);
     return connection;
@@ -425,6 +424,11 @@ export class Pool {
     }
   }
 
+  /** Nobody is queued ahead and a request slot is free: a request may be served without queueing. */
+  #mayServeAtOnce(): boolean {
+    return this.#waiters.size === 0 && this.#cancelWaiters.size === 0 && this.#requestSlotFree();
+  }
+
   #requestSlotFree(): boolean {
     return this.#leased.size + this.#checkingForRequests < this.#requestLimit;
   }
@@ -455,8 +459,7 @@ export class Pool {
    * The ping is bounded by connectTimeout, and the waiter keeps its own deadline meanwhile.
    */
   #checkout(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
-    this.#busy++;
-    connection.state = 'checking';
+    this.#move(connection, 'checking');
     if (!this.#needsHealthCheck(connection, Date.now())) {
       this.#hand(connection, waiter, queue);
       return;
@@ -509,11 +512,11 @@ export class Pool {
   /** Gives a connection to a waiter, or back to the pool if the waiter has gone meanwhile. */
   #hand(connection: PooledConnection, waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): void {
     if (queue === this.#cancelWaiters) {
-      connection.state = 'lending';
+      this.#move(connection, 'lending');
       if (!waiter.resolve(connection)) this.#endLoan(connection);
       return;
     }
-    connection.state = 'inUse';
+    this.#move(connection, 'inUse');
     connection.owner = waiter;
     if (!waiter.resolve(connection)) {
       connection.owner = undefined;
@@ -526,7 +529,7 @@ export class Pool {
 
   #lease(connection: PooledConnection, owner: object): void {
     connection.leases++;
-    connection.state = 'inUse';
+    this.#move(connection, 'inUse');
     connection.owner = owner;
     this.#leased.add(connection);
     this.#counters.acquired++;
@@ -535,7 +538,7 @@ export class Pool {
 
   /** A connection lent to a cancel comes back: idle again, or closed if it is done for. */
   #endLoan(connection: PooledConnection): void {
-    connection.state = 'inUse';
+    this.#move(connection, 'inUse');
     void this.#recycle(connection);
   }
 
@@ -592,7 +595,7 @@ export class Pool {
     this.#refusals.connected();
     const connection = new PooledConnection(raw, Date.now(), this.config.maxLifetime);
     raw.onBroken(() => this.#onBroken(connection));
-    this.#busy++;
+    this.#move(connection, 'inUse');
     const cancel = this.#cancelWaiters.shift();
     if (cancel !== undefined) this.#hand(connection, cancel, this.#cancelWaiters);
     else this.#connectedForRequest(connection);
@@ -639,11 +642,11 @@ export class Pool {
 
   /** Rolls back a transaction left open, within the time a statement or a connect may take. */
   async #rollback(connection: PooledConnection): Promise<boolean> {
-    connection.state = 'resetting';
+    this.#move(connection, 'resetting');
     try {
       await withDeadline(connection.raw.query(this.#driver!.sql.rollback), Math.max(this.config.connectTimeout, this.#watchdog.limitMs));
       this.#counters.rollbacks++;
-      connection.state = 'inUse';
+      this.#move(connection, 'inUse');
       return true;
     } catch {
       this.#counters.discarded++;
@@ -670,14 +673,22 @@ export class Pool {
     return RESOLVED;
   }
 
+  /**
+   * The one place a connection changes state. The busy count (connections neither idle nor
+   * closed, which `stats().inUse` reports) follows from the state, so it cannot drift.
+   */
+  #move(connection: PooledConnection, to: ConnectionState): void {
+    this.#busy += Number(isBusy(to)) - Number(isBusy(connection.state));
+    connection.state = to;
+  }
+
   /** A closing pool keeps one idle connection while requests still hold theirs: on MySQL a cancel needs one. */
   #keepsSpare(): boolean {
     return this.#driver?.cancelBy === 'session' && this.#leased.size > 0 && this.#idle.length === 0;
   }
 
   #makeIdle(connection: PooledConnection): void {
-    this.#busy--;
-    connection.state = 'idle';
+    this.#move(connection, 'idle');
     connection.idleSince = Date.now();
     this.#idle.push(connection);
     this.#scheduleReaper();
@@ -687,7 +698,6 @@ export class Pool {
   #closeIdle(connection: PooledConnection): Promise<void> {
     const index = this.#idle.indexOf(connection);
     if (index !== -1) this.#idle.splice(index, 1);
-    this.#busy++;
     return this.#close(connection);
   }
 
@@ -699,12 +709,11 @@ export class Pool {
   async #close(connection: PooledConnection): Promise<void> {
     if (connection.state === 'closing' || connection.state === 'closed') return;
     const reason = this.#events.closeReason(connection, this.#closed);
-    connection.state = 'closing';
+    this.#move(connection, 'closing');
     this.#leased.delete(connection);
     if (connection.needsDestroy()) await this.#cut(connection);
     else await connection.raw.close();
-    connection.state = 'closed';
-    this.#busy--;
+    this.#move(connection, 'closed');
     this.#counters.closed++;
     this.#events.closed(connection, reason);
     void this.#closeSparesIfDone();
@@ -752,10 +761,7 @@ export class Pool {
   /** A closed pool kept one idle connection for cancels; once no request holds one, it goes too. */
   async #closeSparesIfDone(): Promise<void> {
     if (!this.#closed || this.#leased.size > 0 || this.#cancelWaiters.size > 0 || this.#idle.length === 0) return;
-    await Promise.all(this.#idle.splice(0).map((connection) => {
-      this.#busy++;
-      return this.#close(connection);
-    }));
+    await Promise.all(this.#idle.splice(0).map((connection) => this.#close(connection)));
   }
 
   #onBroken(connection: PooledConnection): void {

@@ -1,13 +1,20 @@
 import type { DriverConnection } from '../drivers/driver.js';
 
 /**
- * `idle`: in the pool, free. `checking`: being health-checked on its way to a request or a
- * cancel. `inUse`: leased by a request. `lending`: running a cancel for another connection
- * (MySQL `KILL QUERY`). `resetting`: released, rolling back a transaction left open.
- * `closing` / `closed`: leaving the pool. Every state but `closed` counts against the budget,
- * because the server still sees the session until its socket is closed.
+ * `new`: just opened, not placed yet. `idle`: in the pool, free. `checking`: being
+ * health-checked on its way to a request or a cancel. `inUse`: leased by a request.
+ * `lending`: running a cancel or a session's end for another connection (MySQL `KILL`).
+ * `resetting`: released, rolling back a transaction left open. `closing` / `closed`: leaving
+ * the pool. Every state but `new`, `idle` and `closed` is counted as busy (idle connections are
+ * counted apart); all but `closed` hold a slot of the budget, because the server still sees
+ * the session until its socket is closed.
  */
-export type ConnectionState = 'idle' | 'checking' | 'inUse' | 'lending' | 'resetting' | 'closing' | 'closed';
+export type ConnectionState = 'new' | 'idle' | 'checking' | 'inUse' | 'lending' | 'resetting' | 'closing' | 'closed';
+
+/** Whether a connection in `state` counts in the pool's busy count (`stats().inUse`). */
+export function isBusy(state: ConnectionState): boolean {
+  return state !== 'new' && state !== 'idle' && state !== 'closed';
+}
 
 /** Why leakproof gave up on a connection whose statement did not come back. */
 export type AbandonReason = 'statementTimeout' | 'releaseTimeout';
@@ -18,7 +25,7 @@ export class PooledConnection {
   readonly createdAt: number;
   /** When it must stop being reused (maxLifetime with jitter); Infinity when it never expires. */
   readonly expiresAt: number;
-  state: ConnectionState = 'inUse';
+  state: ConnectionState = 'new';
   /** When it last went idle. */
   idleSince = 0;
   /** The lease currently holding it; a release by any other owner is a double release. */
