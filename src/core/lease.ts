@@ -10,11 +10,11 @@ import { RESOLVED } from './resolved.js';
 import type { LeaseStream } from './row-stream.js';
 import { isAbortive, type EndReason } from './end-reason.js';
 import type { RequestInfo } from './request-info.js';
-import { TransactionFrame } from './transaction-frame.js';
+import { LeaseTransactions, type TransactionHost } from './lease-transactions.js';
+import type { TransactionFrame } from './transaction-frame.js';
 import type { Waiter } from './wait-queue.js';
 
 type Command<T> = (raw: DriverConnection) => Promise<T>;
-const noop = (): void => {};
 
 /** What a lease needs of the request scope that owns it (the core's Scope). */
 export interface LeaseOwner {
@@ -54,10 +54,8 @@ export class Lease {
   /** The acquire in progress, so an abort can withdraw it from the pool's queue. */
   #waiter: Waiter<PooledConnection> | undefined;
   /** `transactionPerRequest`: wanted (no BEGIN yet), open, or none. */
-  #requestTransaction: 'wanted' | 'open' | 'none';
-  #activeTransaction: TransactionFrame | undefined;
-  #transactionDone: Promise<void> | undefined;
-  #savepoints = 0;
+  /** Made on first use: most requests open no transaction. */
+  #transactions: LeaseTransactions | undefined;
   /** The stream queued or running on this lease, if any (at most one: a second is refused). */
   #stream: LeaseStream | undefined;
   /** Commands started on this lease. */
@@ -75,13 +73,13 @@ export class Lease {
   constructor(pool: Pool, scope: LeaseOwner) {
     this.pool = pool;
     this.scope = scope;
-    this.#requestTransaction = pool.config.transactionPerRequest ? 'wanted' : 'none';
+    if (pool.config.transactionPerRequest) this.#transactions = new LeaseTransactions(this.#transactionHost(), true);
     if (pool.config.leakTimeout > 0) this.#stack = new Error('leased here').stack;
   }
 
   /** Whether a `transactionPerRequest` transaction may need settling. */
   get hasRequestTransaction(): boolean {
-    return this.#requestTransaction !== 'none';
+    return this.#transactions !== undefined && this.#transactions.request !== 'none';
   }
 
   /** The server id of the held connection, if any (for tests and leak reports). */
@@ -134,8 +132,9 @@ export class Lease {
   /** `command` without the open-stream check: for the COMMITs and ROLLBACKs that must wait for a stream. */
   #command<T>(frame: TransactionFrame | undefined, run: Command<T>, timed = true): Promise<T> {
     // The common case takes no extra promise: on Node 20 each one costs under AsyncLocalStorage.
-    if (this.#activeTransaction === undefined) return this.#enqueue(run, timed);
-    return this.#afterTransaction(frame).then(() => this.#enqueue(run, timed));
+    const transactions = this.#transactions;
+    if (transactions?.active === undefined) return this.#enqueue(run, timed);
+    return transactions.after(frame).then(() => this.#enqueue(run, timed));
   }
 
   /**
@@ -168,64 +167,32 @@ export class Lease {
     return new UsageError('STREAM_OPEN', `a statement on alias "${this.pool.config.alias}" was issued while a db.stream() of ${this.scope.label ?? 'this scope'} still holds its connection; finish, break out of or close the stream first (a statement waiting for it inside the loop over it would wait forever)`);
   }
 
-  /** Waits until no transaction is open on this lease that `frame` is not part of. */
-  async #afterTransaction(frame: TransactionFrame | undefined): Promise<void> {
-    while (this.#activeTransaction !== undefined && !TransactionFrame.isWithin(frame, this.#activeTransaction)) {
-      await this.#transactionDone;
-      this.#assertOpen();
-    }
-  }
-
   /** `db.transaction(body)` on this lease: a savepoint when nested, else BEGIN … COMMIT. */
-  async transaction<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
-    const outer = TransactionFrame.nearest(frame, this);
-    if (outer !== undefined || this.#requestTransaction !== 'none') return this.#savepoint(frame, body);
-    this.#assertOpen();
-    if (this.#stream?.needsConsumer === true) throw this.#streamOpenError();
-    await this.#afterTransaction(frame);
-    return this.#topLevel(frame, body);
-  }
-
-  async #topLevel<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
-    const own = new TransactionFrame(this, frame, undefined);
-    let done = noop;
-    this.#activeTransaction = own;
-    this.#transactionDone = new Promise<void>((resolve) => (done = resolve));
-    try {
-      await this.#enqueue((raw) => raw.query(this.#sql.begin));
-      const result = await this.scope.runIn(own, () => body(own));
-      await this.#enqueue((raw) => raw.query(this.#sql.commit));
-      return result;
-    } catch (error) {
-      // After an abort the release rolls back; otherwise roll back here so the request can go on.
-      if (!this.#aborted()) await this.#enqueue((raw) => raw.query(this.#sql.rollback)).catch(noop);
-      throw error;
-    } finally {
-      this.#activeTransaction = undefined;
-      done();
-    }
-  }
-
-  async #savepoint<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
-    const name = `leakproof_sp_${++this.#savepoints}`;
-    const own = new TransactionFrame(this, frame, name);
-    await this.command(frame, (raw) => raw.query(this.#sql.savepoint(name)));
-    try {
-      const result = await this.scope.runIn(own, () => body(own));
-      await this.#command(own, (raw) => raw.query(this.#sql.releaseSavepoint(name)));
-      return result;
-    } catch (error) {
-      if (!this.#aborted()) await this.#command(own, (raw) => raw.query(this.#sql.rollbackToSavepoint(name))).catch(noop);
-      throw error;
-    }
+  transaction<T>(frame: TransactionFrame | undefined, body: (frame: TransactionFrame) => Promise<T>): Promise<T> {
+    this.#transactions ??= new LeaseTransactions(this.#transactionHost(), false);
+    return this.#transactions.run(frame, body);
   }
 
   /** Commits or rolls back the `transactionPerRequest` transaction, if one was begun. */
-  async completeRequestTransaction(success: boolean): Promise<void> {
-    const state = this.#requestTransaction;
-    this.#requestTransaction = 'none';
-    if (state !== 'open' || this.#aborted()) return;
-    await this.#enqueue((raw) => raw.query(success ? this.#sql.commit : this.#sql.rollback));
+  completeRequestTransaction(success: boolean): Promise<void> {
+    return this.#transactions?.completeRequest(success) ?? RESOLVED;
+  }
+
+  #transactionHost(): TransactionHost {
+    return {
+      lease: this,
+      sql: () => this.#sql,
+      runIn: (frame, fn) => this.scope.runIn(frame, fn),
+      enqueue: (run) => this.#enqueue(run),
+      command: (frame, run) => this.command(frame, run),
+      commandIn: (frame, run) => this.#command(frame, run),
+      assertMayBegin: () => {
+        this.#assertOpen();
+        if (this.#stream?.needsConsumer === true) throw this.#streamOpenError();
+      },
+      assertOpen: () => this.#assertOpen(),
+      aborted: () => this.#aborted(),
+    };
   }
 
   /**
@@ -310,7 +277,7 @@ export class Lease {
    */
   #run<T>(command: Command<T>, timed: boolean): Promise<T> {
     if (this.#connection?.needsDestroy() === true && !this.#replaceConnection()) return this.#failed(this.#lostInTransaction());
-    if (this.#aborted() || this.#requestTransaction === 'wanted') return this.#acquireThenRun(command, timed);
+    if (this.#aborted() || this.#transactions?.request === 'wanted') return this.#acquireThenRun(command, timed);
     const connection = this.#connection ?? this.#tryAcquire();
     if (connection !== undefined) return this.#start(connection, command, timed);
     const waiter = this.#wait();
@@ -326,7 +293,7 @@ export class Lease {
    * Not inside a transaction, which lives and dies with its connection: false then.
    */
   #replaceConnection(): boolean {
-    if (this.#activeTransaction !== undefined || this.#requestTransaction === 'open') return false;
+    if (this.#transactions?.holdsConnection === true) return false;
     const connection = this.#connection!;
     const owner = this.#owner!;
     this.#connection = undefined;
@@ -344,7 +311,7 @@ export class Lease {
     // Read by the pool's statement watchdog (statementTimeout's client side).
     if (timed) connection.commandSince = Date.now();
     connection.cancelledAtLimit = false;
-    this.#retryCommand = this.#started++ === 0 && connection.leases > 1 && this.#activeTransaction === undefined && this.#requestTransaction === 'none' ? command : undefined;
+    this.#retryCommand = this.#started++ === 0 && connection.leases > 1 && (this.#transactions === undefined || (this.#transactions.active === undefined && this.#transactions.request === 'none')) ? command : undefined;
     this.#retryTimed = timed;
     let running: Promise<T>;
     try {
@@ -362,8 +329,8 @@ export class Lease {
       const connection = this.#connection ?? this.#tryAcquire() ?? (await this.#acquire());
       if (timed) connection.commandSince = Date.now();
       connection.cancelledAtLimit = false;
-      if (this.#requestTransaction === 'wanted') {
-        this.#requestTransaction = 'open';
+      if (this.#transactions?.request === 'wanted') {
+        this.#transactions.request = 'open';
         await connection.raw.query(this.#sql.begin);
       }
       return await command(connection.raw);
