@@ -6,8 +6,8 @@
  */
 import type { Queryable } from '../core/database.js';
 import { readMysqlSessions } from '../drivers/mysql/sessions.js';
-import type { SessionRow } from '../drivers/server-session.js';
-import type { ServerSession, ServerSnapshot } from './doctor-report.js';
+import type { ServerSnapshot } from './doctor-report.js';
+import { doctorSession } from './doctor-session.js';
 import { rowText } from './row-text.js';
 
 /** Everything the doctor needs from a MariaDB/MySQL server, read over `db` (one scope, one connection). */
@@ -37,27 +37,4 @@ export async function readMysql(db: Queryable): Promise<ServerSnapshot> {
 async function globalStatus(db: Queryable): Promise<Map<string, number>> {
   const rows = await db.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Max_used_connections')");
   return new Map(rows.map((row) => [rowText(row['Variable_name']), Number(row['Value'])]));
-}
-
-/** The doctor's view of a session: the host without its port, idle age only when idle. */
-export function doctorSession(row: SessionRow): ServerSession {
-  const idle = row.state === 'idle' || row.state === 'idle in transaction';
-  return {
-    user: row.user,
-    host: hostWithoutPort(row.host),
-    database: row.database ?? '',
-    state: row.state === 'other' ? row.rawState.toLowerCase() : row.state,
-    idleMs: idle ? row.idleMs : undefined,
-    inTransaction: row.inTransaction,
-  };
-}
-
-/**
- * `127.0.0.1:51234` → `127.0.0.1`, `[::1]:51234` → `::1`, `localhost` as it is. MySQL
- * writes IPv6 clients without brackets (`::1:51234`); the port is still the last field.
- */
-export function hostWithoutPort(host: string): string {
-  const bracketed = /^\[(.*)\]:\d+$/.exec(host);
-  if (bracketed !== null) return bracketed[1]!;
-  return /:\d+$/.test(host) ? host.replace(/:\d+$/, '') : host;
 }

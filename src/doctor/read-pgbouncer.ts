@@ -9,7 +9,7 @@ import type { Queryable, Row } from '../core/database.js';
 import { PGBOUNCER_CONSOLE } from '../drivers/postgres/pgbouncer-console.js';
 import { readPgbouncerClients } from '../drivers/postgres/pgbouncer-sessions.js';
 import type { SessionRow } from '../drivers/server-session.js';
-import { doctorSession } from './read-mysql.js';
+import { doctorSession } from './doctor-session.js';
 import type { PoolerPool, ServerSession, ServerSnapshot } from './doctor-report.js';
 import { rowText } from './row-text.js';
 

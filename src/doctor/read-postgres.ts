@@ -8,7 +8,7 @@ import type { Queryable } from '../core/database.js';
 import { readPostgresSessions } from '../drivers/postgres/sessions.js';
 import type { SessionRow } from '../drivers/server-session.js';
 import type { ServerSession, ServerSnapshot } from './doctor-report.js';
-import { doctorSession } from './read-mysql.js';
+import { doctorSession } from './doctor-session.js';
 import { rowText } from './row-text.js';
 
 const SETTINGS = ['max_connections', 'superuser_reserved_connections', 'reserved_connections', 'idle_session_timeout', 'idle_in_transaction_session_timeout'];
