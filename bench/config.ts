@@ -96,7 +96,10 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 }
 
 function list(raw: string | undefined): readonly string[] | undefined {
-  const items = (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return items.length === 0 ? undefined : items;
 }
 

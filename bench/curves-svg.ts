@@ -38,7 +38,13 @@ export function curvesSvg(curves: readonly Curve[]): string {
   ].join('\n');
 }
 
-function panel(curves: readonly Curve[], xs: readonly number[], left: number, title: string, value: (point: Curve['points'][number]) => number): string {
+function panel(
+  curves: readonly Curve[],
+  xs: readonly number[],
+  left: number,
+  title: string,
+  value: (point: Curve['points'][number]) => number,
+): string {
   const top = PANEL.top;
   const max = niceMax(Math.max(1, ...curves.flatMap((curve) => curve.points.map(value))));
   const px = (x: number): number => left + (xs.length <= 1 ? 0 : (xs.indexOf(x) / (xs.length - 1)) * PANEL.width);
@@ -50,7 +56,9 @@ function panel(curves: readonly Curve[], xs: readonly number[], left: number, ti
   const ticks = xs.map((x) => `<text x="${px(x)}" y="${top + PANEL.height + 18}" text-anchor="middle">${x}</text>`);
   const lines = curves.map((curve, i) => {
     const path = curve.points.map((point) => `${px(point.x).toFixed(1)},${py(value(point)).toFixed(1)}`).join(' ');
-    const dots = curve.points.map((point) => `<circle cx="${px(point.x).toFixed(1)}" cy="${py(value(point)).toFixed(1)}" r="3" fill="${color(i)}"/>`);
+    const dots = curve.points.map(
+      (point) => `<circle cx="${px(point.x).toFixed(1)}" cy="${py(value(point)).toFixed(1)}" r="3" fill="${color(i)}"/>`,
+    );
     return `<polyline points="${path}" fill="none" stroke="${color(i)}" stroke-width="2.5"/>${dots.join('')}`;
   });
   return [

@@ -62,7 +62,13 @@ async function main(): Promise<void> {
       point.samples.push(await measure(point.variant, round, config));
     }
   }
-  const meta = { date: new Date(started).toISOString(), node: process.versions.node, rounds, seconds, minutes: (Date.now() - started) / 60_000 };
+  const meta = {
+    date: new Date(started).toISOString(),
+    node: process.versions.node,
+    rounds,
+    seconds,
+    minutes: (Date.now() - started) / 60_000,
+  };
   write('curves.json', `${JSON.stringify({ meta, points }, null, 2)}\n`);
   write('curves.md', renderMarkdown(meta, points));
   write('curves.svg', curvesSvg(clientCurves(points, variants)));
@@ -84,7 +90,8 @@ function readVariants(text: string | undefined): readonly VariantName[] {
 function clientCurves(points: readonly Point[], variants: readonly VariantName[]): Curve[] {
   return variants.map((variant) => ({
     label: HTTP_VARIANTS[variant],
-    points: points.filter((point) => point.variant === variant && point.pool === 10)
+    points: points
+      .filter((point) => point.variant === variant && point.pool === 10)
       .map((point) => ({ x: point.clients, rps: medianOf(point, 'rps'), p99Ms: medianOf(point, 'p99Ms') })),
   }));
 }
@@ -93,9 +100,14 @@ function medianOf(point: Point, key: 'rps' | 'p50Ms' | 'p99Ms' | 'serverCpuUsPer
   return median(point.samples.map((sample) => sample[key]));
 }
 
-function renderMarkdown(meta: { date: string; node: string; rounds: number; seconds: number; minutes: number }, points: readonly Point[]): string {
-  const row = (point: Point): string => `| ${HTTP_VARIANTS[point.variant]} | ${point.clients} | ${point.pool} | ${fmt(medianOf(point, 'rps'))} | ${medianOf(point, 'p50Ms').toFixed(1)} | ${medianOf(point, 'p99Ms').toFixed(1)} | ${medianOf(point, 'serverCpuUsPerRequest').toFixed(1)} | ${fmt(medianOf(point, 'errors'))} | ${Math.round(medianOf(point, 'machineBusyPercent'))} % |`;
-  const header = '| variant | clients | pool | req/s | p50 ms | p99 ms | server CPU µs/req | errors (503s) | machine busy |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+function renderMarkdown(
+  meta: { date: string; node: string; rounds: number; seconds: number; minutes: number },
+  points: readonly Point[],
+): string {
+  const row = (point: Point): string =>
+    `| ${HTTP_VARIANTS[point.variant]} | ${point.clients} | ${point.pool} | ${fmt(medianOf(point, 'rps'))} | ${medianOf(point, 'p50Ms').toFixed(1)} | ${medianOf(point, 'p99Ms').toFixed(1)} | ${medianOf(point, 'serverCpuUsPerRequest').toFixed(1)} | ${fmt(medianOf(point, 'errors'))} | ${Math.round(medianOf(point, 'machineBusyPercent'))} % |`;
+  const header =
+    '| variant | clients | pool | req/s | p50 ms | p99 ms | server CPU µs/req | errors (503s) | machine busy |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   return [
     '# Cost curves',
     '',
@@ -111,7 +123,10 @@ function renderMarkdown(meta: { date: string; node: string; rounds: number; seco
     '## Pool size (64 clients)',
     '',
     header,
-    ...points.filter((point) => point.clients === 64).sort((a, b) => a.variant.localeCompare(b.variant) || a.pool - b.pool).map(row),
+    ...points
+      .filter((point) => point.clients === 64)
+      .sort((a, b) => a.variant.localeCompare(b.variant) || a.pool - b.pool)
+      .map(row),
     '',
   ].join('\n');
 }

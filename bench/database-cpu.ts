@@ -78,7 +78,9 @@ function socketInode(pid: string, fd: string): string {
 
 function readLines(path: string): string[] {
   try {
-    return readFileSync(path, 'latin1').split('\n').filter((line) => line !== '');
+    return readFileSync(path, 'latin1')
+      .split('\n')
+      .filter((line) => line !== '');
   } catch {
     return []; // gone since the listing, or not Linux
   }

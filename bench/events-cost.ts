@@ -44,7 +44,9 @@ interface Variant {
 async function child(dist: string, subscribe: boolean, ops: number): Promise<void> {
   const { createDatabases } = (await import(pathToFileURL(join(dist, 'index.js')).href)) as typeof import('../src/index.js');
   if (subscribe) {
-    const { subscribe: on, CHANNELS } = (await import(pathToFileURL(join(dist, 'instrumentation', 'channels.js')).href)) as typeof import('../src/instrumentation/channels.js');
+    const { subscribe: on, CHANNELS } = (await import(
+      pathToFileURL(join(dist, 'instrumentation', 'channels.js')).href
+    )) as typeof import('../src/instrumentation/channels.js');
     let seen = 0;
     for (const kind of Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]) on(kind, () => void seen++);
   }
@@ -110,7 +112,9 @@ async function pairedChild(baseDist: string, currentDist: string, pairs: number,
   }
   await Promise.all(sides.map((side) => side.close()));
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify({ base: median(times[0]), current: median(times[1]), ratio: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ base: median(times[0]), current: median(times[1]), ratio: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) })}\n`,
+  );
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -129,7 +133,15 @@ function parent(base: string | undefined, rounds: number, ops: number): void {
   const entries = ['index.ts', 'instrumentation/channels.ts'];
   const current = compileSources(join(ROOT, 'src'), 'leakproof-events/current', entries);
   const variants: Variant[] = [
-    ...(base === undefined ? [] : [{ name: 'before events (base src/)', dist: compileSources(resolve(base), 'leakproof-events/base', ['index.ts']), subscribe: false }]),
+    ...(base === undefined
+      ? []
+      : [
+          {
+            name: 'before events (base src/)',
+            dist: compileSources(resolve(base), 'leakproof-events/base', ['index.ts']),
+            subscribe: false,
+          },
+        ]),
     { name: 'events, no subscribers', dist: current, subscribe: false },
     { name: 'events, every channel subscribed', dist: current, subscribe: true },
   ];
@@ -138,7 +150,16 @@ function parent(base: string | undefined, rounds: number, ops: number): void {
     for (let step = 0; step < variants.length; step++) {
       const index = (round + step) % variants.length;
       const variant = variants[index]!;
-      const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', variant.dist, '--ops', String(ops), ...(variant.subscribe ? ['--subscribe'] : [])];
+      const args = [
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--child',
+        variant.dist,
+        '--ops',
+        String(ops),
+        ...(variant.subscribe ? ['--subscribe'] : []),
+      ];
       const run = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT });
       if (run.status !== 0) throw new Error(`${variant.name} failed:\n${run.stderr}`);
       const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<Scenario, number>;
@@ -146,7 +167,9 @@ function parent(base: string | undefined, rounds: number, ops: number): void {
       process.stderr.write(`round ${round + 1}/${rounds}: ${variant.name} ${JSON.stringify(result)}\n`);
     }
   }
-  console.log(`\nCPU ns per operation (the process's user + system time; the fastest of ${BATCHES} batches per process), median of ${rounds} processes [min–max], Node ${process.versions.node}\n`);
+  console.log(
+    `\nCPU ns per operation (the process's user + system time; the fastest of ${BATCHES} batches per process), median of ${rounds} processes [min–max], Node ${process.versions.node}\n`,
+  );
   console.log(`| variant | ${SCENARIOS.join(' | ')} |\n| --- | ${SCENARIOS.map(() => '---').join(' | ')} |`);
   variants.forEach((variant, index) => {
     const cells = SCENARIOS.map((s) => {
@@ -159,12 +182,26 @@ function parent(base: string | undefined, rounds: number, ops: number): void {
 }
 
 function printPaired(baseDist: string, currentDist: string, pairs: number, ops: number): void {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--paired', baseDist, '--child', currentDist, '--rounds', String(pairs), '--ops', String(ops)];
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--paired',
+    baseDist,
+    '--child',
+    currentDist,
+    '--rounds',
+    String(pairs),
+    '--ops',
+    String(ops),
+  ];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT });
   if (run.status !== 0) throw new Error(`the paired run failed:\n${run.stderr}`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
   const pct = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
-  console.log(`\nreuse, base and current in one process, ${pairs} alternating pairs of ${ops} ops: base ${result['base']!.toFixed(0)} ns, current without subscribers ${result['current']!.toFixed(0)} ns; current/base median ${pct(result['ratio']!)} (interquartile ${pct(result['low']!)} … ${pct(result['high']!)})`);
+  console.log(
+    `\nreuse, base and current in one process, ${pairs} alternating pairs of ${ops} ops: base ${result['base']!.toFixed(0)} ns, current without subscribers ${result['current']!.toFixed(0)} ns; current/base median ${pct(result['ratio']!)} (interquartile ${pct(result['low']!)} … ${pct(result['high']!)})`,
+  );
 }
 
 const { values } = parseArgs({

@@ -42,12 +42,18 @@ interface Source {
 
 export async function createFrameworkVariant(name: FrameworkVariantName, settings: VariantSettings): Promise<Variant> {
   switch (name) {
-    case 'raw-fastify': return fastifyVariant(rawSource(settings), undefined);
-    case 'raw-express': return expressVariant(rawSource(settings), undefined);
-    case 'raw-hono': return honoVariant(rawSource(settings), undefined);
-    case 'leakproof-fastify': return fastifyVariant(await leakproofSource(settings), await loadAdapter('fastify'));
-    case 'leakproof-express': return expressVariant(await leakproofSource(settings), await loadAdapter('express'));
-    case 'leakproof-hono': return honoVariant(await leakproofSource(settings), await loadAdapter('hono'));
+    case 'raw-fastify':
+      return fastifyVariant(rawSource(settings), undefined);
+    case 'raw-express':
+      return expressVariant(rawSource(settings), undefined);
+    case 'raw-hono':
+      return honoVariant(rawSource(settings), undefined);
+    case 'leakproof-fastify':
+      return fastifyVariant(await leakproofSource(settings), await loadAdapter('fastify'));
+    case 'leakproof-express':
+      return expressVariant(await leakproofSource(settings), await loadAdapter('express'));
+    case 'leakproof-hono':
+      return honoVariant(await leakproofSource(settings), await loadAdapter('hono'));
   }
 }
 
@@ -84,7 +90,13 @@ async function fastifyVariant(source: Source & { dbs?: unknown }, adapter: unkno
   await app.ready();
   // `routing` is the request listener Fastify gives its own server.
   const handle: Handler = (req, res) => app.routing(req, res);
-  return { handle, close: async () => { await app.close(); await source.close(); } };
+  return {
+    handle,
+    close: async () => {
+      await app.close();
+      await source.close();
+    },
+  };
 }
 
 function expressVariant(source: Source & { dbs?: unknown }, adapter: unknown): Variant {

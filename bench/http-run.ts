@@ -53,9 +53,20 @@ export interface HttpGroup {
 }
 
 export const HTTP_GROUPS: readonly HttpGroup[] = [
-  { raw: 'raw-mysql2', rawAls: 'raw-mysql2-als', leakproof: 'leakproof-mysql2', statementCache: { on: 'leakproof-mysql2-cached', off: 'leakproof-mysql2' } },
+  {
+    raw: 'raw-mysql2',
+    rawAls: 'raw-mysql2-als',
+    leakproof: 'leakproof-mysql2',
+    statementCache: { on: 'leakproof-mysql2-cached', off: 'leakproof-mysql2' },
+  },
   { raw: 'raw-mariadb', rawAls: 'raw-mariadb-als', leakproof: 'leakproof-mariadb' },
-  { raw: 'raw-pg', rawAls: 'raw-pg-als', rawHeld: 'raw-pg-held', leakproof: 'leakproof-pg', statementCache: { on: 'leakproof-pg', off: 'leakproof-pg-uncached' } },
+  {
+    raw: 'raw-pg',
+    rawAls: 'raw-pg-als',
+    rawHeld: 'raw-pg-held',
+    leakproof: 'leakproof-pg',
+    statementCache: { on: 'leakproof-pg', off: 'leakproof-pg-uncached' },
+  },
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
@@ -78,7 +89,8 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
   const wanted: readonly string[] = config.httpVariants ?? DEFAULT_HTTP_VARIANTS;
   const selected = (name: VariantName): boolean => wanted.includes(name);
   const unknown = (config.httpVariants ?? []).filter((name) => !Object.hasOwn(HTTP_VARIANTS, name));
-  if (unknown.length > 0) throw new Error(`unknown BENCH_HTTP_VARIANTS: ${unknown.join(', ')} (known: ${Object.keys(HTTP_VARIANTS).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`unknown BENCH_HTTP_VARIANTS: ${unknown.join(', ')} (known: ${Object.keys(HTTP_VARIANTS).join(', ')})`);
   const results = new Map<VariantName, HttpVariantResult>();
   for (const name of Object.keys(HTTP_VARIANTS) as VariantName[]) {
     if (selected(name)) results.set(name, { name, label: HTTP_VARIANTS[name], samples: [] });
@@ -97,7 +109,9 @@ function schedule(round: number): VariantName[] {
   const order: VariantName[] = [];
   for (let i = 0; i < HTTP_GROUPS.length; i++) {
     const { raw, rawAls, rawHeld, leakproof, statementCache } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
-    const group = [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter((name): name is VariantName => name !== undefined);
+    const group = [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter(
+      (name): name is VariantName => name !== undefined,
+    );
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;
@@ -116,7 +130,11 @@ export async function measure(name: VariantName, round: number, config: BenchCon
 
 async function drive(server: ChildProcess, port: number, round: number, config: BenchConfig): Promise<HttpSample> {
   const settings: LoadSettings = {
-    port, connections: config.connections, warmupMs: config.warmup * 1000, measureMs: config.seconds * 1000, itemCount: ITEM_COUNT,
+    port,
+    connections: config.connections,
+    warmupMs: config.warmup * 1000,
+    measureMs: config.seconds * 1000,
+    itemCount: ITEM_COUNT,
   };
   const load = forkScript('load.ts', [JSON.stringify(settings)]);
   try {

@@ -19,7 +19,13 @@ import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
 import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
 import type { Handler, Variant, VariantSettings } from './variant.js';
-import { isQueryBuilderVariant, QUERY_BUILDER_VARIANTS, queryBuilderSource, type ItemSource, type QueryBuilderVariantName } from './query-builder-variants.js';
+import {
+  isQueryBuilderVariant,
+  QUERY_BUILDER_VARIANTS,
+  queryBuilderSource,
+  type ItemSource,
+  type QueryBuilderVariantName,
+} from './query-builder-variants.js';
 
 const MYSQL_SQL = 'SELECT id, name, price_cents, description FROM bench_item WHERE id = ?';
 const PG_SQL = 'SELECT id, name, price_cents, description FROM bench_item WHERE id = $1';
@@ -51,7 +57,12 @@ export type VariantName = keyof typeof HTTP_VARIANTS;
  * `raw-pg-held` (the raw pool holding each connection for the whole request, as leakproof does).
  */
 export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
-  'raw-mysql2', 'leakproof-mysql2', 'raw-mariadb', 'leakproof-mariadb', 'raw-pg', 'leakproof-pg',
+  'raw-mysql2',
+  'leakproof-mysql2',
+  'raw-mariadb',
+  'leakproof-mariadb',
+  'raw-pg',
+  'leakproof-pg',
   ...(Object.keys(FRAMEWORK_VARIANTS) as FrameworkVariantName[]),
   ...(Object.keys(QUERY_BUILDER_VARIANTS) as QueryBuilderVariantName[]),
 ];
@@ -64,19 +75,34 @@ export async function createVariant(name: VariantName, settings: VariantSettings
   const { mysqlUrl, pgUrl, poolSize } = settings;
   // maxConnections 10 is leakproof's default: with the default BENCH_POOL its options are the defaults.
   switch (name) {
-    case 'raw-mysql2': return rawMysql2(mysqlUrl, poolSize);
-    case 'raw-mariadb': return rawMariadb(mysqlUrl, poolSize);
-    case 'raw-pg': return rawPg(pgUrl, poolSize);
-    case 'raw-mysql2-als': return insideAls(rawMysql2(mysqlUrl, poolSize));
-    case 'raw-mariadb-als': return insideAls(rawMariadb(mysqlUrl, poolSize));
-    case 'raw-pg-als': return insideAls(rawPg(pgUrl, poolSize));
-    case 'raw-pg-held': return rawPgHeld(pgUrl, poolSize);
-    case 'leakproof-mysql2': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
-    case 'leakproof-mysql2-cached': return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL);
-    case 'leakproof-mariadb': return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
-    case 'leakproof-pg': return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
-    case 'leakproof-pg-uncached': return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
-    default: return isQueryBuilderVariant(name) ? queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize)) : createFrameworkVariant(name, settings);
+    case 'raw-mysql2':
+      return rawMysql2(mysqlUrl, poolSize);
+    case 'raw-mariadb':
+      return rawMariadb(mysqlUrl, poolSize);
+    case 'raw-pg':
+      return rawPg(pgUrl, poolSize);
+    case 'raw-mysql2-als':
+      return insideAls(rawMysql2(mysqlUrl, poolSize));
+    case 'raw-mariadb-als':
+      return insideAls(rawMariadb(mysqlUrl, poolSize));
+    case 'raw-pg-als':
+      return insideAls(rawPg(pgUrl, poolSize));
+    case 'raw-pg-held':
+      return rawPgHeld(pgUrl, poolSize);
+    case 'leakproof-mysql2':
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
+    case 'leakproof-mysql2-cached':
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL);
+    case 'leakproof-mariadb':
+      return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
+    case 'leakproof-pg':
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
+    case 'leakproof-pg-uncached':
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
+    default:
+      return isQueryBuilderVariant(name)
+        ? queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize))
+        : createFrameworkVariant(name, settings);
   }
 }
 
@@ -125,7 +151,6 @@ function rawHandler(query: (id: number) => Promise<unknown>): Handler {
   };
   return (req, res) => void serve(req, res);
 }
-
 
 function rawMysql2(url: string, poolSize: number): Variant {
   const pool = mysql.createPool({ ...addressOptions(url), connectionLimit: poolSize });

@@ -37,7 +37,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export function buildLeakproof(): string {
   // Only the entry points the bench loads and what they import: a file elsewhere in src/ that
   // is still being written must not break the bench.
-  const entries = ['index.ts', ...['http', ...FRAMEWORKS].map((name) => join('adapters', `${name}.ts`)), ...Object.values(QUERY_BUILDER_ENTRIES).map((entry) => `${entry}.ts`)];
+  const entries = [
+    'index.ts',
+    ...['http', ...FRAMEWORKS].map((name) => join('adapters', `${name}.ts`)),
+    ...Object.values(QUERY_BUILDER_ENTRIES).map((entry) => `${entry}.ts`),
+  ];
   const out = compileSources(join(ROOT, 'src'), 'leakproof-bench', entries);
   process.env[DIST_ENV] = out;
   return out;
@@ -53,12 +57,15 @@ export function compileSources(src: string, name: string, entries: readonly stri
   rmSync(out, { recursive: true, force: true });
   mkdirSync(cache, { recursive: true });
   const project = join(cache, 'tsconfig.json');
-  writeFileSync(project, JSON.stringify({
-    extends: join(ROOT, 'tsconfig.build.json'),
-    compilerOptions: { rootDir: src, outDir: out, declaration: false, sourceMap: false },
-    include: [],
-    files: entries.map((entry) => join(src, entry)),
-  }));
+  writeFileSync(
+    project,
+    JSON.stringify({
+      extends: join(ROOT, 'tsconfig.build.json'),
+      compilerOptions: { rootDir: src, outDir: out, declaration: false, sourceMap: false },
+      include: [],
+      files: entries.map((entry) => join(src, entry)),
+    }),
+  );
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', project, '--noCheck'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`compiling ${src} failed:\n${result.stdout}${result.stderr}`);
@@ -90,9 +97,10 @@ export async function loadLeakproof(): Promise<Leakproof> {
  */
 export async function loadAdapter(name: (typeof FRAMEWORKS)[number]): Promise<unknown> {
   const dist = process.env[DIST_ENV];
-  const url = dist === undefined || dist === ''
-    ? new URL(`../src/adapters/${name}.ts`, import.meta.url).href
-    : pathToFileURL(join(dist, 'adapters', `${name}.js`)).href;
+  const url =
+    dist === undefined || dist === ''
+      ? new URL(`../src/adapters/${name}.ts`, import.meta.url).href
+      : pathToFileURL(join(dist, 'adapters', `${name}.js`)).href;
   const module = (await import(url)) as { default?: unknown; leakproof?: unknown };
   return name === 'fastify' ? module.default : module.leakproof;
 }
@@ -106,6 +114,7 @@ interface QueryBuilderEntries {
 export async function loadQueryBuilder<N extends keyof QueryBuilderEntries>(name: N): Promise<QueryBuilderEntries[N]> {
   const dist = process.env[DIST_ENV];
   const entry = QUERY_BUILDER_ENTRIES[name];
-  const url = dist === undefined || dist === '' ? new URL(`../src/${entry}.ts`, import.meta.url).href : pathToFileURL(join(dist, `${entry}.js`)).href;
+  const url =
+    dist === undefined || dist === '' ? new URL(`../src/${entry}.ts`, import.meta.url).href : pathToFileURL(join(dist, `${entry}.js`)).href;
   return (await import(url)) as QueryBuilderEntries[N];
 }

@@ -80,7 +80,9 @@ class Run {
   readonly requests: Buffer[];
 
   constructor(readonly settings: LoadSettings) {
-    this.requests = Array.from({ length: settings.itemCount }, (_, i) => Buffer.from(`GET /item?id=${i + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 'latin1'));
+    this.requests = Array.from({ length: settings.itemCount }, (_, i) =>
+      Buffer.from(`GET /item?id=${i + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 'latin1'),
+    );
   }
 
   randomRequest(): Buffer {

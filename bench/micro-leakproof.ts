@@ -39,10 +39,13 @@ export async function openVariants(settings: WorkerSettings): Promise<OpenVarian
     ['scope/plain-als', noop],
     ['scope/als-run', () => als.run(store, noop)],
     ['scope/dbs-run', () => scopeOnly.run(noop)],
-    ['scope/adapter-scope', () => {
-      const scope = scopeOnly.createScope();
-      return scope.run(noop).then(() => scope.end('finished'));
-    }],
+    [
+      'scope/adapter-scope',
+      () => {
+        const scope = scopeOnly.createScope();
+        return scope.run(noop).then(() => scope.end('finished'));
+      },
+    ],
     ['mysql2/leakproof', selectOne(mysql2)],
     ['mariadb/leakproof', selectOne(mariadb)],
     ['pg/leakproof', selectOne(pg)],

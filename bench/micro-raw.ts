@@ -13,7 +13,6 @@ import { PK_SELECT_SQLITE, randomIds, type OpenVariants, type WorkerSettings } f
 
 const noop = async (): Promise<void> => {};
 
-
 export async function openVariants(settings: WorkerSettings): Promise<OpenVariants> {
   const mysqlAddress = addressOptions(settings.mysqlUrl);
   const mysql2Pool = mysql.createPool({ ...mysqlAddress, connectionLimit: POOL_SIZE });
@@ -26,31 +25,40 @@ export async function openVariants(settings: WorkerSettings): Promise<OpenVarian
 
   const ops = new Map<string, (i: number) => unknown>([
     ['scope/plain', noop],
-    ['mysql2/raw', async () => {
-      const connection = await mysql2Pool.getConnection();
-      try {
-        await connection.query('SELECT 1');
-      } finally {
-        connection.release();
-      }
-    }],
-    ['mariadb/raw', async () => {
-      const connection = await mariadbPool.getConnection();
-      try {
-        await connection.query('SELECT 1');
-      } finally {
-        // As in the connector's README: release() is not awaited.
-        void connection.release();
-      }
-    }],
-    ['pg/raw', async () => {
-      const client = await pgPool.connect();
-      try {
-        await client.query('SELECT 1');
-      } finally {
-        client.release();
-      }
-    }],
+    [
+      'mysql2/raw',
+      async () => {
+        const connection = await mysql2Pool.getConnection();
+        try {
+          await connection.query('SELECT 1');
+        } finally {
+          connection.release();
+        }
+      },
+    ],
+    [
+      'mariadb/raw',
+      async () => {
+        const connection = await mariadbPool.getConnection();
+        try {
+          await connection.query('SELECT 1');
+        } finally {
+          // As in the connector's README: release() is not awaited.
+          void connection.release();
+        }
+      },
+    ],
+    [
+      'pg/raw',
+      async () => {
+        const client = await pgPool.connect();
+        try {
+          await client.query('SELECT 1');
+        } finally {
+          client.release();
+        }
+      },
+    ],
     // In an async fn, as a request handler would be: the await costs what leakproof's does.
     ['sqlite/raw-prepare', async (i: number) => sqlite.prepare(PK_SELECT_SQLITE).all(ids[i & 0xffff])],
     ['sqlite/raw-cached', async (i: number) => cached.all(ids[i & 0xffff])],

@@ -91,7 +91,14 @@ async function runSuite(suite: MicroSuiteSpec, rounds: number, workers: Readonly
       results[index]!.cpuUs.push(done.cpuUs);
     }
   }
-  return { id: suite.id, title: suite.title, ops: suite.ops, baseline: suite.baseline, variants: results, extraPairs: suite.extraPairs ?? [] };
+  return {
+    id: suite.id,
+    title: suite.title,
+    ops: suite.ops,
+    baseline: suite.baseline,
+    variants: results,
+    extraPairs: suite.extraPairs ?? [],
+  };
 }
 
 const COUNT_OPS = 500;

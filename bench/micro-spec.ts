@@ -45,7 +45,10 @@ const driverVariants = (raw: string, leakproof: string): readonly MicroVariantSp
   { key: 'raw-als', side: 'leakproof', label: `${raw} — AsyncLocalStorage enabled` },
   { key: 'leakproof', side: 'leakproof', label: leakproof },
 ];
-const driverPairs: ReadonlyArray<readonly [string, string]> = [['leakproof', 'raw-als'], ['raw-als', 'raw']];
+const driverPairs: ReadonlyArray<readonly [string, string]> = [
+  ['leakproof', 'raw-als'],
+  ['raw-als', 'raw'],
+];
 
 export const MICRO_SUITES: readonly MicroSuiteSpec[] = [
   {
@@ -68,7 +71,10 @@ export const MICRO_SUITES: readonly MicroSuiteSpec[] = [
     ops: 3000,
     baseline: 'raw',
     extraPairs: driverPairs,
-    variants: driverVariants('mysql2/promise pool: getConnection() → query() → release()', 'leakproof: dbs.run(() => db.query("SELECT 1"))'),
+    variants: driverVariants(
+      'mysql2/promise pool: getConnection() → query() → release()',
+      'leakproof: dbs.run(() => db.query("SELECT 1"))',
+    ),
   },
   {
     id: 'mariadb',
@@ -76,7 +82,10 @@ export const MICRO_SUITES: readonly MicroSuiteSpec[] = [
     ops: 3000,
     baseline: 'raw',
     extraPairs: driverPairs,
-    variants: driverVariants('mariadb pool: getConnection() → query() → release()', 'leakproof (client: "mariadb"): dbs.run(() => db.query("SELECT 1"))'),
+    variants: driverVariants(
+      'mariadb pool: getConnection() → query() → release()',
+      'leakproof (client: "mariadb"): dbs.run(() => db.query("SELECT 1"))',
+    ),
   },
   {
     id: 'pg',
@@ -94,11 +103,18 @@ export const MICRO_SUITES: readonly MicroSuiteSpec[] = [
     variants: [
       { key: 'raw-prepare', side: 'raw', label: 'raw connection, in an async fn: db.prepare(sql).all(id)' },
       { key: 'raw-cached', side: 'raw', label: 'raw connection, in an async fn: cachedStatement.all(id)' },
-      { key: 'raw-cached-als', side: 'leakproof', label: 'raw connection, in an async fn: cachedStatement.all(id) — AsyncLocalStorage enabled' },
+      {
+        key: 'raw-cached-als',
+        side: 'leakproof',
+        label: 'raw connection, in an async fn: cachedStatement.all(id) — AsyncLocalStorage enabled',
+      },
       { key: 'leakproof', side: 'leakproof', label: 'leakproof: dbs.run(() => db.query(sql, [id]))' },
     ],
     // leakproof caches prepared statements too: against the cached raw call its overhead is bare.
-    extraPairs: [['leakproof', 'raw-cached'], ['leakproof', 'raw-cached-als']],
+    extraPairs: [
+      ['leakproof', 'raw-cached'],
+      ['leakproof', 'raw-cached-als'],
+    ],
   },
 ];
 

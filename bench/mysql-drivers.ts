@@ -62,11 +62,20 @@ function selectsThroughDriver(name: string, driver: Driver): Subject {
 
 function selectsRawMysql2(): Subject {
   let connection: mysql2.Connection | undefined;
-  const query = (id: number) => new Promise<void>((resolve, reject) => connection!.query(`SELECT id, v FROM ${TABLE} WHERE id = ?`, [id], (error) => (error ? reject(error) : resolve())));
+  const query = (id: number) =>
+    new Promise<void>((resolve, reject) =>
+      connection!.query(`SELECT id, v FROM ${TABLE} WHERE id = ?`, [id], (error) => (error ? reject(error) : resolve())),
+    );
   return {
     name: 'raw mysql2 query()',
     setUp: async () => {
-      connection = mysql2.createConnection({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database });
+      connection = mysql2.createConnection({
+        host: settings.host,
+        port: settings.port,
+        user: settings.user,
+        password: settings.password,
+        database: settings.database,
+      });
       await new Promise((resolve, reject) => connection!.once('connect', resolve).once('error', reject));
     },
     run: async (n) => {
@@ -80,7 +89,14 @@ function selectsRawMariadb(): Subject {
   let connection: MariadbConnection | undefined;
   return {
     name: 'raw mariadb query()',
-    setUp: async () => void (connection = await mariadb.createConnection({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database })),
+    setUp: async () =>
+      void (connection = await mariadb.createConnection({
+        host: settings.host,
+        port: settings.port,
+        user: settings.user,
+        password: settings.password,
+        database: settings.database,
+      })),
     run: async (n) => {
       for (let i = 0; i < n; i++) await connection!.query(`SELECT id, v FROM ${TABLE} WHERE id = ?`, [(i % ROWS) + 1]);
     },
@@ -101,7 +117,14 @@ function connectsThroughDriver(name: string, driver: Driver): Subject {
 
 /** mysql2 with its default 16,000-entry statement cache, to check what the small cache saves. */
 function connectsRawMysql2(maxPreparedStatements: number | undefined): Subject {
-  const options = { host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database, maxPreparedStatements };
+  const options = {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    maxPreparedStatements,
+  };
   const once = () =>
     new Promise<void>((resolve, reject) => {
       const connection = mysql2.createConnection(options);
@@ -153,18 +176,26 @@ async function main(): Promise<void> {
   const viaMariadb = await createMariadbDriver(settings);
   await prepareTable(viaMariadb);
   const groups: Array<[string, number, Subject[]]> = [
-    [`${SELECTS} PK SELECTs, one connection`, SELECTS, [
-      selectsThroughDriver('leakproof mysql2 driver', viaMysql2),
-      selectsThroughDriver('leakproof mariadb driver', viaMariadb),
-      selectsRawMysql2(),
-      selectsRawMariadb(),
-    ]],
-    [`${CONNECTS} × connect + close`, CONNECTS, [
-      connectsThroughDriver('leakproof mysql2 driver', viaMysql2),
-      connectsThroughDriver('leakproof mariadb driver', viaMariadb),
-      connectsRawMysql2(16),
-      connectsRawMysql2(undefined),
-    ]],
+    [
+      `${SELECTS} PK SELECTs, one connection`,
+      SELECTS,
+      [
+        selectsThroughDriver('leakproof mysql2 driver', viaMysql2),
+        selectsThroughDriver('leakproof mariadb driver', viaMariadb),
+        selectsRawMysql2(),
+        selectsRawMariadb(),
+      ],
+    ],
+    [
+      `${CONNECTS} × connect + close`,
+      CONNECTS,
+      [
+        connectsThroughDriver('leakproof mysql2 driver', viaMysql2),
+        connectsThroughDriver('leakproof mariadb driver', viaMariadb),
+        connectsRawMysql2(16),
+        connectsRawMysql2(undefined),
+      ],
+    ],
   ];
   try {
     for (const [title, n, subjects] of groups) {
@@ -184,7 +215,9 @@ function report(title: string, results: Map<string, number[]>): void {
   const baseline = median(results.values().next().value ?? []);
   for (const [name, values] of results) {
     const rounds = values.map((v) => v.toFixed(0).padStart(7)).join(' ');
-    console.log(`  ${name.padEnd(58)} ${rounds}   median ${median(values).toFixed(0).padStart(7)}   ×${(median(values) / baseline).toFixed(2)}`);
+    console.log(
+      `  ${name.padEnd(58)} ${rounds}   median ${median(values).toFixed(0).padStart(7)}   ×${(median(values) / baseline).toFixed(2)}`,
+    );
   }
 }
 

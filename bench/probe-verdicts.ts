@@ -19,7 +19,9 @@ import { CASES, runCase, type Case } from '../test/support/probe-fixture-suite.j
 const RUNS = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10);
 const WITH_DEFAULTS = process.argv.includes('--defaults-too');
 const PARALLEL = 4;
-const ENGINES = (['mariadb', 'postgres'] as const).filter((engine) => !process.argv.some((arg) => /^(mariadb|postgres)$/.test(arg)) || process.argv.includes(engine));
+const ENGINES = (['mariadb', 'postgres'] as const).filter(
+  (engine) => !process.argv.some((arg) => /^(mariadb|postgres)$/.test(arg)) || process.argv.includes(engine),
+);
 /** Room for four never-closing fixtures at once (each keeps ~190 open by design). */
 const MAX_CONNECTIONS = 1000;
 
@@ -36,11 +38,16 @@ async function main(): Promise<void> {
   for (const engine of ENGINES) {
     const server = await startServer(engine, { maxConnections: MAX_CONNECTIONS });
     try {
-      const jobs = cases.flatMap((testCase, index) => Array.from({ length: RUNS }, (_, run) => ({ testCase, database: `fxb_${index}_${run}` })));
+      const jobs = cases.flatMap((testCase, index) =>
+        Array.from({ length: RUNS }, (_, run) => ({ testCase, database: `fxb_${index}_${run}` })),
+      );
       await inParallel(jobs, PARALLEL, async ({ testCase, database }) => {
         const began = Date.now();
         // A run that fails (the probe's own PROBE_UNREACHABLE, say) counts as wrong, named by its code.
-        const kind = await runCase(server, testCase, database).then((result) => result.verdict.kind, (error: unknown) => `error ${(error as { code?: string }).code ?? 'unknown'}`);
+        const kind = await runCase(server, testCase, database).then(
+          (result) => result.verdict.kind,
+          (error: unknown) => `error ${(error as { code?: string }).code ?? 'unknown'}`,
+        );
         const tally = tallyOf(tallies, testCase, engine);
         tally.runs++;
         tally.times.push(Date.now() - began);
@@ -81,7 +88,10 @@ function table(cases: readonly Case[], tallies: Map<string, Map<Engine, Tally>>)
     const cell = (engine: Engine): string => {
       const tally = byEngine?.get(engine);
       if (tally === undefined) return '—';
-      const others = [...tally.seen].filter(([kind]) => kind !== testCase.expected).map(([kind, count]) => `${count} ${kind}`).join(', ');
+      const others = [...tally.seen]
+        .filter(([kind]) => kind !== testCase.expected)
+        .map(([kind, count]) => `${count} ${kind}`)
+        .join(', ');
       return `${tally.wrong} / ${tally.runs}${others === '' ? '' : ` (${others})`}`;
     };
     const times = [...(byEngine?.values() ?? [])].flatMap((tally) => tally.times).sort((a, b) => a - b);

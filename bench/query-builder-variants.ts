@@ -52,7 +52,9 @@ export function isQueryBuilderVariant(name: string): name is QueryBuilderVariant
 export async function queryBuilderSource(name: QueryBuilderVariantName, mysqlUrl: string, poolSize: number): Promise<ItemSource> {
   switch (name) {
     case 'raw-kysely': {
-      const kysely = new Kysely<BenchDb>({ dialect: new MysqlDialect({ pool: createPool({ ...addressOptions(mysqlUrl), connectionLimit: poolSize }) }) });
+      const kysely = new Kysely<BenchDb>({
+        dialect: new MysqlDialect({ pool: createPool({ ...addressOptions(mysqlUrl), connectionLimit: poolSize }) }),
+      });
       return { find: kyselyFind(kysely), close: () => kysely.destroy() };
     }
     case 'raw-drizzle': {
@@ -80,7 +82,8 @@ async function leakproofDatabases(url: string, poolSize: number): Promise<Databa
 }
 
 function kyselyFind(kysely: Kysely<BenchDb>): ItemSource['find'] {
-  return (id) => kysely.selectFrom('bench_item').select(['id', 'name', 'price_cents', 'description']).where('id', '=', id).executeTakeFirst();
+  return (id) =>
+    kysely.selectFrom('bench_item').select(['id', 'name', 'price_cents', 'description']).where('id', '=', id).executeTakeFirst();
 }
 
 /** The first row of a Drizzle select (the same statement on both sides; the session types differ). */

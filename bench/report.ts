@@ -42,14 +42,18 @@ function renderMeta(meta: BenchMeta): string {
     '',
     `${meta.date} · Node ${meta.node} · ${meta.cpus} · load average ${loads(meta.loadAverageBefore)} before, ${loads(meta.loadAverageAfter)} after · ${meta.durationSeconds.toFixed(0)} s in all · leakproof ${meta.commit}, ${meta.leakproof.replace(/ into .*/, ' (tsc output)')}`,
     '',
-    `HTTP: ${String(s['httpRounds'])} interleaved rounds × (${String(s['warmup'])} s warm-up + ${String(s['seconds'])} s measured) per variant, ${String(s['connections'])} keep-alive clients, pools of ${String(s['poolSize'])}. `
-      + `In-process: ${String(s['microRounds'])} interleaved rounds after one warm-up round. `
-      + 'Values are medians over rounds; ratios and Δ are medians of per-round pairs, with (min–max). This machine is shared and noisy: a single rate moves 15–47 % between rounds, so a ratio whose range spans 1.00 is no measured difference.',
+    `HTTP: ${String(s['httpRounds'])} interleaved rounds × (${String(s['warmup'])} s warm-up + ${String(s['seconds'])} s measured) per variant, ${String(s['connections'])} keep-alive clients, pools of ${String(s['poolSize'])}. ` +
+      `In-process: ${String(s['microRounds'])} interleaved rounds after one warm-up round. ` +
+      'Values are medians over rounds; ratios and Δ are medians of per-round pairs, with (min–max). This machine is shared and noisy: a single rate moves 15–47 % between rounds, so a ratio whose range spans 1.00 is no measured difference.',
   ].join('\n');
 }
 
 function renderMicro(suites: readonly MicroSuiteResult[]): string {
-  const sections = ['## In-process overhead', '', 'µs per operation, operations awaited one after another. Raw variants run in a process that never enables AsyncLocalStorage; leakproof variants (and the raw ones marked "AsyncLocalStorage enabled") in one where leakproof has enabled it, which on Node 20 taxes every promise of the process (see bench/micro-spec.ts). CPU is the worker process\'s own (all threads). promises/op is counted with an async_hooks init hook: deterministic, unlike the timings.'];
+  const sections = [
+    '## In-process overhead',
+    '',
+    'µs per operation, operations awaited one after another. Raw variants run in a process that never enables AsyncLocalStorage; leakproof variants (and the raw ones marked "AsyncLocalStorage enabled") in one where leakproof has enabled it, which on Node 20 taxes every promise of the process (see bench/micro-spec.ts). CPU is the worker process\'s own (all threads). promises/op is counted with an async_hooks init hook: deterministic, unlike the timings.',
+  ];
   for (const suite of suites) sections.push('', renderSuite(suite));
   return sections.join('\n');
 }
@@ -57,16 +61,27 @@ function renderMicro(suites: readonly MicroSuiteResult[]): string {
 function renderSuite(suite: MicroSuiteResult): string {
   const base = suite.variants.find((variant) => variant.key === suite.baseline)!;
   const rows = suite.variants.map((variant) => {
-    const compared = variant === base ? ['baseline', '', ''] : [
-      signedRange(pairedDeltas(variant.wallUs, base.wallUs)),
-      signedRange(pairedDeltas(variant.cpuUs, base.cpuUs)),
-      ratioRange(pairedRatios(variant.wallUs, base.wallUs)),
-    ];
+    const compared =
+      variant === base
+        ? ['baseline', '', '']
+        : [
+            signedRange(pairedDeltas(variant.wallUs, base.wallUs)),
+            signedRange(pairedDeltas(variant.cpuUs, base.cpuUs)),
+            ratioRange(pairedRatios(variant.wallUs, base.wallUs)),
+          ];
     return [variant.label, us(median(variant.wallUs)), us(median(variant.cpuUs)), ...compared, variant.promisesPerOp.toFixed(0)];
   });
-  const table = markdownTable(['variant', 'wall µs/op', 'CPU µs/op', 'Δ wall µs vs baseline', 'Δ CPU µs vs baseline', '× baseline (wall)', 'promises/op'], rows);
+  const table = markdownTable(
+    ['variant', 'wall µs/op', 'CPU µs/op', 'Δ wall µs vs baseline', 'Δ CPU µs vs baseline', '× baseline (wall)', 'promises/op'],
+    rows,
+  );
   const extras = suite.extraPairs.map(([a, b]) => extraPair(suite, a, b));
-  return [`### ${suite.title} (${suite.ops.toLocaleString('en-US')} ops per batch)`, '', table, ...(extras.length > 0 ? ['', ...extras] : [])].join('\n');
+  return [
+    `### ${suite.title} (${suite.ops.toLocaleString('en-US')} ops per batch)`,
+    '',
+    table,
+    ...(extras.length > 0 ? ['', ...extras] : []),
+  ].join('\n');
 }
 
 function extraPair(suite: MicroSuiteResult, a: string, b: string): string {
@@ -92,10 +107,28 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
       String(s.reduce((sum, x) => sum + x.errors, 0)),
     ];
   });
-  const table = markdownTable(['variant', 'req/s', 'req/s per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'database CPU µs/req', 'server CPU', 'machine busy', 'errors'], rows);
+  const table = markdownTable(
+    [
+      'variant',
+      'req/s',
+      'req/s per round',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'database CPU µs/req',
+      'server CPU',
+      'machine busy',
+      'errors',
+    ],
+    rows,
+  );
 
   type Comparison = [string, HttpVariantResult | undefined, HttpVariantResult | undefined];
-  const versus = (a: VariantName, b: VariantName): Comparison => [`${HTTP_VARIANTS[a]} ÷ ${HTTP_VARIANTS[b]}`, byName.get(a), byName.get(b)];
+  const versus = (a: VariantName, b: VariantName): Comparison => [
+    `${HTTP_VARIANTS[a]} ÷ ${HTTP_VARIANTS[b]}`,
+    byName.get(a),
+    byName.get(b),
+  ];
   const comparisons: Comparison[] = [
     ...HTTP_GROUPS.map(({ raw, leakproof }) => versus(leakproof, raw)),
     ...HTTP_GROUPS.flatMap(({ rawAls, leakproof }) => (rawAls === undefined ? [] : [versus(leakproof, rawAls)])),
@@ -103,8 +136,16 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
     ...HTTP_GROUPS.flatMap(({ rawHeld, leakproof }) => (rawHeld === undefined ? [] : [versus(leakproof, rawHeld)])),
     ...HTTP_GROUPS.flatMap(({ raw, rawHeld }) => (rawHeld === undefined ? [] : [versus(rawHeld, raw)])),
     ...HTTP_GROUPS.flatMap(({ statementCache }) => (statementCache === undefined ? [] : [versus(statementCache.on, statementCache.off)])),
-    ...HTTP_GROUPS.flatMap(({ raw, leakproof, statementCache }) => (statementCache === undefined ? [] : [statementCache.on, statementCache.off].filter((name) => name !== leakproof).map((name) => versus(name, raw)))),
-    [`${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`, byName.get('leakproof-mysql2'), byName.get('leakproof-mariadb')],
+    ...HTTP_GROUPS.flatMap(({ raw, leakproof, statementCache }) =>
+      statementCache === undefined
+        ? []
+        : [statementCache.on, statementCache.off].filter((name) => name !== leakproof).map((name) => versus(name, raw)),
+    ),
+    [
+      `${HTTP_VARIANTS['leakproof-mysql2']} ÷ ${HTTP_VARIANTS['leakproof-mariadb']} (default MySQL driver)`,
+      byName.get('leakproof-mysql2'),
+      byName.get('leakproof-mariadb'),
+    ],
     [`${HTTP_VARIANTS['raw-mysql2']} ÷ ${HTTP_VARIANTS['raw-mariadb']} (for context)`, byName.get('raw-mysql2'), byName.get('raw-mariadb')],
   ];
   const ratioRows = comparisons
@@ -114,17 +155,37 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
       const [sa, sb] = alignRounds(a, b);
       return [
         title,
-        ratioRange(pairedRatios(sa.map((x) => x.rps), sb.map((x) => x.rps))),
-        ratioRange(pairedRatios(sa.map((x) => x.p99Ms), sb.map((x) => x.p99Ms))),
-        ratioRange(pairedRatios(sa.map((x) => x.serverCpuUsPerRequest), sb.map((x) => x.serverCpuUsPerRequest))),
-        ratioRange(pairedRatios(sa.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN), sb.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN))),
+        ratioRange(
+          pairedRatios(
+            sa.map((x) => x.rps),
+            sb.map((x) => x.rps),
+          ),
+        ),
+        ratioRange(
+          pairedRatios(
+            sa.map((x) => x.p99Ms),
+            sb.map((x) => x.p99Ms),
+          ),
+        ),
+        ratioRange(
+          pairedRatios(
+            sa.map((x) => x.serverCpuUsPerRequest),
+            sb.map((x) => x.serverCpuUsPerRequest),
+          ),
+        ),
+        ratioRange(
+          pairedRatios(
+            sa.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN),
+            sb.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN),
+          ),
+        ),
       ];
     });
   const ratios = markdownTable(['comparison (per-round ratios)', 'req/s ×', 'p99 ×', 'server CPU/req ×', 'database CPU/req ×'], ratioRows);
   return [
     '## HTTP side by side: `GET /item?id=N`, one primary-key SELECT, JSON out',
     '',
-    'Each variant in a fresh server process, the load generator in another. server CPU µs/req is the server process\'s CPU time over the requests it received in the window: less sensitive to the machine\'s other tenants than req/s. database CPU µs/req is the CPU time of every MariaDB and PostgreSQL process over the same requests (both servers, the idle one costs next to nothing). server CPU is in % of one core; machine busy is all cores\' busy time during the window (ours and other tenants\'), in % of all cores.',
+    "Each variant in a fresh server process, the load generator in another. server CPU µs/req is the server process's CPU time over the requests it received in the window: less sensitive to the machine's other tenants than req/s. database CPU µs/req is the CPU time of every MariaDB and PostgreSQL process over the same requests (both servers, the idle one costs next to nothing). server CPU is in % of one core; machine busy is all cores' busy time during the window (ours and other tenants'), in % of all cores.",
     '',
     table,
     '',

@@ -56,8 +56,14 @@ async function main(): Promise<void> {
       leakproof: leakproofFrom,
       commit: sourceCommit(dist),
       settings: {
-        httpRounds: config.httpRounds, seconds: config.seconds, warmup: config.warmup, connections: config.connections,
-        microRounds: config.microRounds, poolSize: config.poolSize, parts: [...config.parts], httpVariants: config.httpVariants ?? DEFAULT_HTTP_VARIANTS,
+        httpRounds: config.httpRounds,
+        seconds: config.seconds,
+        warmup: config.warmup,
+        connections: config.connections,
+        microRounds: config.microRounds,
+        poolSize: config.poolSize,
+        parts: [...config.parts],
+        httpVariants: config.httpVariants ?? DEFAULT_HTTP_VARIANTS,
       },
     },
     micro,
@@ -82,9 +88,12 @@ function sourceCommit(dist: string | undefined): string {
   };
   const head = git('rev-parse', '--short', 'HEAD');
   if (head === '') return 'unknown commit';
-  const sources = dist === undefined ? ['src'] : readdirSync(dist, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.js'))
-    .map((file) => join('src', file.replace(/\.js$/, '.ts')));
+  const sources =
+    dist === undefined
+      ? ['src']
+      : readdirSync(dist, { recursive: true, encoding: 'utf8' })
+          .filter((file) => file.endsWith('.js'))
+          .map((file) => join('src', file.replace(/\.js$/, '.ts')));
   return git('status', '--porcelain', '--', ...sources) === '' ? head : `${head} + uncommitted changes`;
 }
 

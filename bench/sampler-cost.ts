@@ -87,17 +87,28 @@ async function measure(server: TestServer, intervalMs: number): Promise<Row> {
   await sampler.close();
   times.sort((a, b) => a - b);
   const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { engine: server.engine, intervalMs, readingsPerS: times.length / (elapsed / 1000), p50: at(0.5), p99: at(0.99), cpuShare: cpuMs / elapsed, killMs };
+  return {
+    engine: server.engine,
+    intervalMs,
+    readingsPerS: times.length / (elapsed / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    cpuShare: cpuMs / elapsed,
+    killMs,
+  };
 }
 
 /** The median time from `KILL QUERY` (or pg_cancel_backend) to the cancelled SLEEP returning. */
 async function killLatency(server: TestServer): Promise<number> {
   const latencies: number[] = [];
   for (let i = 0; i < KILLS; i++) {
-    const victim = server.engine === 'mariadb' ? await mysql.createConnection({ uri: server.url }) : new pg.Client({ connectionString: server.url });
+    const victim =
+      server.engine === 'mariadb' ? await mysql.createConnection({ uri: server.url }) : new pg.Client({ connectionString: server.url });
     if (victim instanceof pg.Client) await victim.connect();
     const id = victim instanceof pg.Client ? Number((await victim.query('SELECT pg_backend_pid() AS id')).rows[0].id) : victim.threadId;
-    const running = (victim instanceof pg.Client ? victim.query('SELECT pg_sleep(5)') : victim.query('SELECT SLEEP(5)')).catch(() => undefined);
+    const running = (victim instanceof pg.Client ? victim.query('SELECT pg_sleep(5)') : victim.query('SELECT SLEEP(5)')).catch(
+      () => undefined,
+    );
     await sleep(100);
     const t = performance.now();
     await adminQuery(server, server.engine === 'mariadb' ? `KILL QUERY ${id}` : `SELECT pg_cancel_backend(${id})`);
@@ -111,15 +122,20 @@ async function killLatency(server: TestServer): Promise<number> {
 
 /** CPU ms the server spent: MariaDB's whole process, PostgreSQL's backends (summed over children of the postmaster). */
 async function serverCpu(server: TestServer): Promise<number> {
-  const pids = server.engine === 'mariadb'
-    ? [Number(readFileSync(String((await adminQuery(server, 'SELECT @@pid_file AS f'))[0]!['f']), 'utf8').trim())]
-    : (await adminQuery(server, "SELECT pid FROM pg_stat_activity WHERE application_name = 'leakproof-probe'")).map((row) => Number(row['pid']));
+  const pids =
+    server.engine === 'mariadb'
+      ? [Number(readFileSync(String((await adminQuery(server, 'SELECT @@pid_file AS f'))[0]!['f']), 'utf8').trim())]
+      : (await adminQuery(server, "SELECT pid FROM pg_stat_activity WHERE application_name = 'leakproof-probe'")).map((row) =>
+          Number(row['pid']),
+        );
   return pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
 }
 
 function cpuOf(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
   } catch {
     return 0;
@@ -127,10 +143,15 @@ function cpuOf(pid: number): number {
 }
 
 function table(rows: readonly Row[]): string {
-  const lines = ['| engine | reading every | readings/s | ms per reading p50 / p99 | server CPU share | KILL QUERY / cancel takes effect (median) |', '| --- | --- | ---: | ---: | ---: | ---: |'];
+  const lines = [
+    '| engine | reading every | readings/s | ms per reading p50 / p99 | server CPU share | KILL QUERY / cancel takes effect (median) |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
   for (const row of rows) {
     const every = row.intervalMs === undefined ? 'no sampler' : `${row.intervalMs} ms`;
-    lines.push(`| ${row.engine} | ${every} | ${row.readingsPerS.toFixed(0)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} | ${(row.cpuShare * 100).toFixed(1)} % | ${row.killMs.toFixed(1)} ms |`);
+    lines.push(
+      `| ${row.engine} | ${every} | ${row.readingsPerS.toFixed(0)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} | ${(row.cpuShare * 100).toFixed(1)} % | ${row.killMs.toFixed(1)} ms |`,
+    );
   }
   return `${lines.join('\n')}\n\n${IDLE_SESSIONS} idle app sessions held; ${SECONDS} s per interval; ${KILLS} cancels per row.\n`;
 }

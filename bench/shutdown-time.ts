@@ -54,21 +54,33 @@ async function measure(server: TestServer, adapter: AdapterUnderTest, cancelOnAb
       return 'ok';
     },
   });
-  const requests = Array.from({ length: 2 * EACH }, (_, i) => httpGet(served.port, `/${i % 2 === 0 ? 'short' : 'long'}/${i}`, { timeoutMs: 20_000 }).then((r) => r.status, () => 0));
+  const requests = Array.from({ length: 2 * EACH }, (_, i) =>
+    httpGet(served.port, `/${i % 2 === 0 ? 'short' : 'long'}/${i}`, { timeoutMs: 20_000 }).then(
+      (r) => r.status,
+      () => 0,
+    ),
+  );
   await until(async () => (await countConnections(server)) === 2 * EACH, 10_000);
   const started = performance.now();
   let resolvedMs = Number.NaN;
-  const shutdown = gracefulShutdown(served.server, dbs, { deadline: DEADLINE_MS, closeGracePeriod: CLOSE_GRACE_MS })
-    .then((result) => {
-      resolvedMs = performance.now() - started;
-      return result;
-    });
+  const shutdown = gracefulShutdown(served.server, dbs, { deadline: DEADLINE_MS, closeGracePeriod: CLOSE_GRACE_MS }).then((result) => {
+    resolvedMs = performance.now() - started;
+    return result;
+  });
   await until(async () => (await countConnections(server)) === 0, 20_000);
   const toZeroMs = performance.now() - started;
   const { aborted } = await shutdown;
   const statuses = await Promise.all(requests);
   await served.close();
-  return { engine: server.engine, adapter: adapter.name, cancelOnAbort, toZeroMs, resolvedMs, aborted, finished: statuses.filter((s) => s === 200).length };
+  return {
+    engine: server.engine,
+    adapter: adapter.name,
+    cancelOnAbort,
+    toZeroMs,
+    resolvedMs,
+    aborted,
+    finished: statuses.filter((s) => s === 200).length,
+  };
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -81,9 +93,15 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 
 async function main(): Promise<void> {
   const runs: Run[] = [];
-  const pick = (name: string, all: readonly string[]): string[] => (process.env[name] ?? '').split(',').filter((item) => all.includes(item));
+  const pick = (name: string, all: readonly string[]): string[] =>
+    (process.env[name] ?? '').split(',').filter((item) => all.includes(item));
   const engines = pick('SHUTDOWN_ENGINES', ['mariadb', 'postgres']) as Engine[];
-  const adapters = new Set(pick('SHUTDOWN_ADAPTERS', ADAPTERS.map((adapter) => adapter.name)));
+  const adapters = new Set(
+    pick(
+      'SHUTDOWN_ADAPTERS',
+      ADAPTERS.map((adapter) => adapter.name),
+    ),
+  );
   for (const engine of engines.length > 0 ? engines : (['mariadb', 'postgres'] as const)) {
     const server = await startServer(engine, { maxConnections: 100 });
     try {
@@ -99,18 +117,35 @@ async function main(): Promise<void> {
     }
   }
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  const rows = runs.map((run) => line([
-    run.engine === 'mariadb' ? 'MariaDB' : 'PostgreSQL', run.adapter, run.cancelOnAbort ? 'yes' : 'no',
-    run.toZeroMs.toFixed(0), run.resolvedMs.toFixed(0), `${run.finished}/${EACH}`, String(run.aborted),
-  ]));
-  process.stdout.write([
-    `Graceful shutdown, ${EACH} requests finishing within the ${DEADLINE_MS} ms deadline and ${EACH} past it (${LONG_S} s statements), closeGracePeriod ${CLOSE_GRACE_MS} ms.`,
-    '',
-    line(['database', 'adapter', 'cancelOnAbort', 'ms to 0 connections on the server', 'ms until shutdown resolved', 'short requests answered', 'ended as shutdown']),
-    line(['---', '---', '---', '---:', '---:', '---:', '---:']),
-    ...rows,
-    '',
-  ].join('\n'));
+  const rows = runs.map((run) =>
+    line([
+      run.engine === 'mariadb' ? 'MariaDB' : 'PostgreSQL',
+      run.adapter,
+      run.cancelOnAbort ? 'yes' : 'no',
+      run.toZeroMs.toFixed(0),
+      run.resolvedMs.toFixed(0),
+      `${run.finished}/${EACH}`,
+      String(run.aborted),
+    ]),
+  );
+  process.stdout.write(
+    [
+      `Graceful shutdown, ${EACH} requests finishing within the ${DEADLINE_MS} ms deadline and ${EACH} past it (${LONG_S} s statements), closeGracePeriod ${CLOSE_GRACE_MS} ms.`,
+      '',
+      line([
+        'database',
+        'adapter',
+        'cancelOnAbort',
+        'ms to 0 connections on the server',
+        'ms until shutdown resolved',
+        'short requests answered',
+        'ended as shutdown',
+      ]),
+      line(['---', '---', '---', '---:', '---:', '---:', '---:']),
+      ...rows,
+      '',
+    ].join('\n'),
+  );
 }
 
 await main();

@@ -18,6 +18,10 @@ await createSoakTable(dbs, engine, table);
 const app = await startSoakApp(dbs, engine, table);
 process.on('message', (message: { type?: string }) => {
   if (message.type === 'rows') void soakRows(dbs, table).then((rows) => sendToParent({ type: 'rows', rows }));
-  if (message.type === 'stop') void app.close().then(() => dbs.close()).then(() => process.exit(0));
+  if (message.type === 'stop')
+    void app
+      .close()
+      .then(() => dbs.close())
+      .then(() => process.exit(0));
 });
 await sendToParent({ type: 'ready', port: app.port });

@@ -63,7 +63,11 @@ async function soakOne(engine: Engine): Promise<SoakResult> {
     const peak = samplePeak(server);
     const started = Date.now();
     const tally = await runSoakLoad({
-      port, requests: REQUESTS, concurrency: CONCURRENCY, seed: SEED, every: SAMPLE_EVERY,
+      port,
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      seed: SEED,
+      every: SAMPLE_EVERY,
       onProgress: async (done) => {
         heap.push({ requests: done, heapMB: await heapMB(port) });
         log(`${engine}: ${done} requests, heap ${heap.at(-1)!.heapMB.toFixed(1)} MB`);
@@ -75,8 +79,17 @@ async function soakOne(engine: Engine): Promise<SoakResult> {
     const { rows } = await ask<{ type: string; rows: SoakResult['rows'] }>(child, { type: 'rows' }, 'rows', 30_000);
     const sessions = await listConnections(server);
     return {
-      engine, cancelOnAbort: CANCEL, seconds, tally, heap, heapTrendMBPer100k: trend(heap.filter((s) => s.requests >= WARMUP)),
-      peakSessions, stats: stats.stats.default, rows, idleInTransaction: sessions.filter((s) => s.inTransaction).length, sessionsAfter: sessions.length,
+      engine,
+      cancelOnAbort: CANCEL,
+      seconds,
+      tally,
+      heap,
+      heapTrendMBPer100k: trend(heap.filter((s) => s.requests >= WARMUP)),
+      peakSessions,
+      stats: stats.stats.default,
+      rows,
+      idleInTransaction: sessions.filter((s) => s.inTransaction).length,
+      sessionsAfter: sessions.length,
     };
   } finally {
     await stopChild(child, 10_000);
@@ -98,7 +111,13 @@ function samplePeak(server: TestServer): { stop(): Promise<number> } {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
-  return { stop: async () => { running = false; await loop; return peak; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
 }
 
 /** MB per 100k requests: the least-squares slope of heap over requests. */
@@ -116,14 +135,18 @@ function render(results: readonly SoakResult[]): string {
   const lines = [
     `# Mixed soak (${new Date().toISOString().slice(0, 10)}, ${REQUESTS.toLocaleString('en')} requests per engine, ${CONCURRENCY} clients, seed ${SEED}${CANCEL ? ', cancelOnAbort' : ''})`,
     '',
-    `Mix: ${Object.entries(SOAK_MIX).map(([kind, share]) => `${kind} ${share} %`).join(', ')}. Pool of 10, server max_connections 40.`,
+    `Mix: ${Object.entries(SOAK_MIX)
+      .map(([kind, share]) => `${kind} ${share} %`)
+      .join(', ')}. Pool of 10, server max_connections 40.`,
     '',
     '| engine | req/s | answered 200 | 500 | 503 | clients left | stuck | leaks | peak sessions on the server | rows: committed / rolled back / aborted | idle in transaction after | heap start → end (MB) | heap trend after warm-up (MB / 100k) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|',
   ];
   for (const r of results) {
     const { tally } = r;
-    lines.push(`| ${r.engine} | ${Math.round(tally.requests / r.seconds)} | ${tally.ok} | ${tally.serverErrors} | ${tally.unavailable} | ${tally.left} | ${tally.stuck} | ${String(r.stats['leaks'])} | ${r.peakSessions} | ${r.rows.commit} (of ${tally.committed} answered) / ${r.rows.rollback} / ${r.rows.abort} | ${r.idleInTransaction} | ${r.heap[0]!.heapMB.toFixed(1)} → ${r.heap.at(-1)!.heapMB.toFixed(1)} | ${r.heapTrendMBPer100k.toFixed(2)} |`);
+    lines.push(
+      `| ${r.engine} | ${Math.round(tally.requests / r.seconds)} | ${tally.ok} | ${tally.serverErrors} | ${tally.unavailable} | ${tally.left} | ${tally.stuck} | ${String(r.stats['leaks'])} | ${r.peakSessions} | ${r.rows.commit} (of ${tally.committed} answered) / ${r.rows.rollback} / ${r.rows.abort} | ${r.idleInTransaction} | ${r.heap[0]!.heapMB.toFixed(1)} → ${r.heap.at(-1)!.heapMB.toFixed(1)} | ${r.heapTrendMBPer100k.toFixed(2)} |`,
+    );
   }
   lines.push('', 'Heap samples (requests: MB):', '');
   for (const r of results) lines.push(`- ${r.engine}: ${r.heap.map((s) => `${s.requests}: ${s.heapMB.toFixed(1)}`).join(', ')}`);

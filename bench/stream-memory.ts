@@ -56,7 +56,12 @@ interface Job {
 // ---------------------------------------------------------------- child: one measurement
 
 async function measure(job: Job): Promise<Measurement> {
-  const alias: AliasOptions = { url: job.url, maxConnections: 1, maxLifetime: 600_000, ...(job.target === 'mysql2' || job.target === 'mariadb' ? { client: job.target } : {}) };
+  const alias: AliasOptions = {
+    url: job.url,
+    maxConnections: 1,
+    maxLifetime: 600_000,
+    ...(job.target === 'mysql2' || job.target === 'mariadb' ? { client: job.target } : {}),
+  };
   const dbs = createDatabases({ default: alias });
   const db = dbs.get();
   const engine = job.target === 'pg' ? 'postgres' : job.target === 'better-sqlite3' ? 'sqlite' : 'mariadb';
@@ -106,7 +111,10 @@ async function measure(job: Job): Promise<Measurement> {
 // ---------------------------------------------------------------- parent: servers, children, table
 
 function runChild(job: Job): Promise<Measurement> {
-  const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (message: Measurement) => resolve(message));
     child.once('exit', (code) => reject(new Error(`${job.target} ${job.mode}: the child exited with ${String(code)} before reporting`)));
@@ -131,8 +139,12 @@ async function servers(targets: readonly Target[]): Promise<{ mysql: string; pg:
 const mb = (bytes: number): string => (bytes / MB).toFixed(1);
 
 function render(results: readonly Measurement[]): string {
-  const head = '| driver | mode | rows | seconds | rss baseline → peak (MB) | heapUsed baseline → peak (MB) | peak over baseline: rss / heap (MB) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |';
-  const lines = results.map((r) => `| ${r.target} | ${r.mode} | ${r.rows.toLocaleString('en')} | ${(r.ms / 1000).toFixed(2)} | ${mb(r.baseRss)} → ${mb(r.peakRss)} | ${mb(r.baseHeap)} → ${mb(r.peakHeap)} | **${mb(r.peakRss - r.baseRss)} / ${mb(r.peakHeap - r.baseHeap)}** |`);
+  const head =
+    '| driver | mode | rows | seconds | rss baseline → peak (MB) | heapUsed baseline → peak (MB) | peak over baseline: rss / heap (MB) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |';
+  const lines = results.map(
+    (r) =>
+      `| ${r.target} | ${r.mode} | ${r.rows.toLocaleString('en')} | ${(r.ms / 1000).toFixed(2)} | ${mb(r.baseRss)} → ${mb(r.peakRss)} | ${mb(r.baseHeap)} → ${mb(r.peakHeap)} | **${mb(r.peakRss - r.baseRss)} / ${mb(r.peakHeap - r.baseHeap)}** |`,
+  );
   return [head, ...lines].join('\n');
 }
 
@@ -155,18 +167,23 @@ async function main(): Promise<void> {
     await running.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`Node ${process.version}, ${rows.toLocaleString('en')} rows of (n, ${PAD}-character string), batchSize 100\n\n${render(results)}\n`);
+  process.stdout.write(
+    `Node ${process.version}, ${rows.toLocaleString('en')} rows of (n, ${PAD}-character string), batchSize 100\n\n${render(results)}\n`,
+  );
 }
 
 if (process.argv[2] === '--child') {
   const job = JSON.parse(process.argv[3]!) as Job;
-  measure(job).then((result) => {
-    process.send!(result);
-    process.disconnect();
-  }, (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  measure(job).then(
+    (result) => {
+      process.send!(result);
+      process.disconnect();
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 } else {
   main().catch((error: unknown) => {
     console.error(error);

@@ -14,7 +14,13 @@ for (const file of readdirSync(from).filter((name) => name.endsWith('.ts'))) {
   const source = readFileSync(join(from, file), 'utf8').replaceAll("from '../../src/", "from '../../");
   const { outputText } = ts.transpileModule(source, {
     fileName: file,
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, inlineSourceMap: true, inlineSources: true },
+    compilerOptions: {
+      module: ts.ModuleKind.ES2022,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: true,
+      inlineSourceMap: true,
+      inlineSources: true,
+    },
   });
   writeFileSync(join(to, file.replace(/\.ts$/, '.js')), outputText);
 }

@@ -24,9 +24,22 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Subpaths that load without any optional peer dependency installed. */
-const SUBPATHS = ['leakproof', 'leakproof/http', 'leakproof/diagnostics', 'leakproof/express', 'leakproof/hono', 'leakproof/probe', 'leakproof/doctor'];
+const SUBPATHS = [
+  'leakproof',
+  'leakproof/http',
+  'leakproof/diagnostics',
+  'leakproof/express',
+  'leakproof/hono',
+  'leakproof/probe',
+  'leakproof/doctor',
+];
 /** Subpaths that need a peer at load time, and which. */
-const PEER_SUBPATHS = [['leakproof/prometheus', 'prom-client'], ['leakproof/fastify', 'fastify-plugin'], ['leakproof/kysely', 'kysely'], ['leakproof/drizzle', 'drizzle-orm']] as const;
+const PEER_SUBPATHS = [
+  ['leakproof/prometheus', 'prom-client'],
+  ['leakproof/fastify', 'fastify-plugin'],
+  ['leakproof/kysely', 'kysely'],
+  ['leakproof/drizzle', 'drizzle-orm'],
+] as const;
 /** The query builders' subpaths run a query each on SQLite once their peers are installed. */
 const QUERY_BUILDER_CHECK = `
   const { createDatabases } = await import('leakproof');
@@ -48,7 +61,18 @@ let failed = 0;
 function check(name: string, ok: boolean, detail = ''): void {
   if (ok) passed++;
   else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || detail === '' ? '' : `\n${detail.trim().split('\n').slice(-25).map((line) => `     ${line}`).join('\n')}`}`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${name}${
+      ok || detail === ''
+        ? ''
+        : `\n${detail
+            .trim()
+            .split('\n')
+            .slice(-25)
+            .map((line) => `     ${line}`)
+            .join('\n')}`
+    }`,
+  );
 }
 
 /** `name@version` of a package as installed in this checkout. */
@@ -58,7 +82,12 @@ function installedSpec(name: string): string {
 }
 
 function run(command: string, args: readonly string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+  return spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' },
+  });
 }
 
 function output(result: SpawnSyncReturns<string>): string {
@@ -68,10 +97,25 @@ function output(result: SpawnSyncReturns<string>): string {
 const work = mkdtempSync(join(tmpdir(), 'leakproof-package-'));
 try {
   // 1. The tarball's contents.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' })) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const tarball = join(work, packed[0]!.filename);
   const files = new Set(packed[0]!.files.map((file) => file.path));
-  for (const required of ['LICENSE', 'README.md', 'package.json', 'docs/errors.md', 'docs/tls.md', 'docs/probe-report.png', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/examples/polls/server.js', 'src/index.ts']) {
+  for (const required of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'docs/errors.md',
+    'docs/tls.md',
+    'docs/probe-report.png',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli/main.js',
+    'dist/examples/polls/server.js',
+    'src/index.ts',
+  ]) {
     check(`the tarball has ${required}`, files.has(required));
   }
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository?: unknown; engines?: { node?: string } };
@@ -85,7 +129,11 @@ try {
     const sources = (JSON.parse(readFileSync(join(ROOT, map), 'utf8')) as { sources: string[] }).sources;
     return sources.map((source) => join(dirname(map), source)).filter((source) => !files.has(source));
   });
-  check(`the sources of all ${maps.length} source maps are in the tarball`, maps.length > 0 && missing.length === 0, missing.slice(0, 10).join('\n'));
+  check(
+    `the sources of all ${maps.length} source maps are in the tarball`,
+    maps.length > 0 && missing.length === 0,
+    missing.slice(0, 10).join('\n'),
+  );
 
   // 2. The linters of packages.
   const publint = run(join(ROOT, 'node_modules/.bin/publint'), ['run', tarball, '--strict'], ROOT);
@@ -98,48 +146,98 @@ try {
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }, null, 2));
   // better-sqlite3 from this checkout (its native build is already made), the rest from the npm cache.
-  const install = run('npm', ['install', '--prefer-offline', '--no-package-lock', tarball, join(ROOT, 'node_modules/better-sqlite3')], app, 300_000);
+  const install = run(
+    'npm',
+    ['install', '--prefer-offline', '--no-package-lock', tarball, join(ROOT, 'node_modules/better-sqlite3')],
+    app,
+    300_000,
+  );
   check('npm install of the tarball into a fresh app', install.status === 0, output(install));
 
-  const esm = run(process.execPath, ['--input-type=module', '-e', `
+  const esm = run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     ${SUBPATHS.map((name, i) => `const m${i} = await import('${name}'); if (Object.keys(m${i}).length === 0) throw new Error('${name} exports nothing');`).join('\n')}
     const { createDatabases } = m0;
     const dbs = createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1 } });
     const [row] = await dbs.run(() => dbs.get().query('SELECT 41 + 1 AS answer'));
     await dbs.close();
     if (row.answer !== 42) throw new Error('wrong answer ' + JSON.stringify(row));
-    console.log('esm ok');`], app);
+    console.log('esm ok');`,
+    ],
+    app,
+  );
   check(`ESM import of ${SUBPATHS.length} subpaths and a query on SQLite`, esm.status === 0 && esm.stdout.includes('esm ok'), output(esm));
 
   for (const [subpath, peer] of PEER_SUBPATHS) {
     const missingPeer = run(process.execPath, ['--input-type=module', '-e', `await import('${subpath}')`], app);
-    check(`${subpath} without ${peer} fails naming ${peer}`, missingPeer.status !== 0 && missingPeer.stderr.includes(`'${peer}'`), output(missingPeer));
+    check(
+      `${subpath} without ${peer} fails naming ${peer}`,
+      missingPeer.status !== 0 && missingPeer.stderr.includes(`'${peer}'`),
+      output(missingPeer),
+    );
   }
 
   // The versions this checkout tests against, from the npm cache (a folder install here trips npm).
-  const peers = run('npm', ['install', '--prefer-offline', '--no-package-lock', ...['kysely', 'drizzle-orm'].map(installedSpec)], app, 300_000);
+  const peers = run(
+    'npm',
+    ['install', '--prefer-offline', '--no-package-lock', ...['kysely', 'drizzle-orm'].map(installedSpec)],
+    app,
+    300_000,
+  );
   check('npm install of kysely and drizzle-orm beside it', peers.status === 0, output(peers));
   const builders = run(process.execPath, ['--input-type=module', '-e', QUERY_BUILDER_CHECK], app);
-  check('ESM import of leakproof/kysely and leakproof/drizzle, a query through each on SQLite', builders.status === 0 && builders.stdout.includes('query builders ok'), output(builders));
+  check(
+    'ESM import of leakproof/kysely and leakproof/drizzle, a query through each on SQLite',
+    builders.status === 0 && builders.stdout.includes('query builders ok'),
+    output(builders),
+  );
 
-  const cjs = run(process.execPath, ['-e', `
+  const cjs = run(
+    process.execPath,
+    [
+      '-e',
+      `
     const { createDatabases, LeakproofError } = require('leakproof');
     const { withDatabases } = require('leakproof/http');
     const { LeakproofDialect } = require('leakproof/kysely');
     const { drizzle } = require('leakproof/drizzle');
     if (typeof createDatabases !== 'function' || typeof withDatabases !== 'function' || typeof LeakproofError !== 'function') throw new Error('missing exports');
     if (typeof LeakproofDialect !== 'function' || typeof drizzle !== 'function') throw new Error('missing query-builder exports');
-    console.log('cjs ok');`], app);
+    console.log('cjs ok');`,
+    ],
+    app,
+  );
   check(`CommonJS require('leakproof') on Node ${process.version}`, cjs.status === 0 && cjs.stdout.includes('cjs ok'), output(cjs));
 
-  const trace = run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', `
+  const trace = run(
+    process.execPath,
+    [
+      '--enable-source-maps',
+      '--input-type=module',
+      '-e',
+      `
     import { createDatabases } from 'leakproof';
-    try { createDatabases({ default: 'oracle://x' }); } catch (error) { console.log(error.stack); }`], app);
+    try { createDatabases({ default: 'oracle://x' }); } catch (error) { console.log(error.stack); }`,
+    ],
+    app,
+  );
   const frame = /\((\/[^():]+\/node_modules\/leakproof\/src\/[^():]+\.ts):\d+:\d+\)/.exec(trace.stdout);
-  check('a stack trace through the source maps names a .ts file that exists in the install', frame !== null && existsSync(frame[1]!), output(trace));
+  check(
+    'a stack trace through the source maps names a .ts file that exists in the install',
+    frame !== null && existsSync(frame[1]!),
+    output(trace),
+  );
 
   const demo = run('npx', ['--no-install', 'leakproof', 'demo', '--quick', '--report', join(work, 'demo.html')], app, 120_000);
-  check('npx leakproof demo --quick from the install: exit 0, "no leak", a report', demo.status === 0 && /no leak/i.test(demo.stdout + demo.stderr) && existsSync(join(work, 'demo.html')), output(demo));
+  check(
+    'npx leakproof demo --quick from the install: exit 0, "no leak", a report',
+    demo.status === 0 && /no leak/i.test(demo.stdout + demo.stderr) && existsSync(join(work, 'demo.html')),
+    output(demo),
+  );
   check('the install has no TypeScript loader (the demo ran on the built app)', !readdirSync(join(app, 'node_modules')).includes('tsx'));
 } finally {
   rmSync(work, { recursive: true, force: true });

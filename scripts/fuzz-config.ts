@@ -27,13 +27,18 @@ async function main(): Promise<number> {
   const tally = newTally();
   const started = Date.now();
   const valid: Parameters<typeof checkConfig>[0][] = [];
-  fc.assert(fc.property(generatedConfig, (config) => {
-    const dbs = checkConfig(config, tally);
-    if (dbs === undefined) return;
-    void dbs.close();
-    if (valid.length < 50_000) valid.push(config);
-  }), { seed: SEED, numRuns: RUNS });
-  console.log(`configs: ${tally.configs} (valid ${tally.valid}, CONFIG_INVALID ${tally.invalid}) in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}: no other exception, no secret in any message or view`);
+  fc.assert(
+    fc.property(generatedConfig, (config) => {
+      const dbs = checkConfig(config, tally);
+      if (dbs === undefined) return;
+      void dbs.close();
+      if (valid.length < 50_000) valid.push(config);
+    }),
+    { seed: SEED, numRuns: RUNS },
+  );
+  console.log(
+    `configs: ${tally.configs} (valid ${tally.valid}, CONFIG_INVALID ${tally.invalid}) in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}: no other exception, no secret in any message or view`,
+  );
 
   const servers: TestServer[] = await Promise.all([startServer('mariadb'), startServer('postgres')]);
   try {
@@ -41,8 +46,16 @@ async function main(): Promise<number> {
       { name: 'closed port (mysql)', engine: 'mysql', parts: { host: '127.0.0.1', port: '1' } },
       { name: 'closed port (postgres)', engine: 'postgres', parts: { host: '127.0.0.1', port: '1' } },
       ...servers.map((server): ConnectTarget => ({
-        name: `${server.engine} server`, engine: server.engine === 'mariadb' ? 'mysql' : 'postgres',
-        parts: { host: server.host, port: String(server.port), user: server.user, password: server.password, database: server.database, encode: true },
+        name: `${server.engine} server`,
+        engine: server.engine === 'mariadb' ? 'mysql' : 'postgres',
+        parts: {
+          host: server.host,
+          port: String(server.port),
+          user: server.user,
+          password: server.password,
+          database: server.database,
+          encode: true,
+        },
       })),
     ];
     for (const target of targets) {
@@ -62,7 +75,10 @@ async function main(): Promise<number> {
   return crashes.length === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

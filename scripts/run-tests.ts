@@ -120,11 +120,11 @@ function runNodeTest(files: readonly string[], flags: readonly string[], scanner
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'], env: process.env });
   child.stdout.on('data', (chunk: Buffer) => {
     process.stdout.write(chunk);
-    scanner.feed(chunk.toString('latin1'), 'the tests\' stdout');
+    scanner.feed(chunk.toString('latin1'), "the tests' stdout");
   });
   child.stderr.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);
-    scanner.feed(chunk.toString('latin1'), 'the tests\' stderr');
+    scanner.feed(chunk.toString('latin1'), "the tests' stderr");
   });
   const forward = (signal: NodeJS.Signals): void => forwardSignal(child, signal);
   process.on('SIGINT', forward);
@@ -151,7 +151,9 @@ function signalNumber(signal: NodeJS.Signals): number {
 /** I8 for the whole run: true if no password of the suite showed anywhere; else prints each find. */
 function reportSecrets(scanner: SecretScanner): boolean {
   if (scanner.finds.length === 0) {
-    log(`no password of the suite appeared in the tests' output or their reports (${SUITE_SECRETS.length} passwords, raw and percent-encoded)`);
+    log(
+      `no password of the suite appeared in the tests' output or their reports (${SUITE_SECRETS.length} passwords, raw and percent-encoded)`,
+    );
     return true;
   }
   for (const find of scanner.finds.slice(0, 20)) fail(`a password appeared in ${find.where}: …${find.context}…`);
@@ -171,4 +173,6 @@ function fail(message: string): number {
   return 1;
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) =>
+  fail(error instanceof Error ? error.message : String(error)),
+);

@@ -18,6 +18,14 @@ export type { AliasOptions, DatabasesConfig, ResolvedAlias } from './core/config
 export type { PoolStats } from './core/pool-stats.js';
 export type { Engine, ExecuteResult, FieldInfo, RowMode } from './drivers/driver.js';
 export {
-  LeakproofError, ConfigError, BudgetError, ScopeError, ConnectionError, StatementError, UsageError,
-  ERROR_CODES, PUBLIC_MESSAGES, type ErrorCode,
+  LeakproofError,
+  ConfigError,
+  BudgetError,
+  ScopeError,
+  ConnectionError,
+  StatementError,
+  UsageError,
+  ERROR_CODES,
+  PUBLIC_MESSAGES,
+  type ErrorCode,
 } from './errors/errors.js';

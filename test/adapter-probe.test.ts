@@ -38,10 +38,20 @@ forEachEngine('the probe on every adapter', ['mariadb', 'postgres'], (engine) =>
         // The app's own user: it sees its own sessions without PROCESS, and only this file's.
         db: engine().url,
         filter: { user: appUser },
-        concurrency: 12, requests: 60, rounds: 3, pauseMs: 300, settlePointsMs: [300, 1000, 2000],
-        abortRatio: 0.3, abortAfterMs: 20, shapes: DISCONNECT_SHAPES, allowedIdle: 0, maxConnections: 8,
+        concurrency: 12,
+        requests: 60,
+        rounds: 3,
+        pauseMs: 300,
+        settlePointsMs: [300, 1000, 2000],
+        abortRatio: 0.3,
+        abortAfterMs: 20,
+        shapes: DISCONNECT_SHAPES,
+        allowedIdle: 0,
+        maxConnections: 8,
       });
-      t.diagnostic(`verdict=${result.verdict.kind}: baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')}, disconnects ${result.totals.disconnects}`);
+      t.diagnostic(
+        `verdict=${result.verdict.kind}: baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')}, disconnects ${result.totals.disconnects}`,
+      );
       assert.equal(result.verdict.kind, 'no-leak', result.verdict.reasons.join('\n'));
       assert.ok(result.totals.disconnects > 0, 'no client left early');
       assert.ok(result.peak > 0, 'the probe never saw a connection: it did not watch this app');

@@ -74,13 +74,18 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     });
     const holder = httpGet(served.port, '/hold');
     assert.ok(await eventually(() => dbs.stats().default!.inUse === 1));
-    await abortingRequest({ port: served.port, method: 'GET', path: '/wait', abortWhen: () => eventually(() => dbs.stats().default!.waiting === 1).then(() => undefined) });
+    await abortingRequest({
+      port: served.port,
+      method: 'GET',
+      path: '/wait',
+      abortWhen: () => eventually(() => dbs.stats().default!.waiting === 1).then(() => undefined),
+    });
     assert.ok(await eventually(() => dbs.stats().default!.waiting === 0), 'the waiter was not withdrawn');
     assert.equal((await holder).status, 200);
     assert.equal((await httpGet(served.port, '/next')).status, 200);
     const stats = dbs.stats().default!;
     assert.deepEqual([stats.timeouts, stats.created, stats.acquired, stats.released, stats.inUse], [0, 1, 2, 2, 0]);
-    assert.ok(await engine().countOn(server) <= 1);
+    assert.ok((await engine().countOn(server)) <= 1);
     await served.close();
     await dbs.close();
     assert.equal(await engine().waitForCountOn(server, 0), 0);
@@ -111,17 +116,24 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
       res.end('ok');
     });
     const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => httpGet(served.port, `/x${i}`)));
-    assert.deepEqual(responses.map((r) => r.status), Array(40).fill(200));
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      Array(40).fill(200),
+    );
     const stats = dbs.stats().default!;
     assert.ok(stats.refusals > 0, `the server never refused: its max_connections was not reached (${JSON.stringify(stats)})`);
-    console.log(`# ${engine().name}: 40 requests over a server limit of 20: all served, ${stats.refusals} connects refused (attempts back off 25 ms → 1 s)`);
+    console.log(
+      `# ${engine().name}: 40 requests over a server limit of 20: all served, ${stats.refusals} connects refused (attempts back off 25 ms → 1 s)`,
+    );
     await served.close();
     await dbs.close();
     assert.equal(await engine().waitForCountOn(server, 0), 0);
   });
 
-  it("past acquireTimeout a request the database kept refusing gets DATABASE_REFUSED (503 + Retry-After), never a 500", async () => {
-    const dbs = engine().databases({ default: { url: server.url, maxConnections: 40, acquireTimeout: 300, retryAfter: 2000, serverShareWarning: 0 } });
+  it('past acquireTimeout a request the database kept refusing gets DATABASE_REFUSED (503 + Retry-After), never a 500', async () => {
+    const dbs = engine().databases({
+      default: { url: server.url, maxConnections: 40, acquireTimeout: 300, retryAfter: 2000, serverShareWarning: 0 },
+    });
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query(engine().dialect.sleep(1));
@@ -132,7 +144,10 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     const codes = refused.map((r) => JSON.parse(r.body).error as string);
     // A request whose wait saw no refusal (the pool was busy with its own connections) times out as such.
     assert.ok(codes.includes('DATABASE_REFUSED'), `no request was answered DATABASE_REFUSED: ${codes.join(',')}`);
-    assert.deepEqual(codes.filter((c) => c !== 'DATABASE_REFUSED' && c !== 'ACQUIRE_TIMEOUT'), []);
+    assert.deepEqual(
+      codes.filter((c) => c !== 'DATABASE_REFUSED' && c !== 'ACQUIRE_TIMEOUT'),
+      [],
+    );
     for (const r of refused) assert.equal(r.headers['retry-after'], '2');
     assert.equal(responses.filter((r) => r.status === 200).length + refused.length, 30);
     await served.close();
@@ -146,7 +161,9 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
     const url = new URL(server.url);
     const proxy = await startStallProxy({ host: url.hostname, port: Number(url.port) });
     try {
-      const dbs = engine().databases({ default: { url: proxy.urlFor(server.url), maxConnections: 3, cancelOnAbort: true, acquireTimeout: 10_000 } });
+      const dbs = engine().databases({
+        default: { url: proxy.urlFor(server.url), maxConnections: 3, cancelOnAbort: true, acquireTimeout: 10_000 },
+      });
       const served = await serve(dbs, async (_req, res) => {
         await dbs.get().query(engine().dialect.sleep(3));
         res.end('too late');
@@ -160,13 +177,15 @@ forEachEngine('connection budget', ['mariadb', 'postgres'], (engine) => {
       assert.ok(await eventually(() => dbs.stats().default!.inUse === 0, 10_000), JSON.stringify(dbs.stats()));
       const elapsed = Date.now() - started;
       const stats = dbs.stats().default!;
-      console.log(`# ${engine().name}: 24 aborted 3 s statements through a pool of 3 with cancelOnAbort: done in ${elapsed} ms, ${stats.cancels} cancels, ${stats.created} connections opened, peak ${proxy.peak} sessions`);
+      console.log(
+        `# ${engine().name}: 24 aborted 3 s statements through a pool of 3 with cancelOnAbort: done in ${elapsed} ms, ${stats.cancels} cancels, ${stats.created} connections opened, peak ${proxy.peak} sessions`,
+      );
       // PostgreSQL's CancelRequest is a short socket of its own, not a session: only MySQL's cancels are sessions.
       if (engine().name === 'mariadb') assert.ok(proxy.peak <= 3, `${proxy.peak} sessions at once for maxConnections 3`);
       // Requests whose clients left while they waited never ran; every one that ran was cancelled.
       assert.ok(stats.acquired >= 6, `only ${stats.acquired} requests got a connection: ${JSON.stringify(stats)}`);
       assert.equal(stats.cancels, stats.acquired, `not every statement was cancelled: ${JSON.stringify(stats)}`);
-      assert.ok(elapsed < 24 * 3000 / 3, 'the statements ran to their end instead of being cancelled');
+      assert.ok(elapsed < (24 * 3000) / 3, 'the statements ran to their end instead of being cancelled');
       assert.equal(await engine().waitForCountOn(server, stats.idle), stats.idle);
     } finally {
       await proxy.close();

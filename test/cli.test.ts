@@ -85,36 +85,108 @@ describe('human durations', () => {
   });
 
   it('formats back the way people write them', () => {
-    assert.deepEqual([500, 1500, 2000, 60_000, 90_000, 3_600_000, 1234].map(formatDuration), ['500ms', '1.5s', '2s', '1m', '1m30s', '1h', '1234ms']);
+    assert.deepEqual([500, 1500, 2000, 60_000, 90_000, 3_600_000, 1234].map(formatDuration), [
+      '500ms',
+      '1.5s',
+      '2s',
+      '1m',
+      '1m30s',
+      '1h',
+      '1234ms',
+    ]);
   });
 });
 
 describe('leakproof probe arguments', () => {
   it('passes on only what was given; the probe applies its own defaults', () => {
-    assert.deepEqual(probe('http://localhost:3000/', '--db', 'mysql://app@db/app'), { url: 'http://localhost:3000/', db: 'mysql://app@db/app' });
+    assert.deepEqual(probe('http://localhost:3000/', '--db', 'mysql://app@db/app'), {
+      url: 'http://localhost:3000/',
+      db: 'mysql://app@db/app',
+    });
   });
 
   it('maps every option to ProbeOptions, in milliseconds', () => {
     const bodyFile = join(dir, 'body.json');
     writeFileSync(bodyFile, '{"choice":2}');
     const options = probe(
-      'http://localhost:3000/polls/1/vote', '--db', 'postgres://app@db/app', '-c', '80', '--duration', '30s', '--rounds', '4',
-      '--pause', '1.5s', '--abort-ratio', '0.35', '--abort-after', '20ms', '--shapes', 'abort-mid-body,abort-post-body',
-      '--settle', '10s,0.5s,2s', '--allowed-idle', '10', '--max-connections', '40', '-X', 'post', '-H', 'content-type: application/json',
-      '--header', 'x-trace:  on ', '--body', '@body.json', '--timeout', '5s', '--db-user', 'app', '--db-database', 'app', '--db-host', '10.0.0.5',
-      '--sample-interval', '50ms',
+      'http://localhost:3000/polls/1/vote',
+      '--db',
+      'postgres://app@db/app',
+      '-c',
+      '80',
+      '--duration',
+      '30s',
+      '--rounds',
+      '4',
+      '--pause',
+      '1.5s',
+      '--abort-ratio',
+      '0.35',
+      '--abort-after',
+      '20ms',
+      '--shapes',
+      'abort-mid-body,abort-post-body',
+      '--settle',
+      '10s,0.5s,2s',
+      '--allowed-idle',
+      '10',
+      '--max-connections',
+      '40',
+      '-X',
+      'post',
+      '-H',
+      'content-type: application/json',
+      '--header',
+      'x-trace:  on ',
+      '--body',
+      '@body.json',
+      '--timeout',
+      '5s',
+      '--db-user',
+      'app',
+      '--db-database',
+      'app',
+      '--db-host',
+      '10.0.0.5',
+      '--sample-interval',
+      '50ms',
     );
     assert.deepEqual(options, {
-      url: 'http://localhost:3000/polls/1/vote', db: 'postgres://app@db/app', concurrency: 80, durationMs: 30_000, rounds: 4, pauseMs: 1500,
-      abortRatio: 0.35, abortAfterMs: 20, shapes: ['abort-mid-body', 'abort-post-body'], method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-trace': 'on' }, body: '{"choice":2}', requestTimeoutMs: 5000,
-      settlePointsMs: [500, 2000, 10_000], allowedIdle: 10, maxConnections: 40, sampleIntervalMs: 50,
+      url: 'http://localhost:3000/polls/1/vote',
+      db: 'postgres://app@db/app',
+      concurrency: 80,
+      durationMs: 30_000,
+      rounds: 4,
+      pauseMs: 1500,
+      abortRatio: 0.35,
+      abortAfterMs: 20,
+      shapes: ['abort-mid-body', 'abort-post-body'],
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-trace': 'on' },
+      body: '{"choice":2}',
+      requestTimeoutMs: 5000,
+      settlePointsMs: [500, 2000, 10_000],
+      allowedIdle: 10,
+      maxConnections: 40,
+      sampleIntervalMs: 50,
       filter: { user: 'app', database: 'app', host: '10.0.0.5' },
     });
   });
 
   it('takes --shapes all, --requests, and a plain --body', () => {
-    const options = probe('http://x/', '--db', 'http://x/metrics', '--shapes', 'all', '-n', '200', '--body', 'hello', '--metric', 'pool_open');
+    const options = probe(
+      'http://x/',
+      '--db',
+      'http://x/metrics',
+      '--shapes',
+      'all',
+      '-n',
+      '200',
+      '--body',
+      'hello',
+      '--metric',
+      'pool_open',
+    );
     assert.deepEqual(options.shapes, DISCONNECT_SHAPES);
     assert.equal(options.requests, 200);
     assert.equal(options.body, 'hello');
@@ -156,7 +228,11 @@ describe('leakproof doctor arguments', () => {
 
   it('maps the options', () => {
     assert.deepEqual(doctor('--db', 'mariadb://root@db/app', '-p', '4', '-b', '50', '--idle-older-than', '5m', '--timeout', '2s'), {
-      db: 'mariadb://root@db/app', processes: 4, budget: 50, sleepingOlderThanMs: 300_000, connectTimeoutMs: 2000,
+      db: 'mariadb://root@db/app',
+      processes: 4,
+      budget: 50,
+      sleepingOlderThanMs: 300_000,
+      connectTimeoutMs: 2000,
     });
   });
 
@@ -173,22 +249,29 @@ describe('--help', () => {
 
   for (const spec of specs) {
     it(`${spec.name}: usage, every option with its default, examples and exit codes`, async () => {
-      for (const argv of [[spec.name, '--help'], [spec.name, '-h'], ['help', spec.name], [spec.name, '--help', '--bogus']]) {
+      for (const argv of [
+        [spec.name, '--help'],
+        [spec.name, '-h'],
+        ['help', spec.name],
+        [spec.name, '--help', '--bogus'],
+      ]) {
         const { code, stdout, stderr } = await cli(argv);
         assert.equal(code, 0, argv.join(' '));
         assert.equal(stderr, '');
         assert.match(stdout, new RegExp(`^leakproof ${spec.name} — `));
-        for (const heading of ['Usage:', 'Options:', 'Examples:', 'Exit codes:']) assert.ok(stdout.includes(heading), `${spec.name} help lacks ${heading}`);
+        for (const heading of ['Usage:', 'Options:', 'Examples:', 'Exit codes:'])
+          assert.ok(stdout.includes(heading), `${spec.name} help lacks ${heading}`);
         for (const option of spec.options) {
           assert.ok(stdout.includes(`--${option.name}`), `${spec.name} help lacks --${option.name}`);
-          if (option.default !== undefined) assert.ok(stdout.includes(`default: ${option.default}`), `${spec.name} help lacks the default of --${option.name}`);
+          if (option.default !== undefined)
+            assert.ok(stdout.includes(`default: ${option.default}`), `${spec.name} help lacks the default of --${option.name}`);
         }
         for (const [exit] of spec.exitCodes) assert.match(stdout, new RegExp(`^  ${exit}  `, 'm'));
       }
     });
   }
 
-  it('probe help shows the probe\'s own defaults', async () => {
+  it("probe help shows the probe's own defaults", async () => {
     const { stdout } = await cli(['probe', '--help']);
     assert.match(stdout, new RegExp(`--concurrency <n>\\s+requests in flight at once \\(default: ${PROBE_DEFAULTS.concurrency}\\)`));
     assert.match(stdout, /--settle <times>.*\(default: 500ms,2s,10s\)/);
@@ -231,7 +314,16 @@ describe('probe options from the environment, and every problem at once', () => 
   });
 
   it('reports every bad option in one go', async () => {
-    const { code, stderr } = await cli(['probe', 'http://127.0.0.1:1/', '--concurrency', '0', '--abort-ratio', '3', '--shapes', 'sideways']);
+    const { code, stderr } = await cli([
+      'probe',
+      'http://127.0.0.1:1/',
+      '--concurrency',
+      '0',
+      '--abort-ratio',
+      '3',
+      '--shapes',
+      'sideways',
+    ]);
     assert.equal(code, 2);
     assert.match(stderr, /--db/);
     assert.match(stderr, /--concurrency/);
@@ -242,7 +334,14 @@ describe('probe options from the environment, and every problem at once', () => 
 
 describe('exit codes and messages', () => {
   it('bad usage exits 2 with the problem and a pointer to --help, password masked', async () => {
-    const { code, stdout, stderr } = await cli(['probe', 'http://localhost:1/', '--db', `mysql://app:${SECRET}@db/app`, '--rounds', 'three']);
+    const { code, stdout, stderr } = await cli([
+      'probe',
+      'http://localhost:1/',
+      '--db',
+      `mysql://app:${SECRET}@db/app`,
+      '--rounds',
+      'three',
+    ]);
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /^leakproof probe: --rounds must be a whole number/);
@@ -263,7 +362,16 @@ describe('exit codes and messages', () => {
   });
 
   it('an unreachable database exits 2, and the password never shows', async () => {
-    const { code, stdout, stderr } = await cli(['probe', 'http://127.0.0.1:1/', '--db', `mysql://app:${SECRET}@127.0.0.1:1/app`, '-n', '1', '--rounds', '1']);
+    const { code, stdout, stderr } = await cli([
+      'probe',
+      'http://127.0.0.1:1/',
+      '--db',
+      `mysql://app:${SECRET}@127.0.0.1:1/app`,
+      '-n',
+      '1',
+      '--rounds',
+      '1',
+    ]);
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /cannot read the connection count from mysql:\/\/app:\*\*\*@127\.0\.0\.1:1\/app/);
@@ -271,7 +379,17 @@ describe('exit codes and messages', () => {
   });
 
   it('an unreachable database with --json: a JSON error object on stdout, exit 2, no password', async () => {
-    const { code, stdout, stderr } = await cli(['probe', 'http://127.0.0.1:1/', '--db', `mysql://app:${SECRET}@127.0.0.1:1/app`, '-n', '1', '--rounds', '1', '--json']);
+    const { code, stdout, stderr } = await cli([
+      'probe',
+      'http://127.0.0.1:1/',
+      '--db',
+      `mysql://app:${SECRET}@127.0.0.1:1/app`,
+      '-n',
+      '1',
+      '--rounds',
+      '1',
+      '--json',
+    ]);
     assert.equal(code, 2);
     const printed = JSON.parse(stdout) as { error: { code: string; message: string }; exitCode: number };
     assert.equal(printed.error.code, 'PROBE_UNREACHABLE');
@@ -352,13 +470,17 @@ describe('exit codes and messages', () => {
 
 describe('the leakproof bin', () => {
   it('runs from source: node --import tsx src/cli/main.ts --help', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^leakproof \d+\.\d+\.\d+ — /);
     assert.match(run.stdout, /leakproof demo/);
   });
 
-  it('keeps its shebang and is the package\'s bin', () => {
+  it("keeps its shebang and is the package's bin", () => {
     assert.match(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
     assert.equal(pkg.bin?.['leakproof'], './dist/cli/main.js');
@@ -389,10 +511,28 @@ async function fakeApp(gauge: (inFlight: number, requests: number) => number) {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     metricsUrl: `${base}/metrics`,
-    probeArgs: ['probe', `${base}/`, '--db', `${base}/metrics`, '-c', '4', '-n', '20', '--rounds', '1', '--pause', '0', '--settle', '0.2s', '--sample-interval', '20ms'],
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    probeArgs: [
+      'probe',
+      `${base}/`,
+      '--db',
+      `${base}/metrics`,
+      '-c',
+      '4',
+      '-n',
+      '20',
+      '--rounds',
+      '1',
+      '--pause',
+      '0',
+      '--settle',
+      '0.2s',
+      '--sample-interval',
+      '20ms',
+    ],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

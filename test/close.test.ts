@@ -16,7 +16,10 @@ forEachEngine('closing the databases', ['mariadb', 'postgres', 'sqlite'], (engin
     await scope.run(() => dbs.get().query('SELECT 1'));
     let closed = false;
     const closing = dbs.close().then(() => (closed = true));
-    const refused = await dbs.get().query('SELECT 1').catch((e: unknown) => e);
+    const refused = await dbs
+      .get()
+      .query('SELECT 1')
+      .catch((e: unknown) => e);
     assert.ok(refused instanceof LeakproofError && refused.code === 'POOL_CLOSED', String(refused));
     assert.equal(closed, false, 'close() did not wait for the leased connection');
     await scope.end('finished');
@@ -24,7 +27,6 @@ forEachEngine('closing the databases', ['mariadb', 'postgres', 'sqlite'], (engin
     assert.equal(dbs.stats().default!.open, 0);
     assert.equal(await engine().waitForCount(0), 0);
   });
-
 });
 
 forEachEngine('closing the databases with a stuck request', ['mariadb', 'postgres'], (engine) => {

@@ -29,17 +29,22 @@ describe('config fuzz', () => {
   it(`${RUNS} generated configs: a valid Databases or one CONFIG_INVALID, no secret anywhere`, async () => {
     const tally = newTally();
     const opened: { close(): Promise<void> }[] = [];
-    fc.assert(fc.property(generatedConfig, (config) => {
-      const dbs = checkConfig(config, tally);
-      if (dbs !== undefined) opened.push(dbs);
-    }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(generatedConfig, (config) => {
+        const dbs = checkConfig(config, tally);
+        if (dbs !== undefined) opened.push(dbs);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
     await Promise.all(opened.map((dbs) => dbs.close()));
     // Both sides must be reached, or the property says nothing.
     assert.ok(tally.valid > RUNS / 50 && tally.invalid > RUNS / 2, `valid ${tally.valid}, invalid ${tally.invalid}`);
   });
 
   it('the token the leak check searches for is really in the generated secrets', () => {
-    const urls = fc.sample(generatedConfig, { seed: SEED, numRuns: 500 }).flatMap((config) => config.aliases.map(([, alias]) => renderUrl(alias.url)));
+    const urls = fc
+      .sample(generatedConfig, { seed: SEED, numRuns: 500 })
+      .flatMap((config) => config.aliases.map(([, alias]) => renderUrl(alias.url)));
     const withSecret = urls.filter((url) => url.includes(TOKEN) || url.includes(encodeURIComponent(TOKEN)));
     assert.ok(withSecret.length > 150, `only ${withSecret.length} of ${urls.length} generated URLs carry a secret`);
   });
@@ -57,8 +62,16 @@ describe('config fuzz', () => {
     ];
     for (const [engine, server] of servers) {
       connectTargets.push({
-        name: `${engine} server`, engine: engine === 'mariadb' ? 'mysql' : 'postgres',
-        parts: { host: server.host, port: String(server.port), user: server.user, password: server.password, database: server.database, encode: true },
+        name: `${engine} server`,
+        engine: engine === 'mariadb' ? 'mysql' : 'postgres',
+        parts: {
+          host: server.host,
+          port: String(server.port),
+          user: server.user,
+          password: server.password,
+          database: server.database,
+          encode: true,
+        },
       });
     }
     const tally = newTally();

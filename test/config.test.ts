@@ -30,20 +30,22 @@ describe('createDatabases configuration', () => {
   });
 
   it('reports every problem at once in one CONFIG_INVALID error', () => {
-    const error = configError(() => createDatabases({
-      default: {
-        url: 'sqlite:./x.sqlite3',
-        maxConnections: 0,
-        acquireTimeout: -5,
-        maxWaiting: 1.5,
-        idleTimeout: 'soon' as unknown as number,
-        cancelOnAbort: 'yes' as unknown as boolean,
-        maxConection: 3,
-      } as never,
-      other: { url: 'oracle://x' },
-      third: 42 as never,
-      fourth: { url: 'postgres://h/db', idleTimeout: 10_000, maxLifetime: 5000, client: 'mariadb' },
-    }));
+    const error = configError(() =>
+      createDatabases({
+        default: {
+          url: 'sqlite:./x.sqlite3',
+          maxConnections: 0,
+          acquireTimeout: -5,
+          maxWaiting: 1.5,
+          idleTimeout: 'soon' as unknown as number,
+          cancelOnAbort: 'yes' as unknown as boolean,
+          maxConection: 3,
+        } as never,
+        other: { url: 'oracle://x' },
+        third: 42 as never,
+        fourth: { url: 'postgres://h/db', idleTimeout: 10_000, maxLifetime: 5000, client: 'mariadb' },
+      }),
+    );
     assert.equal(error.code, 'CONFIG_INVALID');
     const text = error.problems.join('\n');
     for (const expected of [
@@ -57,7 +59,8 @@ describe('createDatabases configuration', () => {
       /third: expected a URL string or an options object, got number 42/,
       /fourth: "idleTimeout" \(10000\) must not exceed "maxLifetime" \(5000\)/,
       /fourth: "client" applies to MySQL\/MariaDB URLs only/,
-    ]) assert.match(text, expected);
+    ])
+      assert.match(text, expected);
     assert.equal(error.problems.length, 10, text);
     assert.match(error.message, /invalid leakproof configuration/);
   });
@@ -85,25 +88,54 @@ describe('createDatabases configuration', () => {
     assert.equal(behind.pooler, 'transaction');
     assert.equal(behind.statementTimeout, 500);
     assert.equal(behind.settings.statementTimeout, 0);
-    assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', pooler: 'transaction' } })).message, /"pooler" applies to PostgreSQL URLs only/);
-    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' as never } })).message, /"pooler" must be "none" or "transaction", got "session"/);
+    assert.match(
+      configError(() => createDatabases({ default: { url: 'mysql://u@h/db', pooler: 'transaction' } })).message,
+      /"pooler" applies to PostgreSQL URLs only/,
+    );
+    assert.match(
+      configError(() => createDatabases({ default: { url: 'postgres://u@h/db', pooler: 'session' as never } })).message,
+      /"pooler" must be "none" or "transaction", got "session"/,
+    );
   });
 
   it('reads statementCache: 100 on PostgreSQL, 0 behind a transaction pooler unless set, on SQLite as set, opt-in on mysql2, refused on the mariadb client', () => {
-    const cacheOf = (options: Record<string, unknown>): number => createDatabases({ default: { url: 'postgres://u@h/db', ...options } }).options().settings.statementCache;
-    assert.deepEqual([cacheOf({}), cacheOf({ statementCache: 0 }), cacheOf({ pooler: 'transaction' }), cacheOf({ pooler: 'transaction', statementCache: 50 })], [100, 0, 0, 50]);
+    const cacheOf = (options: Record<string, unknown>): number =>
+      createDatabases({ default: { url: 'postgres://u@h/db', ...options } }).options().settings.statementCache;
+    assert.deepEqual(
+      [
+        cacheOf({}),
+        cacheOf({ statementCache: 0 }),
+        cacheOf({ pooler: 'transaction' }),
+        cacheOf({ pooler: 'transaction', statementCache: 50 }),
+      ],
+      [100, 0, 0, 50],
+    );
     assert.equal(createDatabases({ default: 'mysql://u@h/db' }).options().settings.statementCache, 0);
-    assert.equal(createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, statementCache: 5 } }).options().settings.statementCache, 5);
+    assert.equal(
+      createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, statementCache: 5 } }).options().settings.statementCache,
+      5,
+    );
     assert.equal(createDatabases({ default: { url: 'mysql://u@h/db', statementCache: 10 } }).options().settings.statementCache, 10);
-    assert.match(configError(() => createDatabases({ default: { url: 'mysql://u@h/db', client: 'mariadb', statementCache: 10 } })).message, /"statementCache" on MySQL\/MariaDB needs client "mysql2"/);
-    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: -1 } })).message, /"statementCache" must be between 0 and 10000, got -1/);
-    assert.match(configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: 1.5 } })).message, /"statementCache" must be a whole number of statements/);
+    assert.match(
+      configError(() => createDatabases({ default: { url: 'mysql://u@h/db', client: 'mariadb', statementCache: 10 } })).message,
+      /"statementCache" on MySQL\/MariaDB needs client "mysql2"/,
+    );
+    assert.match(
+      configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: -1 } })).message,
+      /"statementCache" must be between 0 and 10000, got -1/,
+    );
+    assert.match(
+      configError(() => createDatabases({ default: { url: 'postgres://u@h/db', statementCache: 1.5 } })).message,
+      /"statementCache" must be a whole number of statements/,
+    );
   });
 
   it('reads releaseTimeout and keepAliveDelay, with their defaults and ranges', () => {
     const options = createDatabases({ default: 'postgres://app@127.0.0.1/app' }).options();
     assert.deepEqual([options.releaseTimeout, options.keepAliveDelay], [10_000, 15_000]);
-    const error = configError(() => createDatabases({ default: { url: 'postgres://app@127.0.0.1/app', releaseTimeout: 0, keepAliveDelay: -1 } }));
+    const error = configError(() =>
+      createDatabases({ default: { url: 'postgres://app@127.0.0.1/app', releaseTimeout: 0, keepAliveDelay: -1 } }),
+    );
     assert.match(error.message, /"releaseTimeout" must be between 1 and/);
     assert.match(error.message, /"keepAliveDelay" must be between 0 and/);
   });
@@ -117,7 +149,12 @@ describe('createDatabases configuration', () => {
     const dbs = createDatabases({ default: url });
     const options = dbs.options();
     assert.equal(options.url, 'postgres://app:***@127.0.0.1:5432/app');
-    for (const view of [JSON.stringify(options), inspect(options, { depth: 10 }), JSON.stringify(dbs.stats()), inspect(dbs, { depth: 10 })]) {
+    for (const view of [
+      JSON.stringify(options),
+      inspect(options, { depth: 10 }),
+      JSON.stringify(dbs.stats()),
+      inspect(dbs, { depth: 10 }),
+    ]) {
       assert.ok(!view.includes(SECRET), view);
     }
     // The driver can still read it.
@@ -138,7 +175,10 @@ describe('createDatabases configuration', () => {
 
   it('fails dbs.get() for an unknown alias with UNKNOWN_ALIAS', () => {
     const dbs = createDatabases({ default: 'sqlite:./x.sqlite3' });
-    assert.throws(() => dbs.get('nope'), (error: unknown) => error instanceof LeakproofError && error.code === 'UNKNOWN_ALIAS');
+    assert.throws(
+      () => dbs.get('nope'),
+      (error: unknown) => error instanceof LeakproofError && error.code === 'UNKNOWN_ALIAS',
+    );
   });
 
   it('parses each URL scheme', () => {
@@ -151,7 +191,10 @@ describe('createDatabases configuration', () => {
     assert.equal(dbs.options().settings.filename, '/tmp/abs.sqlite3');
     assert.equal(dbs.options('rel').settings.filename, './rel.sqlite3');
     const my = dbs.options('my').settings;
-    assert.deepEqual([my.engine, my.host, my.port, my.user, my.database, my.params.ssl], ['mysql', 'db.example', 3307, 'u', 'shop', 'true']);
+    assert.deepEqual(
+      [my.engine, my.host, my.port, my.user, my.database, my.params.ssl],
+      ['mysql', 'db.example', 3307, 'u', 'shop', 'true'],
+    );
     const pg = dbs.options('pg').settings;
     assert.deepEqual([pg.engine, pg.host, pg.port, pg.database], ['postgres', '::1', undefined, 'shop']);
   });

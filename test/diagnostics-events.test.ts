@@ -14,7 +14,7 @@ import { eventually } from './support/serve.js';
 forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) => {
   const serverIdOf = async (run: () => Promise<Record<string, unknown>[]>): Promise<number> => Number((await run())[0]!.id);
 
-  it('connect, acquire and release name the alias, the server id, the wait and the pool\'s condition', async () => {
+  it("connect, acquire and release name the alias, the server id, the wait and the pool's condition", async () => {
     const dbs = engine().databases({ default: { url: engine().url, maxConnections: 2 } });
     const events = recordEvents(dbs);
     const db = dbs.get();
@@ -22,8 +22,14 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
     const id = await serverIdOf(() => dbs.run(() => db.query(engine().dialect.serverIdSql)));
     await dbs.run(() => db.query('SELECT 1 AS one'));
     const elapsed = performance.now() - started;
-    assert.deepEqual(events.all.map((entry) => entry.kind), ['connect', 'acquire', 'release', 'acquire', 'release']);
-    assert.deepEqual((await engine().connections()).map((c) => c.id), [id]);
+    assert.deepEqual(
+      events.all.map((entry) => entry.kind),
+      ['connect', 'acquire', 'release', 'acquire', 'release'],
+    );
+    assert.deepEqual(
+      (await engine().connections()).map((c) => c.id),
+      [id],
+    );
 
     const [connect] = events.of('connect');
     assert.equal(connect!.alias, 'default');
@@ -32,7 +38,10 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
     const [first, second] = events.of('acquire');
     assert.equal(first!.serverId, id);
     // It waited while its connection was opened: at least as long as the connect took.
-    assert.ok((first!.waitMs ?? -1) >= connect!.durationMs && (first!.waitMs ?? Infinity) <= elapsed, `the first request's waitMs ${first!.waitMs}, connect ${connect!.durationMs}`);
+    assert.ok(
+      (first!.waitMs ?? -1) >= connect!.durationMs && (first!.waitMs ?? Infinity) <= elapsed,
+      `the first request's waitMs ${first!.waitMs}, connect ${connect!.durationMs}`,
+    );
     assert.equal(second!.waitMs, 0, 'the second took the idle connection at once');
     assert.deepEqual(second!.pool, { open: 1, maxConnections: 2, inUse: 1, idle: 0, connecting: 0, waiting: 0 });
     for (const release of events.of('release')) {
@@ -92,14 +101,20 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
     assert.ok(await eventually(() => events.of('acquire').length === 1));
     await scope.end('aborted');
     await slow;
-    assert.deepEqual(events.of('release').map((r) => r.discard), [false]);
-    assert.deepEqual(events.of('close').map((c) => c.reason), []);
+    assert.deepEqual(
+      events.of('release').map((r) => r.discard),
+      [false],
+    );
+    assert.deepEqual(
+      events.of('close').map((c) => c.reason),
+      [],
+    );
     assert.equal(dbs.stats().default!.cancels, 1);
     // MySQL's KILL QUERY ran on a second connection of the pool: both are idle, both on the server.
     assert.equal(await engine().waitForCount(dbs.stats().default!.idle), dbs.stats().default!.idle);
   });
 
-  it('ACQUIRE_TIMEOUT and QUEUE_FULL are published on the timeout channel with the pool\'s condition', async () => {
+  it("ACQUIRE_TIMEOUT and QUEUE_FULL are published on the timeout channel with the pool's condition", async () => {
     // acquireTimeout leaves room for the first connect on a busy machine.
     const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1, maxWaiting: 1, acquireTimeout: 1000 } });
     const events = recordEvents(dbs);
@@ -149,7 +164,10 @@ forEachEngine('diagnostics_channel events', ['mariadb', 'postgres'], (engine) =>
       assert.ok(refused instanceof LeakproofError && refused.code === 'DATABASE_REFUSED', String(refused));
       // Every refused attempt is published (they back off while the request waits); it ends with the last.
       const published = events.of('error');
-      assert.ok(published.length >= 1 && published.every((event) => event.code === 'DATABASE_REFUSED'), JSON.stringify(published.map((e) => e.code)));
+      assert.ok(
+        published.length >= 1 && published.every((event) => event.code === 'DATABASE_REFUSED'),
+        JSON.stringify(published.map((e) => e.code)),
+      );
       assert.equal(published.at(-1)!.error, refused);
       assert.equal(published.at(-1)!.pool.maxConnections, 3);
       assert.equal(dbs.stats().default!.refusals, published.length);

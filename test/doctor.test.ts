@@ -28,7 +28,10 @@ forEachEngine('leakproof doctor', ['mariadb', 'postgres'], (engine) => {
   });
   after(async () => {
     const dbs = engine().databases({ default: engine().url });
-    await dbs.get().execute(`DROP TABLE IF EXISTS ${TABLE}`).catch(() => undefined);
+    await dbs
+      .get()
+      .execute(`DROP TABLE IF EXISTS ${TABLE}`)
+      .catch(() => undefined);
     await dbs.close();
   });
 
@@ -37,11 +40,20 @@ forEachEngine('leakproof doctor', ['mariadb', 'postgres'], (engine) => {
       const report = await runDoctor({ db: engine().url, sleepingOlderThanMs: THRESHOLD_MS });
       const mine = ours(report, engine());
       if (engine().name === 'postgres') {
-        assert.deepEqual(mine.map((g) => [g.state, g.count]), [['idle', 2], ['idle in transaction', 1]]);
+        assert.deepEqual(
+          mine.map((g) => [g.state, g.count]),
+          [
+            ['idle', 2],
+            ['idle in transaction', 1],
+          ],
+        );
         assert.equal(report.connections.idleInTransaction !== undefined && report.connections.idleInTransaction >= 1, true);
       } else {
         // The app user lacks PROCESS: INNODB_TRX is closed to it, so the transaction looks idle.
-        assert.deepEqual(mine.map((g) => [g.state, g.count]), [['idle', 3]]);
+        assert.deepEqual(
+          mine.map((g) => [g.state, g.count]),
+          [['idle', 3]],
+        );
         assert.equal(report.connections.idleInTransaction, undefined);
         assert.ok(report.warnings.some((w) => w.code === 'transactions-not-visible' && w.level === 'note'));
       }
@@ -62,7 +74,12 @@ forEachEngine('leakproof doctor', ['mariadb', 'postgres'], (engine) => {
     await withHeldSessions(engine(), async () => {
       const url = engine().name === 'postgres' ? engine().url : (await sharedServer('mariadb'))!.adminUrl;
       const report = await runDoctor({ db: url, sleepingOlderThanMs: THRESHOLD_MS });
-      assert.deepEqual(ours(report, engine()).filter((g) => g.state === 'idle in transaction').map((g) => g.count), [1]);
+      assert.deepEqual(
+        ours(report, engine())
+          .filter((g) => g.state === 'idle in transaction')
+          .map((g) => g.count),
+        [1],
+      );
       const warning = report.warnings.find((w) => w.code === 'idle-in-transaction');
       assert.ok(warning !== undefined, JSON.stringify(report.warnings));
       assert.match(warning.message, /idle inside an open transaction/);
@@ -92,7 +109,7 @@ forEachEngine('leakproof doctor', ['mariadb', 'postgres'], (engine) => {
     assert.match(report.db, /:\*\*\*@/);
   });
 
-  it('processes × budget past the server\'s limit: the 1040 warning, with a budget that fits', async () => {
+  it("processes × budget past the server's limit: the 1040 warning, with a budget that fits", async () => {
     const { headroom } = await runDoctor({ db: engine().url });
     const budget = Math.ceil(headroom.usable / 4) + 1;
     const report = await runDoctor({ db: engine().url, processes: 4, budget });
@@ -155,10 +172,12 @@ async function withHeldSessions(engine: EngineContext, check: () => Promise<void
       await db.query('SELECT 1 AS one');
       await gate;
     }),
-    dbs.run(() => db.transaction(async (tx) => {
-      await tx.execute(`INSERT INTO ${TABLE} (label) VALUES (${engine.dialect.param(1)})`, ['held']);
-      await gate;
-    })),
+    dbs.run(() =>
+      db.transaction(async (tx) => {
+        await tx.execute(`INSERT INTO ${TABLE} (label) VALUES (${engine.dialect.param(1)})`, ['held']);
+        await gate;
+      }),
+    ),
   ];
   try {
     assert.ok(await eventually(async () => (await engine.count()) === 3), 'the three sessions did not open');

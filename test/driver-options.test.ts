@@ -43,13 +43,17 @@ describe('driver options and URL parameters', () => {
       /types: URL parameter "types" must be an object with a getTypeParser function/,
       /prepared: URL parameter "maxPreparedStatements" must be between 1 and 1000000, got 0/,
       /typesObject: driver option "types" must be an object with a getTypeParser function/,
-    ]) assert.match(text, expected);
+    ])
+      assert.match(text, expected);
     assert.equal(problems.length, 6, text);
   });
 
   it('?application_name=true is the string "true", as libpq reads it, and connects to a closed port as a typed error', async () => {
     const dbs = createDatabases({ default: { url: `${DOWN_PG}?application_name=true`, connectTimeout: 2000 } });
-    const error = await dbs.get().query('SELECT 1').catch((e: unknown) => e);
+    const error = await dbs
+      .get()
+      .query('SELECT 1')
+      .catch((e: unknown) => e);
     assert.ok(error instanceof LeakproofError && error.code === 'CONNECTION_FAILED', String(error));
     await dbs.close();
   });
@@ -75,7 +79,8 @@ describe('driver options and URL parameters', () => {
       /lite: URL parameter "busy_timeout" must be a whole number of milliseconds/,
       /lite: unknown URL parameter "journal" for better-sqlite3/,
       /lite: driver option "readonly" must be true or false/,
-    ]) assert.match(text, expected);
+    ])
+      assert.match(text, expected);
   });
 
   it('never shows the value of a credential, even a wrong one', () => {
@@ -105,7 +110,8 @@ describe('driver options and URL parameters', () => {
       /my: ssl-cert and ssl-key go together/,
       /myssl: give either ssl-mode .* or the ssl option, not both/,
       /mymode: URL parameter "ssl-mode" must be one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY/,
-    ]) assert.match(text, expected);
+    ])
+      assert.match(text, expected);
     // The good ones pass: the spellings the native clients use.
     createDatabases({
       default: `${DOWN_PG}?sslmode=verify-full&sslrootcert=${ca}`,
@@ -117,7 +123,10 @@ describe('driver options and URL parameters', () => {
 
   it('accepts the options people pass, typed as the driver wants them', () => {
     const dbs = createDatabases({
-      default: { url: `${DOWN_PG}?application_name=shop&keepAlive=true&options=-c%20search_path%3Dapp`, driver: { keepAliveInitialDelayMillis: 10_000, types: { getTypeParser: () => String } } },
+      default: {
+        url: `${DOWN_PG}?application_name=shop&keepAlive=true&options=-c%20search_path%3Dapp`,
+        driver: { keepAliveInitialDelayMillis: 10_000, types: { getTypeParser: () => String } },
+      },
       my: { url: `${DOWN_MY}?enableKeepAlive=1&timezone=Z&ssl=true`, driver: { dateStrings: ['DATE'], typeCast: true } },
       lite: 'sqlite:./never.sqlite3?busy_timeout=2000&fileMustExist=false',
     });

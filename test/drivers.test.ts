@@ -111,10 +111,7 @@ function mysqlGreetingError(errno: number, message: string): Buffer {
 
 /** A PostgreSQL ErrorResponse, as the postmaster sends to the startup packet when it is full. */
 function postgresErrorResponse(fields: Record<string, string>): Buffer {
-  const body = Buffer.concat([
-    ...Object.entries(fields).map(([key, value]) => Buffer.from(`${key}${value}\0`)),
-    Buffer.from([0]),
-  ]);
+  const body = Buffer.concat([...Object.entries(fields).map(([key, value]) => Buffer.from(`${key}${value}\0`)), Buffer.from([0])]);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(body.length + 4);
   return Buffer.concat([Buffer.from('E'), length, body]);
@@ -141,7 +138,10 @@ async function setUpMysql(): Promise<void> {
   mysqlAdmin = await openAdmin(await createMariadbDriver(mysqlAdminSettings));
   const run = (sql: string) => mysqlAdmin!.connection.execute(sql);
   await run(`CREATE DATABASE IF NOT EXISTS ${TAG}`);
-  for (const [user, limit] of [[TAG, 0], [`${TAG}_one`, 1]] as const) {
+  for (const [user, limit] of [
+    [TAG, 0],
+    [`${TAG}_one`, 1],
+  ] as const) {
     await run(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${PASSWORD}' WITH MAX_USER_CONNECTIONS ${limit}`);
     await run(`GRANT ALL ON ${TAG}.* TO '${user}'@'%'`);
   }
@@ -149,7 +149,10 @@ async function setUpMysql(): Promise<void> {
 
 async function setUpPostgres(): Promise<void> {
   postgresAdmin = await openAdmin(await createPgDriver(postgresAdminSettings));
-  for (const [role, limit] of [[TAG, -1], [`${TAG}_one`, 1]] as const) {
+  for (const [role, limit] of [
+    [TAG, -1],
+    [`${TAG}_one`, 1],
+  ] as const) {
     await postgresAdmin.connection.execute(`CREATE ROLE ${role} LOGIN PASSWORD '${PASSWORD}' CONNECTION LIMIT ${limit}`);
   }
 }
@@ -232,7 +235,14 @@ const CASES: readonly DriverCase[] = [
     kill: async (serverId) => void (await postgresAdmin!.connection.query('SELECT pg_terminate_backend($1)', [serverId])),
     countSessions: () => countPostgresSessions(TAG),
     idleTimeoutSql: ["SET idle_session_timeout = '90s'", 90_000],
-    expectedSessionLimit: async () => Number((await postgresAdmin!.connection.query("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int AS n"))[0]!['n']),
+    expectedSessionLimit: async () =>
+      Number(
+        (
+          await postgresAdmin!.connection.query(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int AS n",
+          )
+        )[0]!['n'],
+      ),
   },
   {
     name: 'better-sqlite3',
@@ -271,7 +281,10 @@ for (const c of CASES) {
         if (c.engine === 'postgres') assert.equal(first.insertId, undefined);
         else assert.deepEqual([first.insertId, second.insertId], [1, 2]);
         const rows = await connection.query(`SELECT id, name FROM items WHERE name = ${c.placeholder(1)}`, ["o'brien ? $1"]);
-        assert.deepEqual(rows.map((row) => ({ ...row, id: Number(row['id']) })), [{ id: 2, name: "o'brien ? $1" }]);
+        assert.deepEqual(
+          rows.map((row) => ({ ...row, id: Number(row['id']) })),
+          [{ id: 2, name: "o'brien ? $1" }],
+        );
         assert.equal(Object.getPrototypeOf(rows[0]), Object.prototype, 'rows are plain objects');
         const updated = await connection.execute(`UPDATE items SET name = ${c.placeholder(1)}`, ['x']);
         assert.deepEqual(updated, { rowsAffected: 2, insertId: undefined });
@@ -318,10 +331,16 @@ for (const c of CASES) {
       it('passes URL params as startup parameters, and driverOptions override them', async () => {
         const read = async (overrides: Partial<ConnectionSettings>) => {
           const custom = await c.create(c.settings(overrides));
-          return withConnection(custom, async (connection) => (await connection.query("SELECT current_setting('application_name') AS name"))[0]?.['name']);
+          return withConnection(
+            custom,
+            async (connection) => (await connection.query("SELECT current_setting('application_name') AS name"))[0]?.['name'],
+          );
         };
         assert.equal(await read({ params: { application_name: 'lp-params' } }), 'lp-params');
-        assert.equal(await read({ params: { application_name: 'lp-params' }, driverOptions: { application_name: 'lp-options' } }), 'lp-options');
+        assert.equal(
+          await read({ params: { application_name: 'lp-params' }, driverOptions: { application_name: 'lp-options' } }),
+          'lp-options',
+        );
       });
     }
 
@@ -375,7 +394,12 @@ for (const c of CASES) {
 
     it('reads the server idle timeout and the most sessions it allows this user', async () => {
       await withConnection(driver, async (connection) => {
-        if (c.idleTimeoutSql === undefined) return assert.deepEqual(await driver.readServerLimits(connection), { idleTimeoutMs: 0, sessionLimit: 0, sessionLimitName: 'none' });
+        if (c.idleTimeoutSql === undefined)
+          return assert.deepEqual(await driver.readServerLimits(connection), {
+            idleTimeoutMs: 0,
+            sessionLimit: 0,
+            sessionLimitName: 'none',
+          });
         await connection.query(c.idleTimeoutSql[0]);
         const limits = await driver.readServerLimits(connection);
         assert.equal(limits.idleTimeoutMs, c.idleTimeoutSql[1]);
@@ -429,7 +453,10 @@ for (const c of CASES) {
       it('cancels a running statement (PostgreSQL: a CancelRequest; MySQL: KILL QUERY on another connection); the connection stays usable', async () => {
         await withConnection(driver, async (connection) => {
           const started = Date.now();
-          const outcome = connection.query(sleep(5)).then((rows) => ({ rows }), (error: unknown) => ({ error }));
+          const outcome = connection.query(sleep(5)).then(
+            (rows) => ({ rows }),
+            (error: unknown) => ({ error }),
+          );
           await new Promise((resolve) => setTimeout(resolve, 200));
           await cancelOn(driver, connection);
           const result = await outcome;
@@ -437,7 +464,10 @@ for (const c of CASES) {
           // MySQL SLEEP() may return 1 when killed; MariaDB 10.11 fails it with 1317.
           if ('rows' in result) assert.equal(Number(result.rows[0]?.['slept']), 1);
           else assert.deepEqual([driver.classifyError(result.error), driver.wasCancelled(result.error)], ['statement', true]);
-          assert.deepEqual((await connection.query('SELECT 1 AS one')).map((row) => Number(row['one'])), [1]);
+          assert.deepEqual(
+            (await connection.query('SELECT 1 AS one')).map((row) => Number(row['one'])),
+            [1],
+          );
           assert.equal(connection.isBroken(), false);
         });
       });
@@ -457,7 +487,10 @@ for (const c of CASES) {
         await withConnection(driver, async (connection) => {
           await cancelOn(driver, connection);
           await connection.ping();
-          assert.deepEqual((await connection.query('SELECT 1 AS one')).map((row) => Number(row['one'])), [1]);
+          assert.deepEqual(
+            (await connection.query('SELECT 1 AS one')).map((row) => Number(row['one'])),
+            [1],
+          );
         });
       });
 
@@ -652,7 +685,10 @@ describe('a missing driver package', () => {
       for (const floor of ['drivers', 'errors', 'secrets']) await cp(join(src, floor), join(root, 'src', floor), { recursive: true });
       await writeFile(join(root, 'package.json'), '{"type":"module"}');
       await writeFile(join(root, 'probe.ts'), MISSING_PACKAGE_PROBE);
-      const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'probe.ts')], { encoding: 'utf8', timeout: 30_000 });
+      const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'probe.ts')], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.equal(child.status, 0, child.stderr);
       const outcomes = JSON.parse(child.stdout) as Record<string, { code: string; message: string }>;
       for (const name of ['mysql2', 'mariadb', 'pg', 'better-sqlite3']) {

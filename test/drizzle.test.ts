@@ -30,70 +30,138 @@ interface Ops {
   prepared(label: string): Promise<string[]>;
   labels(): Promise<string[]>;
   clear(): Promise<void>;
-  transaction<T>(body: (tx: Pick<Ops, 'insert'> & { rollback(): never; nested<U>(inner: (tx: Pick<Ops, 'insert'>) => Promise<U>): Promise<U> }) => Promise<T>, config?: { isolationLevel: 'serializable' }): Promise<T>;
+  transaction<T>(
+    body: (
+      tx: Pick<Ops, 'insert'> & { rollback(): never; nested<U>(inner: (tx: Pick<Ops, 'insert'>) => Promise<U>): Promise<U> },
+    ) => Promise<T>,
+    config?: { isolationLevel: 'serializable' },
+  ): Promise<T>;
   relational(): Promise<{ label: string; tags: string[] }[]>;
 }
 
 function pgOps(db: Database): Ops {
   const { items, tags, ...relations } = pgTables(prefix);
   const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'postgresql' });
-  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
-  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare('by_label');
+  const idOf = async (label: string): Promise<number> =>
+    (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm
+    .select({ label: items.label })
+    .from(items)
+    .where(eq(items.label, sql.placeholder('label')))
+    .prepare('by_label');
   return {
     insert: async (label) => void (await orm.insert(items).values({ label })),
     tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
-    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    joined: async () =>
+      (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [
+        r.drizzle_t_items.id,
+        r.drizzle_t_tags.itemId,
+        r.drizzle_t_tags.id,
+        r.drizzle_t_items.label,
+        r.drizzle_t_tags.name,
+      ]),
     prepared: async (label) => (await byLabel.execute({ label })).map((r) => r.label),
     labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
     clear: async () => void (await orm.delete(tags), await orm.delete(items)),
-    transaction: (body, config) => orm.transaction((tx) => body({
-      insert: async (label) => void (await tx.insert(items).values({ label })),
-      rollback: () => tx.rollback(),
-      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
-    }), config),
-    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+    transaction: (body, config) =>
+      orm.transaction(
+        (tx) =>
+          body({
+            insert: async (label) => void (await tx.insert(items).values({ label })),
+            rollback: () => tx.rollback(),
+            nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+          }),
+        config,
+      ),
+    relational: async () =>
+      (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({
+        label: r.label,
+        tags: r.tags.map((t) => t.name),
+      })),
   };
 }
 
 function mysqlOps(db: Database): Ops {
   const { items, tags, ...relations } = mysqlTables(prefix);
   const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'mysql' });
-  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
-  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare();
+  const idOf = async (label: string): Promise<number> =>
+    (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm
+    .select({ label: items.label })
+    .from(items)
+    .where(eq(items.label, sql.placeholder('label')))
+    .prepare();
   return {
     insert: async (label) => void (await orm.insert(items).values({ label })),
     tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
-    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    joined: async () =>
+      (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [
+        r.drizzle_t_items.id,
+        r.drizzle_t_tags.itemId,
+        r.drizzle_t_tags.id,
+        r.drizzle_t_items.label,
+        r.drizzle_t_tags.name,
+      ]),
     prepared: async (label) => (await byLabel.execute({ label })).map((r) => r.label),
     labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
     clear: async () => void (await orm.delete(tags), await orm.delete(items)),
-    transaction: (body, config) => orm.transaction((tx) => body({
-      insert: async (label) => void (await tx.insert(items).values({ label })),
-      rollback: () => tx.rollback(),
-      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
-    }), config),
-    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+    transaction: (body, config) =>
+      orm.transaction(
+        (tx) =>
+          body({
+            insert: async (label) => void (await tx.insert(items).values({ label })),
+            rollback: () => tx.rollback(),
+            nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+          }),
+        config,
+      ),
+    relational: async () =>
+      (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({
+        label: r.label,
+        tags: r.tags.map((t) => t.name),
+      })),
   };
 }
 
 function sqliteOps(db: Database): Ops {
   const { items, tags, ...relations } = sqliteTables(prefix);
   const orm = drizzle(db, { schema: { items, tags, ...relations }, dialect: 'sqlite' });
-  const idOf = async (label: string): Promise<number> => (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
-  const byLabel = orm.select({ label: items.label }).from(items).where(eq(items.label, sql.placeholder('label'))).prepare();
+  const idOf = async (label: string): Promise<number> =>
+    (await orm.select({ id: items.id }).from(items).where(eq(items.label, label)))[0]!.id;
+  const byLabel = orm
+    .select({ label: items.label })
+    .from(items)
+    .where(eq(items.label, sql.placeholder('label')))
+    .prepare();
   return {
     insert: async (label) => void (await orm.insert(items).values({ label })),
     tag: async (label, name) => void (await orm.insert(tags).values({ itemId: await idOf(label), name })),
-    joined: async () => (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [r.drizzle_t_items.id, r.drizzle_t_tags.itemId, r.drizzle_t_tags.id, r.drizzle_t_items.label, r.drizzle_t_tags.name]),
+    joined: async () =>
+      (await orm.select().from(items).innerJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(tags.id))).map((r) => [
+        r.drizzle_t_items.id,
+        r.drizzle_t_tags.itemId,
+        r.drizzle_t_tags.id,
+        r.drizzle_t_items.label,
+        r.drizzle_t_tags.name,
+      ]),
     prepared: async (label) => (await byLabel.all({ label })).map((r) => r.label),
     labels: async () => (await orm.select().from(items).orderBy(asc(items.id))).map((r) => r.label),
     clear: async () => void (await orm.delete(tags), await orm.delete(items)),
-    transaction: (body, config) => orm.transaction((tx) => body({
-      insert: async (label) => void (await tx.insert(items).values({ label })),
-      rollback: () => tx.rollback(),
-      nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
-    }), config as never),
-    relational: async () => (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) })),
+    transaction: (body, config) =>
+      orm.transaction(
+        (tx) =>
+          body({
+            insert: async (label) => void (await tx.insert(items).values({ label })),
+            rollback: () => tx.rollback(),
+            nested: (inner) => tx.transaction((sp) => inner({ insert: async (label) => void (await sp.insert(items).values({ label })) })),
+          }),
+        config as never,
+      ),
+    relational: async () =>
+      (await orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) })).map((r) => ({
+        label: r.label,
+        tags: r.tags.map((t) => t.name),
+      })),
   };
 }
 
@@ -152,19 +220,25 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
         await tx.nested(async (sp) => {
           await sp.insert('savepoint kept');
         });
-        await tx.nested(async (sp) => {
-          await sp.insert('savepoint dropped');
-          throw new Error('inner failed');
-        }).catch(() => undefined);
+        await tx
+          .nested(async (sp) => {
+            await sp.insert('savepoint dropped');
+            throw new Error('inner failed');
+          })
+          .catch(() => undefined);
       });
-      await ops.transaction(async (tx) => {
-        await tx.insert('thrown');
-        throw new Error('outer failed');
-      }).catch(() => undefined);
-      await ops.transaction(async (tx) => {
-        await tx.insert('rolled back');
-        tx.rollback();
-      }).catch(() => undefined);
+      await ops
+        .transaction(async (tx) => {
+          await tx.insert('thrown');
+          throw new Error('outer failed');
+        })
+        .catch(() => undefined);
+      await ops
+        .transaction(async (tx) => {
+          await tx.insert('rolled back');
+          tx.rollback();
+        })
+        .catch(() => undefined);
       return ops.labels();
     });
     assert.deepEqual(labels, ['committed', 'savepoint kept']);
@@ -188,14 +262,17 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
     assert.equal(await engine().waitForCount(0), 0);
   });
 
-  it('MySQL: $returningId() and an update\'s affectedRows come from the statement\'s own answer', async (t) => {
-    if (engine().name !== 'mariadb') return t.skip('$returningId() and the [header, fields] answer are MySQL\'s');
+  it("MySQL: $returningId() and an update's affectedRows come from the statement's own answer", async (t) => {
+    if (engine().name !== 'mariadb') return t.skip("$returningId() and the [header, fields] answer are MySQL's");
     const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
     const { items } = mysqlTables(prefix);
     const orm = drizzle(dbs.get(), { dialect: 'mysql' });
     const { ids, header } = await dbs.run(async () => {
       await orm.delete(items);
-      const ids = await orm.insert(items).values([{ label: 'x1' }, { label: 'x2' }]).$returningId();
+      const ids = await orm
+        .insert(items)
+        .values([{ label: 'x1' }, { label: 'x2' }])
+        .$returningId();
       const [header] = await orm.update(items).set({ label: 'x' }).where(eq(items.label, 'x1'));
       return { ids, header };
     });
@@ -204,10 +281,13 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
     assert.equal(header.affectedRows, 1);
   });
 
-  it('a dialect that is not the alias URL\'s is CONFIG_INVALID', () => {
+  it("a dialect that is not the alias URL's is CONFIG_INVALID", () => {
     const dbs = engine().databases({ default: { url: engine().url } });
     const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';
-    assert.throws(() => drizzle(dbs.get(), { dialect: other }), (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID');
+    assert.throws(
+      () => drizzle(dbs.get(), { dialect: other }),
+      (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID',
+    );
   });
 
   it('relational queries with `with` (MariaDB has no LATERAL join: the server refuses them)', async () => {
@@ -220,7 +300,10 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
       return ops.relational();
     }).catch((error: unknown) => error);
     if (engine().name === 'mariadb') {
-      assert.ok(outcome instanceof Error && /syntax|LATERAL/i.test(outcome.message), `expected MariaDB to refuse the LATERAL join, got ${String(outcome)}`);
+      assert.ok(
+        outcome instanceof Error && /syntax|LATERAL/i.test(outcome.message),
+        `expected MariaDB to refuse the LATERAL join, got ${String(outcome)}`,
+      );
     } else {
       assert.deepEqual(outcome, [{ label: 'r1', tags: ['a', 'b'] }]);
     }

@@ -32,7 +32,8 @@ interface Captured {
 
 function capture(): Captured {
   const lines: string[] = [];
-  const push = (fields: Record<string, unknown>, message: string): void => void lines.push(`${message} ${((fields['err'] as Error | undefined)?.cause as Error | undefined)?.message ?? ''}`);
+  const push = (fields: Record<string, unknown>, message: string): void =>
+    void lines.push(`${message} ${((fields['err'] as Error | undefined)?.cause as Error | undefined)?.message ?? ''}`);
   return { lines, logger: { error: push, warn: push } };
 }
 
@@ -41,7 +42,8 @@ type Serve = (dbs: Databases, log: Captured) => Promise<http.Server>;
 const query = (dbs: Databases) => async (): Promise<unknown> => dbs.get().query('SELECT 1');
 
 const ADAPTERS: Record<string, Serve> = {
-  'node:http': async (dbs, log) => http.createServer(withDatabases(dbs, async (_req, res) => void res.end(JSON.stringify(await query(dbs)())), { logger: log.logger })),
+  'node:http': async (dbs, log) =>
+    http.createServer(withDatabases(dbs, async (_req, res) => void res.end(JSON.stringify(await query(dbs)())), { logger: log.logger })),
   fastify: async (dbs, log) => {
     // Fastify logs the errors its handler answers with its own (pino) logger.
     const stream = new Writable({ write: (chunk: Buffer, _enc, done) => void (log.lines.push(chunk.toString()), done()) });
@@ -71,10 +73,13 @@ const ADAPTERS: Record<string, Serve> = {
 
 async function listen(server: http.Server): Promise<number> {
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  trackForCleanup(() => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
+  trackForCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
@@ -109,7 +114,10 @@ forEachEngine('what a client is told when the database refuses', ['mariadb', 'po
         if (name !== 'fastify') {
           assert.equal(log.lines.length, 1, `logged ${log.lines.length} times, not once:\n${logged}`);
           assert.equal(events.length, 3);
-          assert.deepEqual(events.map((e) => [e.code, e.status, e.label]), [0, 1, 2].map((i) => ['CONNECTION_FAILED', 503, `GET /polls/${i}`]));
+          assert.deepEqual(
+            events.map((e) => [e.code, e.status, e.label]),
+            [0, 1, 2].map((i) => ['CONNECTION_FAILED', 503, `GET /polls/${i}`]),
+          );
         }
       } finally {
         diagnosticsChannel.unsubscribe(REQUEST_ERROR_CHANNEL, onEvent);

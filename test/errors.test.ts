@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
-import { BudgetError, ConfigError, ConnectionError, ERROR_CODES, LeakproofError, ScopeError, StatementError, UsageError } from '../src/index.js';
+import {
+  BudgetError,
+  ConfigError,
+  ConnectionError,
+  ERROR_CODES,
+  LeakproofError,
+  ScopeError,
+  StatementError,
+  UsageError,
+} from '../src/index.js';
 import { ERROR_REGISTRY, ProbeError, type ErrorCode } from '../src/errors/errors.js';
 
 /** docs/errors.md's table: code → [class, HTTP]. */
@@ -15,14 +24,14 @@ it('every error code is documented in docs/errors.md, and every documented code 
   assert.deepEqual([...documented.keys()].sort(), Object.keys(ERROR_CODES).sort());
 });
 
-it('each code\'s class and HTTP status in docs/errors.md are the registry\'s, entry by entry', async () => {
+it("each code's class and HTTP status in docs/errors.md are the registry's, entry by entry", async () => {
   const documented = await documentedCodes();
   for (const [code, entry] of Object.entries(ERROR_REGISTRY)) {
     assert.deepEqual(documented.get(code), [entry.class, entry.status === null ? '—' : String(entry.status)], code);
   }
 });
 
-it('an error raised with a code answers with the registry\'s status, whatever class raised it', () => {
+it("an error raised with a code answers with the registry's status, whatever class raised it", () => {
   const raise: Record<string, (code: ErrorCode) => LeakproofError> = {
     ConfigError: () => new ConfigError(['x']),
     BudgetError: (code) => new BudgetError(code as 'QUEUE_FULL', 'm', { retryAfterMs: 1000 }),

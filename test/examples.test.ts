@@ -26,10 +26,17 @@ interface Started {
 function start(framework: string, dir: string, databaseUrl?: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', `examples/polls-${framework}/server.ts`], {
     cwd: ROOT,
-    env: { ...withoutDatabaseUrl(process.env), PORT: '0', POLLS_SQLITE_FILE: join(dir, `${framework}.sqlite3`), ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }) },
+    env: {
+      ...withoutDatabaseUrl(process.env),
+      PORT: '0',
+      POLLS_SQLITE_FILE: join(dir, `${framework}.sqlite3`),
+      ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -78,20 +85,32 @@ describe('examples: the polls API on each framework', () => {
         assert.equal(questions.length, 3);
         const before = await json(await fetch(`${app.base}/polls/1`));
         const choice = before.choices[0];
-        const after = await json(await fetch(`${app.base}/polls/1/vote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ choice: choice.id }) }));
+        const after = await json(
+          await fetch(`${app.base}/polls/1/vote`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ choice: choice.id }),
+          }),
+        );
         assert.equal(after.choices[0].votes, choice.votes + 1);
         assert.equal(after.totalVotes, before.totalVotes + 1);
         const lines = (await (await fetch(`${app.base}/polls/1/slow`)).text()).trim().split('\n');
         assert.equal(lines.length, 6);
         assert.equal(JSON.parse(lines[5]!).step, 6);
         assert.equal((await fetch(`${app.base}/polls/99`)).status, 404);
-        assert.equal((await fetch(`${app.base}/polls/1/vote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 400);
+        assert.equal(
+          (await fetch(`${app.base}/polls/1/vote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+          400,
+        );
         assert.match(await (await fetch(`${app.base}/metrics`)).text(), /leakproof_connections_open\{alias="default"\} \d/);
       } finally {
         app.child.kill('SIGTERM');
       }
       let timer: NodeJS.Timeout | undefined;
-      const exit = await Promise.race([app.exited, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no exit after SIGTERM')), EXIT_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
+      const exit = await Promise.race([
+        app.exited,
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no exit after SIGTERM')), EXIT_TIMEOUT_MS))),
+      ]).finally(() => clearTimeout(timer));
       assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, 'the example did not end by its re-raised SIGTERM');
     });
   }

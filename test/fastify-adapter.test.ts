@@ -22,9 +22,10 @@ async function start(app: FastifyInstance): Promise<number> {
 }
 
 forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
-  const open = (options: Record<string, unknown> = {}): Databases => engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });
+  const open = (options: Record<string, unknown> = {}): Databases =>
+    engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });
 
-  it('routes in an encapsulated child plugin, and hooks added after the plugin, run in the request\'s scope', async () => {
+  it("routes in an encapsulated child plugin, and hooks added after the plugin, run in the request's scope", async () => {
     const dbs = open();
     const seen: (string | undefined)[] = [];
     const app = Fastify({ logger: false });
@@ -39,26 +40,44 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
       });
     });
     const port = await start(app);
-    const response = await fetch(`http://127.0.0.1:${port}/child`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const response = await fetch(`http://127.0.0.1:${port}/child`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(seen, ['child onRequest POST /child', 'preHandler POST /child', 'handler POST /child {"a":1}']);
     assert.equal(await engine().waitForCount(0), 0);
   });
 
-  it('a custom error handler still handles the app\'s errors; leakproof\'s reach it with statusCode 503 and a retry-after header', async () => {
+  it("a custom error handler still handles the app's errors; leakproof's reach it with statusCode 503 and a retry-after header", async () => {
     const dbs = open({ maxConnections: 1, acquireTimeout: 1000, retryAfter: 3000 });
     const app = Fastify({ logger: false });
     await app.register(leakproof, { databases: dbs });
     const handled: unknown[] = [];
     app.setErrorHandler(async (error, _request, reply) => {
       handled.push(error);
-      if (error instanceof LeakproofError) return reply.code(error.statusCode).headers(error.headers ?? {}).send({ mine: error.code });
+      if (error instanceof LeakproofError)
+        return reply
+          .code(error.statusCode)
+          .headers(error.headers ?? {})
+          .send({ mine: error.code });
       return reply.code(418).send({ mine: 'teapot' });
     });
-    app.get('/hold', async () => dbs.get().query(engine().dialect.sleep(2)).then(() => 'held'));
-    app.get('/refused', async () => dbs.get().query('SELECT 1').then(() => 'served'));
+    app.get('/hold', async () =>
+      dbs
+        .get()
+        .query(engine().dialect.sleep(2))
+        .then(() => 'held'),
+    );
+    app.get('/refused', async () =>
+      dbs
+        .get()
+        .query('SELECT 1')
+        .then(() => 'served'),
+    );
     app.get('/own', async () => {
-      throw new Error('the app\'s own');
+      throw new Error("the app's own");
     });
     const port = await start(app);
     const own = await httpGet(port, '/own');
@@ -79,7 +98,10 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
     app.get('/later', (_request, reply) => {
       scope = currentScope();
       // No promise returned: the request ends when the reply has been sent.
-      void dbs.get().query(engine().dialect.inTransactionSql).then(([row]) => reply.send({ tx: Number(row!['tx']) }));
+      void dbs
+        .get()
+        .query(engine().dialect.inTransactionSql)
+        .then(([row]) => reply.send({ tx: Number(row!['tx']) }));
     });
     const port = await start(app);
     const response = await httpGet(port, '/later');
@@ -92,7 +114,10 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
   it('closes the databases in onClose, unless closeDatabases is false', async () => {
     const owned = open();
     const kept = open();
-    for (const [dbs, closeDatabases] of [[owned, true], [kept, false]] as const) {
+    for (const [dbs, closeDatabases] of [
+      [owned, true],
+      [kept, false],
+    ] as const) {
       const app = Fastify({ logger: false });
       await app.register(leakproof, { databases: dbs, closeDatabases });
       app.get('/', async () => dbs.get().query('SELECT 1 AS one'));
@@ -106,7 +131,7 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
     assert.equal(Number(row!['one']), 1);
   });
 
-  it('shutdownOnSignal(app.server, ...) with onClosed: () => app.close(): the request in flight ends as shutdown, then Fastify\'s onClose hooks run', async () => {
+  it("shutdownOnSignal(app.server, ...) with onClosed: () => app.close(): the request in flight ends as shutdown, then Fastify's onClose hooks run", async () => {
     const dbs = open({ cancelOnAbort: true });
     const app = Fastify({ logger: false });
     await app.register(leakproof, { databases: dbs });
@@ -118,7 +143,13 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
       return dbs.get().query(engine().dialect.sleep(10));
     });
     const port = await start(app);
-    const signalled = shutdownOnSignal(app.server, dbs, { deadline: 200, closeGracePeriod: 500, exit: false, signals: ['SIGUSR2'], onClosed: () => app.close() });
+    const signalled = shutdownOnSignal(app.server, dbs, {
+      deadline: 200,
+      closeGracePeriod: 500,
+      exit: false,
+      signals: ['SIGUSR2'],
+      onClosed: () => app.close(),
+    });
     const slow = httpGet(port, '/slow').catch((error: unknown) => error);
     assert.ok(await engine().statementRunning(/sleep/i));
     process.emit('SIGUSR2', 'SIGUSR2');
@@ -151,9 +182,12 @@ forEachEngine('leakproof/fastify', ['postgres'], (engine) => {
   it('registering without databases fails with ADAPTER_MISUSED', async () => {
     const app = Fastify({ logger: false });
     trackForCleanup(() => app.close());
-    await assert.rejects(async () => {
-      await app.register(leakproof, {} as never);
-      await app.ready();
-    }, (error: unknown) => error instanceof LeakproofError && error.code === 'ADAPTER_MISUSED');
+    await assert.rejects(
+      async () => {
+        await app.register(leakproof, {} as never);
+        await app.ready();
+      },
+      (error: unknown) => error instanceof LeakproofError && error.code === 'ADAPTER_MISUSED',
+    );
   });
 });

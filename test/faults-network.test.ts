@@ -29,17 +29,23 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
   after(() => proxy.close());
 
   function open(options: Partial<AliasOptions>): Databases {
-    return engine().databases({ default: { url: proxy.urlFor(engine().url), maxConnections: 4, acquireTimeout: 1500, connectTimeout: 2000, ...options } });
+    return engine().databases({
+      default: { url: proxy.urlFor(engine().url), maxConnections: 4, acquireTimeout: 1500, connectTimeout: 2000, ...options },
+    });
   }
 
   async function app(dbs: Databases, requestTimeout?: number): Promise<Served> {
-    return serve(dbs, async (req, res) => {
-      const db = dbs.get();
-      if (req.url === '/slow') await db.query(engine().dialect.sleep(0.5));
-      else if (req.url === '/tx') await db.transaction(async (tx) => tx.query(engine().dialect.sleep(0.5)));
-      else await db.query('SELECT 1 AS one');
-      res.end('ok');
-    }, { requestTimeout });
+    return serve(
+      dbs,
+      async (req, res) => {
+        const db = dbs.get();
+        if (req.url === '/slow') await db.query(engine().dialect.sleep(0.5));
+        else if (req.url === '/tx') await db.transaction(async (tx) => tx.query(engine().dialect.sleep(0.5)));
+        else await db.query('SELECT 1 AS one');
+        res.end('ok');
+      },
+      { requestTimeout },
+    );
   }
 
   it('black hole mid-query (statementTimeout set): every request is answered 503, the dead sessions are given up on, and the pool serves again after', async () => {
@@ -53,7 +59,11 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     const during = Array.from({ length: 4 }, () => timed(served.port, '/'));
     const answers = await Promise.all([...inFlight, ...during]);
     report('black hole mid-query', engine(), answers, started);
-    assert.deepEqual(answers.map((a) => a.status), Array(8).fill(503), JSON.stringify(answers));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(8).fill(503),
+      JSON.stringify(answers),
+    );
     assert.ok(await eventually(() => settled(dbs), 10_000), `the pool kept dead sessions: ${JSON.stringify(dbs.stats())}`);
     assert.ok(dbs.stats().default!.abandoned >= 4, JSON.stringify(dbs.stats()));
     await recovers(dbs, served);
@@ -69,7 +79,11 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     proxy.stall('drop');
     const answers = await Promise.all(inFlight);
     report('stall mid-query, no statementTimeout', engine(), answers, started);
-    assert.deepEqual(answers.map((a) => a.status), Array(4).fill(503), JSON.stringify(answers));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(4).fill(503),
+      JSON.stringify(answers),
+    );
     assert.ok(await eventually(() => settled(dbs), 10_000), `the pool kept dead sessions: ${JSON.stringify(dbs.stats())}`);
     assert.equal(dbs.stats().default!.abandoned, 4, JSON.stringify(dbs.stats()));
     await recovers(dbs, served);
@@ -94,7 +108,10 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     // Every reuse is checked; connectTimeout (which bounds the ping) is far past acquireTimeout.
     const dbs = open({ healthCheckAfter: 0, connectTimeout: 8000 });
     const served = await app(dbs);
-    assert.deepEqual((await Promise.all([timed(served.port, '/'), timed(served.port, '/')])).map((a) => a.status), [200, 200]);
+    assert.deepEqual(
+      (await Promise.all([timed(served.port, '/'), timed(served.port, '/')])).map((a) => a.status),
+      [200, 200],
+    );
     proxy.stall('drop');
     const started = Date.now();
     const answer = await timed(served.port, '/');
@@ -128,7 +145,10 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     console.log(`# ${engine().name}: first success ${Date.now() - resumed} ms after the network came back`);
     assert.ok(ok, `no success after the network came back: ${JSON.stringify(dbs.stats())}`);
     const matched = await eventually(async () => (await engine().count()) === dbs.stats().default!.idle, 10_000);
-    assert.ok(matched, `${engine().name}: the server holds ${JSON.stringify(await engine().connections())}, the pool ${JSON.stringify(dbs.stats())}, the proxy ${proxy.connections} links`);
+    assert.ok(
+      matched,
+      `${engine().name}: the server holds ${JSON.stringify(await engine().connections())}, the pool ${JSON.stringify(dbs.stats())}, the proxy ${proxy.connections} links`,
+    );
   }
 });
 

@@ -40,18 +40,37 @@ forEachEngine('a fleet of processes sharing one user limit', ['mariadb', 'postgr
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();
-      const responses = (await Promise.all(apps.map((app) => Promise.all(Array.from({ length: CLIENTS_PER_PROCESS * 2 }, (_, i) => httpGet(app.port, `/work?${i}`, { timeoutMs: 15_000 })))))).flat();
+      const responses = (
+        await Promise.all(
+          apps.map((app) =>
+            Promise.all(Array.from({ length: CLIENTS_PER_PROCESS * 2 }, (_, i) => httpGet(app.port, `/work?${i}`, { timeoutMs: 15_000 }))),
+          ),
+        )
+      ).flat();
       sampling = false;
       await sampler;
 
       const statuses = new Map<number, number>();
       for (const r of responses) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       const codes = new Set(responses.filter((r) => r.status === 503).map((r) => JSON.parse(r.body).error as string));
-      const stats = await Promise.all(apps.map(async (app) => JSON.parse((await httpGet(app.port, '/stats')).body) as { stats: { refusals: number }; warnings: string[] }));
+      const stats = await Promise.all(
+        apps.map(
+          async (app) => JSON.parse((await httpGet(app.port, '/stats')).body) as { stats: { refusals: number }; warnings: string[] },
+        ),
+      );
       const refusals = stats.reduce((sum, s) => sum + s.stats.refusals, 0);
-      console.log(`# ${engine().name}: ${responses.length} requests across ${PROCESSES} processes: ${JSON.stringify(Object.fromEntries(statuses))}, 503 codes ${[...codes].join(',') || 'none'}, ${refusals} connects refused by the server, peak ${peak} sessions`);
-      assert.deepEqual([...statuses.keys()].filter((status) => status !== 200 && status !== 503), [], JSON.stringify(Object.fromEntries(statuses)));
-      assert.deepEqual([...codes].filter((code) => code !== 'ACQUIRE_TIMEOUT' && code !== 'DATABASE_REFUSED'), []);
+      console.log(
+        `# ${engine().name}: ${responses.length} requests across ${PROCESSES} processes: ${JSON.stringify(Object.fromEntries(statuses))}, 503 codes ${[...codes].join(',') || 'none'}, ${refusals} connects refused by the server, peak ${peak} sessions`,
+      );
+      assert.deepEqual(
+        [...statuses.keys()].filter((status) => status !== 200 && status !== 503),
+        [],
+        JSON.stringify(Object.fromEntries(statuses)),
+      );
+      assert.deepEqual(
+        [...codes].filter((code) => code !== 'ACQUIRE_TIMEOUT' && code !== 'DATABASE_REFUSED'),
+        [],
+      );
       for (const r of responses.filter((r) => r.status === 503)) assert.equal(r.headers['retry-after'], '1');
       assert.ok(refusals > 0, 'the server never refused: the fleet never filled its limit');
       assert.ok(peak <= USER_LIMIT, `the server held ${peak} sessions of the user for a limit of ${USER_LIMIT}`);
@@ -71,7 +90,11 @@ forEachEngine('a fleet of processes sharing one user limit', ['mariadb', 'postgr
  */
 async function sessionsHeld(server: TestServer): Promise<number> {
   if (server.engine !== 'mariadb') return countConnections(server);
-  const [row] = await adminQuery(server, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND <> 'Connect'", [server.user]);
+  const [row] = await adminQuery(
+    server,
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND <> 'Connect'",
+    [server.user],
+  );
   return Number(row?.['n'] ?? 0);
 }
 
@@ -81,10 +104,14 @@ interface App {
 }
 
 async function startApp(url: string): Promise<App> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./support/fleet-app.ts', import.meta.url).pathname, String(PER_PROCESS)], {
-    env: { ...process.env, FLEET_DB_URL: url },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./support/fleet-app.ts', import.meta.url).pathname, String(PER_PROCESS)],
+    {
+      env: { ...process.env, FLEET_DB_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(line.toString().trim());
   return {

@@ -45,7 +45,10 @@ for (const target of engineTargets()) {
         const sessions = await Promise.all([1, 2, 3].map(() => openSession(server.engine, server.url)));
         assert.equal(await countConnections(server), 3);
         const ids = (await listConnections(server)).map((connection) => connection.id);
-        assert.deepEqual(ids, sessions.map((session) => session.id).sort((a, b) => a - b));
+        assert.deepEqual(
+          ids,
+          sessions.map((session) => session.id).sort((a, b) => a - b),
+        );
         await Promise.all(sessions.map((session) => session.close()));
         assert.equal(await waitForCount(server, 0, { timeoutMs: 5000 }), 0);
       });
@@ -57,7 +60,8 @@ for (const target of engineTargets()) {
         await idle.query('CREATE TEMPORARY TABLE harness_tx (id INT)');
         await idle.query('BEGIN');
         await idle.query('SELECT * FROM harness_tx');
-        const isActive = async (): Promise<boolean> => (await listConnections(server)).some((c) => c.id === busy.id && c.state === 'active');
+        const isActive = async (): Promise<boolean> =>
+          (await listConnections(server)).some((c) => c.id === busy.id && c.state === 'active');
         assert.ok(await untilAsync(isActive), 'the sleeping session never showed as active');
         const byId = new Map((await listConnections(server)).map((connection) => [connection.id, connection]));
         assert.match(byId.get(busy.id)?.query ?? '', /sleep/i);
@@ -175,9 +179,16 @@ describe('fault toolbox HTTP clients', () => {
   });
 
   it('abortWhen decides the moment, and its own deadline bounds it', async () => {
-    await abortingRequest({ port: http.port, path: '/slow?when', abortWhen: () => until(() => http.seen.some((r) => r.path === '/slow?when')) });
+    await abortingRequest({
+      port: http.port,
+      path: '/slow?when',
+      abortWhen: () => until(() => http.seen.some((r) => r.path === '/slow?when')),
+    });
     assert.ok(await until(() => http.seen.some((r) => r.path === '/slow?when' && r.closedEarly)));
-    await assert.rejects(abortingRequest({ port: http.port, path: '/slow?never', abortWhen: () => new Promise(() => undefined), abortWhenTimeoutMs: 100 }), /within 100 ms/);
+    await assert.rejects(
+      abortingRequest({ port: http.port, path: '/slow?never', abortWhen: () => new Promise(() => undefined), abortWhenTimeoutMs: 100 }),
+      /within 100 ms/,
+    );
   });
 
   it('postWithAbortedBody sends part of the promised body, then hangs up', async () => {
@@ -233,7 +244,11 @@ async function openPostgresSession(url: string): Promise<Session> {
 }
 
 /** An HTTP server that notes each request's path, body size and whether the client left before the reply. */
-async function recordingServer(): Promise<{ server: Server; port: number; seen: { path: string; closedEarly: boolean; bodyBytes: number }[] }> {
+async function recordingServer(): Promise<{
+  server: Server;
+  port: number;
+  seen: { path: string; closedEarly: boolean; bodyBytes: number }[];
+}> {
   const seen: { path: string; closedEarly: boolean; bodyBytes: number }[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     const record = { path: request.url ?? '', closedEarly: false, bodyBytes: 0 };

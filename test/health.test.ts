@@ -46,11 +46,20 @@ forEachEngine('connection health', ['mariadb', 'postgres'], (engine) => {
       // Killed without waiting for the session to go, and the next query sent in the same turn:
       // the pool cannot have heard of the death yet, so it hands the dead connection out.
       await killNoWait(engine().name, Number(row!['id']));
-      outcomes.push(await dbs.run(() => db.query('SELECT 1 AS one')).then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? String(error)));
+      outcomes.push(
+        await dbs
+          .run(() => db.query('SELECT 1 AS one'))
+          .then(
+            () => 'ok',
+            (error: unknown) => (error as { code?: string }).code ?? String(error),
+          ),
+      );
     }
     assert.deepEqual(outcomes, Array(20).fill('ok'));
     const stats = dbs.stats().default!;
-    console.log(`# ${engine().name}: 20 queries right after their idle connection was killed: all served; ${stats.created} connections opened, ${stats.lost} noticed lost`);
+    console.log(
+      `# ${engine().name}: 20 queries right after their idle connection was killed: all served; ${stats.created} connections opened, ${stats.lost} noticed lost`,
+    );
     assert.equal(await engine().waitForCount(1), 1);
   });
 

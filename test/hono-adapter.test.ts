@@ -15,13 +15,14 @@ import { listening } from './support/adapters.js';
 import { forEachEngine } from './support/engines.js';
 
 forEachEngine('leakproof/hono', ['postgres'], (engine) => {
-  const open = (options: Record<string, unknown> = {}): Databases => engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });
+  const open = (options: Record<string, unknown> = {}): Databases =>
+    engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });
   const serve = (app: Hono) => {
     const listener = getRequestListener(app.fetch);
     return listening(http.createServer((req, res) => void listener(req, res)));
   };
 
-  it('an onError of the app\'s keeps handling its errors, and answers leakproof\'s with err.getResponse()', async () => {
+  it("an onError of the app's keeps handling its errors, and answers leakproof's with err.getResponse()", async () => {
     const dbs = open({ maxConnections: 1, acquireTimeout: 1000, retryAfter: 3000 });
     const app = new Hono();
     app.use(leakproof(dbs));
@@ -32,11 +33,11 @@ forEachEngine('leakproof/hono', ['postgres'], (engine) => {
     app.get('/hold', async (c) => c.json(await dbs.get().query(engine().dialect.sleep(2))));
     app.get('/refused', async (c) => c.json(await dbs.get().query('SELECT 1')));
     app.get('/own', () => {
-      throw new Error('the app\'s own');
+      throw new Error("the app's own");
     });
     const { port } = await serve(app);
     const own = await httpGet(port, '/own');
-    assert.deepEqual([own.status, JSON.parse(own.body)], [418, { mine: 'the app\'s own' }]);
+    assert.deepEqual([own.status, JSON.parse(own.body)], [418, { mine: "the app's own" }]);
     const hold = httpGet(port, '/hold');
     assert.ok(await engine().statementRunning(/sleep/i), 'the holding request never started its statement');
     const refused = await httpGet(port, '/refused');
@@ -44,7 +45,7 @@ forEachEngine('leakproof/hono', ['postgres'], (engine) => {
     assert.equal((await hold).status, 200);
   });
 
-  it('a route of a mounted sub-app runs in the request\'s scope', async () => {
+  it("a route of a mounted sub-app runs in the request's scope", async () => {
     const dbs = open();
     const api = new Hono();
     api.get('/polls', async (c) => {
@@ -70,7 +71,7 @@ forEachEngine('leakproof/hono', ['postgres'], (engine) => {
     assert.equal(((await response.json()) as { error: string }).error, 'ADAPTER_MISUSED');
   });
 
-  it('outsideNodeServer: \'scope\' lets app.request() run the handlers in a scope of their own, ended when they settle', async () => {
+  it("outsideNodeServer: 'scope' lets app.request() run the handlers in a scope of their own, ended when they settle", async () => {
     const dbs = open({ transactionPerRequest: true });
     const app = new Hono();
     app.use(leakproof(dbs, { outsideNodeServer: 'scope' }));

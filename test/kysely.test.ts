@@ -36,7 +36,8 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     k = new Kysely<DB>({ dialect: new LeakproofDialect(dbs.get()) });
   });
 
-  const labels = async (): Promise<string[]> => (await dbs.run(() => k.selectFrom(table).select('label').orderBy('id').execute())).map((row) => row.label);
+  const labels = async (): Promise<string[]> =>
+    (await dbs.run(() => k.selectFrom(table).select('label').orderBy('id').execute())).map((row) => row.label);
   const clear = (): Promise<unknown> => dbs.run(() => k.deleteFrom(table).execute());
 
   it('typed insert, select, update and delete on one lease per scope, released at its end', async () => {
@@ -44,7 +45,10 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     const stats = dbs.stats().default!;
     const acquired = stats.acquired;
     const result = await dbs.run(async () => {
-      const inserted = await k.insertInto(table).values([{ label: 'a' }, { label: 'b' }]).executeTakeFirst();
+      const inserted = await k
+        .insertInto(table)
+        .values([{ label: 'a' }, { label: 'b' }])
+        .executeTakeFirst();
       const updated = await k.updateTable(table).set({ label: 'c' }).where('label', '=', 'b').executeTakeFirst();
       const rows = await k.selectFrom(table).select(['id', 'label']).orderBy('id').execute();
       const deleted = await k.deleteFrom(table).where('label', '=', 'a').executeTakeFirst();
@@ -53,7 +57,10 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     assert.equal(result.inserted.numInsertedOrUpdatedRows, 2n);
     assert.equal(result.updated.numUpdatedRows, 1n);
     assert.equal(result.deleted.numDeletedRows, 1n);
-    assert.deepEqual(result.rows.map((row) => row.label), ['a', 'c']);
+    assert.deepEqual(
+      result.rows.map((row) => row.label),
+      ['a', 'c'],
+    );
     assert.equal(typeof result.rows[0]!.id, 'number');
     if (engine().name !== 'postgres') assert.ok(result.inserted.insertId !== undefined, 'no insertId');
     assert.equal(dbs.stats().default!.acquired - acquired, 1, 'one lease for the whole scope');
@@ -69,13 +76,19 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
 
   it('transaction().execute(): commits, and rolls back on a throw', async () => {
     await clear();
-    await dbs.run(() => k.transaction().execute(async (trx) => {
-      await trx.insertInto(table).values({ label: 'kept' }).execute();
-    }));
-    const failed = await dbs.run(() => k.transaction().execute(async (trx) => {
-      await trx.insertInto(table).values({ label: 'dropped' }).execute();
-      throw new Error('body failed');
-    })).catch((error: unknown) => error);
+    await dbs.run(() =>
+      k.transaction().execute(async (trx) => {
+        await trx.insertInto(table).values({ label: 'kept' }).execute();
+      }),
+    );
+    const failed = await dbs
+      .run(() =>
+        k.transaction().execute(async (trx) => {
+          await trx.insertInto(table).values({ label: 'dropped' }).execute();
+          throw new Error('body failed');
+        }),
+      )
+      .catch((error: unknown) => error);
     assert.match(String(failed), /body failed/);
     assert.deepEqual(await labels(), ['kept']);
   });
@@ -96,26 +109,41 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     assert.deepEqual(await labels(), ['outer', 'second']);
   });
 
-  it('a startTransaction() never committed: the scope\'s end releases the connection and rolls it back', async () => {
+  it("a startTransaction() never committed: the scope's end releases the connection and rolls it back", async () => {
     await clear();
     await dbs.run(async () => {
       const trx = await k.startTransaction().execute();
       await trx.insertInto(table).values({ label: 'forgotten' }).execute();
     });
-    assert.ok(await eventually(() => dbs.stats().default!.released === dbs.stats().default!.acquired), 'the forgotten transaction kept its connection');
+    assert.ok(
+      await eventually(() => dbs.stats().default!.released === dbs.stats().default!.acquired),
+      'the forgotten transaction kept its connection',
+    );
     assert.equal(await engine().waitForCount(0), 0);
     assert.deepEqual(await labels(), []);
   });
 
   it('an isolation level is refused with QUERY_BUILDER_UNSUPPORTED, and nothing is left open', async () => {
-    const refused = await dbs.run(() => k.transaction().setIsolationLevel('serializable').execute(async () => 1)).catch((error: unknown) => error);
+    const refused = await dbs
+      .run(() =>
+        k
+          .transaction()
+          .setIsolationLevel('serializable')
+          .execute(async () => 1),
+      )
+      .catch((error: unknown) => error);
     assert.ok(refused instanceof LeakproofError && refused.code === 'QUERY_BUILDER_UNSUPPORTED', String(refused));
     assert.equal(await engine().waitForCount(0), 0);
   });
 
   it('stream() reads through db.stream(), chunk by chunk', async () => {
     await clear();
-    await dbs.run(() => k.insertInto(table).values(Array.from({ length: 30 }, (_, i) => ({ label: `s${i}` }))).execute());
+    await dbs.run(() =>
+      k
+        .insertInto(table)
+        .values(Array.from({ length: 30 }, (_, i) => ({ label: `s${i}` })))
+        .execute(),
+    );
     const seen = await dbs.run(async () => {
       const out: string[] = [];
       for await (const row of k.selectFrom(table).select('label').orderBy('id').stream(7)) out.push(row.label);
@@ -131,7 +159,11 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     assert.equal(Number(rows[0]!.two), 2);
     const strict = engine().databases({ default: { url: engine().url, maxLifetime: 0, strict: true } });
     const sk = new Kysely<DB>({ dialect: new LeakproofDialect(strict.get()) });
-    const error = await sk.selectFrom(table).selectAll().execute().catch((e: unknown) => e);
+    const error = await sk
+      .selectFrom(table)
+      .selectAll()
+      .execute()
+      .catch((e: unknown) => e);
     assert.ok(error instanceof LeakproofError && error.code === 'NO_SCOPE', String(error));
     assert.equal(await engine().waitForCount(0), 0);
   });
@@ -140,10 +172,12 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     if (engine().name === 'sqlite') return t.skip('SQLite statements cannot be cancelled');
     const controller = new AbortController();
     const reason = new Error('caller gave up');
-    const running = dbs.run(() => sql`${sql.raw(engine().dialect.sleep(5))}`.execute(k, { signal: controller.signal })).catch((error: unknown) => error);
+    const running = dbs
+      .run(() => sql`${sql.raw(engine().dialect.sleep(5))}`.execute(k, { signal: controller.signal }))
+      .catch((error: unknown) => error);
     assert.ok(await engine().statementRunning(/sleep/i), 'the sleep never ran');
     controller.abort(reason);
-    assert.equal(await running, reason, 'Kysely rejects with the signal\'s reason');
+    assert.equal(await running, reason, "Kysely rejects with the signal's reason");
     const gone = await eventually(async () => !(await engine().connections()).some((c) => /sleep/i.test(c.query ?? '')), 2000);
     assert.ok(gone, 'the statement still ran on the server 2 s after the abort (it sleeps 5 s)');
     assert.equal(await engine().waitForCount(0), 0);

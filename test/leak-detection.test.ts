@@ -32,9 +32,13 @@ forEachEngine('leak detection', ['mariadb', 'postgres'], (engine) => {
       const leak = warnings.find((w) => (w as { code?: string }).code === 'LEAKPROOF_LEAK')!;
       assert.match(leak.message, /GET \/polls\/7/);
       assert.match(leak.message, /leased here[\s\S]*leak-detection\.test\.ts/);
-      for (const warning of warnings) assert.ok(!warning.message.includes(new URL(engine().url).password), 'a warning carries the password');
+      for (const warning of warnings)
+        assert.ok(!warning.message.includes(new URL(engine().url).password), 'a warning carries the password');
       // The returned connection idles in the pool; the server shows exactly that one.
-      assert.ok(await eventually(async () => (await engine().count()) === dbs.stats().default!.idle), `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`);
+      assert.ok(
+        await eventually(async () => (await engine().count()) === dbs.stats().default!.idle),
+        `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`,
+      );
     } finally {
       process.off('warning', onWarning);
     }
@@ -52,7 +56,11 @@ forEachEngine('leak detection', ['mariadb', 'postgres'], (engine) => {
         await db.query(engine().dialect.sleep(1.5));
         res.end('too late');
       });
-      const outcome = await abortingRequest({ port: served.port, path: '/polls/7/results?token=s3cret', abortWhen: () => eventually(() => dbs.stats().default!.inUse === 1) });
+      const outcome = await abortingRequest({
+        port: served.port,
+        path: '/polls/7/results?token=s3cret',
+        abortWhen: () => eventually(() => dbs.stats().default!.inUse === 1),
+      });
       assert.equal(outcome.responded, false);
       // The request has ended; its statement runs on and holds the lease past leakTimeout.
       assert.ok(await eventually(() => events.of('leak').length === 1, 3000), 'no leak was published');
@@ -60,7 +68,11 @@ forEachEngine('leak detection', ['mariadb', 'postgres'], (engine) => {
       assert.deepEqual([leak!.method, leak!.path, leak!.label], ['GET', '/polls/7/results', 'GET /polls/7/results']);
       assert.match(leak!.stack ?? '', /leased here[\s\S]*leak-detection\.test\.ts/);
       assert.equal(typeof leak!.serverId, 'number');
-      assert.deepEqual((await engine().connections()).map((c) => c.id), [leak!.serverId], 'the server does not show the leaked session');
+      assert.deepEqual(
+        (await engine().connections()).map((c) => c.id),
+        [leak!.serverId],
+        'the server does not show the leaked session',
+      );
 
       assert.ok(await eventually(() => events.of('leakReturned').length === 1, 5000), 'the return was not published');
       const [returned] = events.of('leakReturned');
@@ -68,7 +80,10 @@ forEachEngine('leak detection', ['mariadb', 'postgres'], (engine) => {
       assert.equal(returned!.path, '/polls/7/results');
       assert.ok(returned!.heldMs >= leak!.heldMs);
       assert.equal(await engine().waitForCount(0), 0, 'the returned connection was not closed');
-      assert.deepEqual(events.of('close').map((c) => [c.serverId, c.reason]), [[leak!.serverId, 'lifetime']]);
+      assert.deepEqual(
+        events.of('close').map((c) => [c.serverId, c.reason]),
+        [[leak!.serverId, 'lifetime']],
+      );
       assert.equal(dbs.stats().default!.leaks, 1);
 
       const reported = warnings.find((w) => codeOf(w) === 'LEAKPROOF_LEAK');

@@ -47,7 +47,10 @@ forEachEngine('connection lifetime', ['mariadb', 'postgres'], (engine) => {
     await delay(1600);
     await httpGet(served.port, '/after-lifetime');
     assert.notEqual(ids.at(-1), ids[0], 'the session outlived maxLifetime');
-    assert.ok(await eventually(async () => !(await engine().connections()).some((c) => c.id === ids[0])), 'the retired session is still on the server');
+    assert.ok(
+      await eventually(async () => !(await engine().connections()).some((c) => c.id === ids[0])),
+      'the retired session is still on the server',
+    );
     assert.equal(await engine().count(), 1);
     await served.close();
     await dbs.close();

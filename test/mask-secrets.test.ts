@@ -16,13 +16,18 @@ function parts(secret: string): string[] {
   // Any run of 3+ characters of the password, so a partial leak is caught too.
   const out: string[] = [];
   for (let i = 0; i + 3 <= secret.length; i++) out.push(secret.slice(i, i + 3));
-  return out.filter((part) => !/^[\w.]*$/.test(part) || part.length >= 3).filter((part) => !['127', '0.0', '.0.', '3306', '330', '306'].includes(part));
+  return out
+    .filter((part) => !/^[\w.]*$/.test(part) || part.length >= 3)
+    .filter((part) => !['127', '0.0', '.0.', '3306', '330', '306'].includes(part));
 }
 
 describe('masking secrets', () => {
   it('masks well-formed URLs, their credential parameters, and leaves others alone', () => {
     assert.equal(maskUrl('mysql://app:s3cret@db:3306/app'), 'mysql://app:***@db:3306/app');
-    assert.equal(maskUrl('postgres://app:p%40ss@db/app?sslmode=require&password=x'), 'postgres://app:***@db/app?sslmode=require&password=***');
+    assert.equal(
+      maskUrl('postgres://app:p%40ss@db/app?sslmode=require&password=x'),
+      'postgres://app:***@db/app?sslmode=require&password=***',
+    );
     assert.equal(maskUrl('postgres://db/app?sslpassword=x&application_name=a'), 'postgres://db/app?sslpassword=***&application_name=a');
     assert.equal(maskUrl('http://host/metrics'), 'http://host/metrics');
     assert.equal(maskUrl('mysql://u@h/d'), 'mysql://u@h/d');
@@ -48,8 +53,16 @@ describe('masking secrets', () => {
   });
 
   it('masks credential headers and driver options, nested TLS keys included', () => {
-    assert.deepEqual(maskHeaders({ Cookie: 'sid=1', 'X-Auth-Token': 't', Accept: 'text/html' }), { Cookie: '***', 'X-Auth-Token': '***', Accept: 'text/html' });
-    const masked = maskOptions({ password: 'x', ssl: { key: '-----BEGIN PRIVATE KEY-----\nabc', passphrase: 'pp', ca: 'C' }, application_name: 'a' });
+    assert.deepEqual(maskHeaders({ Cookie: 'sid=1', 'X-Auth-Token': 't', Accept: 'text/html' }), {
+      Cookie: '***',
+      'X-Auth-Token': '***',
+      Accept: 'text/html',
+    });
+    const masked = maskOptions({
+      password: 'x',
+      ssl: { key: '-----BEGIN PRIVATE KEY-----\nabc', passphrase: 'pp', ca: 'C' },
+      application_name: 'a',
+    });
     assert.deepEqual(masked, { password: '***', ssl: { key: '***', passphrase: '***', ca: 'C' }, application_name: 'a' });
   });
 });
@@ -80,17 +93,22 @@ describe('a malformed URL in the config', () => {
     });
   }
 
-  it('the issue\'s own example: an unencoded @ and # in the password', () => {
-    assert.throws(() => createDatabases({ default: 'mysql://nuser:p@ss:w0rd#x@127.0.0.1:3306/test' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /percent-encode it/);
-      assert.doesNotMatch(error.message, /ss:w0rd|w0rd|#x|scheme/);
-      return true;
-    });
+  it("the issue's own example: an unencoded @ and # in the password", () => {
+    assert.throws(
+      () => createDatabases({ default: 'mysql://nuser:p@ss:w0rd#x@127.0.0.1:3306/test' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /percent-encode it/);
+        assert.doesNotMatch(error.message, /ss:w0rd|w0rd|#x|scheme/);
+        return true;
+      },
+    );
   });
 
   it('options() never shows ?password= or driver: { password }', () => {
-    const dbs = createDatabases({ default: { url: 'postgres://u@h/d?sslmode=prefer&sslpassword=Top-Secret-1', driver: { password: 'Top-Secret-2', ssl: undefined } } });
+    const dbs = createDatabases({
+      default: { url: 'postgres://u@h/d?sslmode=prefer&sslpassword=Top-Secret-1', driver: { password: 'Top-Secret-2', ssl: undefined } },
+    });
     for (const view of [inspect(dbs.options(), { depth: 8 }), JSON.stringify(dbs.options()), JSON.stringify(dbs.options().settings)]) {
       assert.ok(!view.includes('Top-Secret'), view);
     }

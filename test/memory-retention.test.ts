@@ -35,16 +35,20 @@ forEachStreamTarget('no request outlives its end in memory', STREAM_TARGETS, (en
       // Rows that keep coming slowly, so the client's hang-up finds the stream open (an endless
       // result read as fast as it comes would flood a response that ignores backpressure).
       const streamSql = target.engine === 'sqlite' ? endlessSql('sqlite') : slowAfterSql(target.engine, 20, 0.05);
-      const served = await adapter.serve(dbs, retentionApp(dbs, engine().dialect.sleep(0.3), streamSql, (kind) => {
-        registry.register(currentScope()!, kind);
-        alive.set(kind, (alive.get(kind) ?? 0) + 1);
-      }));
+      const served = await adapter.serve(
+        dbs,
+        retentionApp(dbs, engine().dialect.sleep(0.3), streamSql, (kind) => {
+          registry.register(currentScope()!, kind);
+          alive.set(kind, (alive.get(kind) ?? 0) + 1);
+        }),
+      );
       const calls = ALIASES.flatMap((name) => requestsFor(served.port, name, target.engine !== 'sqlite'));
       await runBounded(calls, IN_FLIGHT);
 
       assert.ok(await eventually(() => quiet(dbs), 10_000), `the pools did not settle: ${JSON.stringify(dbs.stats())}`);
       const idle = ALIASES.reduce((sum, name) => sum + dbs.stats()[name]!.idle, 0);
-      if (target.engine !== 'sqlite') assert.ok(await eventually(async () => (await engine().count()) === idle), `server ${await engine().count()}, idle ${idle}`);
+      if (target.engine !== 'sqlite')
+        assert.ok(await eventually(async () => (await engine().count()) === idle), `server ${await engine().count()}, idle ${idle}`);
       assert.ok([...alive.values()].reduce((a, b) => a + b, 0) > 0 || alive.size > 0, 'no request registered its scope');
       const left = await collect(alive);
       assert.deepEqual(left, {}, `scopes still reachable after their requests ended, by kind: ${JSON.stringify(left)}`);
@@ -99,7 +103,12 @@ function requestsFor(port: number, alias: string, slowStatements: boolean): (() 
   const q = `?alias=${alias}`;
   const get = (route: string) => () => httpGet(port, `/${route}${q}`);
   const abort = (route: string) => () => abortingRequest({ port, path: `/${route}${q}`, abortAfterMs: 80 });
-  const kinds: (() => Promise<unknown>)[] = [get('finished'), get('failed'), get('rolled-back'), () => readThenHangUp(port, `/stream${q}`, 8)];
+  const kinds: (() => Promise<unknown>)[] = [
+    get('finished'),
+    get('failed'),
+    get('rolled-back'),
+    () => readThenHangUp(port, `/stream${q}`, 8),
+  ];
   if (slowStatements) kinds.push(abort('aborted'), abort('aborted-transaction'));
   return kinds.flatMap((call) => Array.from({ length: PER_KIND }, () => call));
 }

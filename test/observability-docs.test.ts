@@ -16,7 +16,7 @@ import { forEachEngine } from './support/engines.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 60_000;
 const SOURCES: Readonly<Record<string, string>> = {
-  'leakproof': 'src/index.ts',
+  leakproof: 'src/index.ts',
   'leakproof/diagnostics': 'src/instrumentation/channels.ts',
   'leakproof/http': 'src/adapters/http.ts',
   'leakproof/prometheus': 'src/observability/prometheus.ts',
@@ -81,8 +81,16 @@ function check(run: Run, patterns: readonly RegExp[]): void {
   for (const pattern of patterns) assert.match(run.stdout, pattern);
 }
 
-const EVENTS = [/^\[db\] connect default #\d+ in [\d.]+ ms$/m, /^\[db\] acquire default #\d+ after 0\.0 ms \(open 1\/10\)$/m, /^\[db\] close default #\d+: shutdown after \d+ ms$/m];
-const PROMETHEUS = [/^leakproof_connections_open\{alias="default"\} 1$/m, /^leakproof_leases_total\{alias="default"\} 1$/m, /^leakproof_acquire_wait_seconds_count\{alias="default"\} 1$/m];
+const EVENTS = [
+  /^\[db\] connect default #\d+ in [\d.]+ ms$/m,
+  /^\[db\] acquire default #\d+ after 0\.0 ms \(open 1\/10\)$/m,
+  /^\[db\] close default #\d+: shutdown after \d+ ms$/m,
+];
+const PROMETHEUS = [
+  /^leakproof_connections_open\{alias="default"\} 1$/m,
+  /^leakproof_leases_total\{alias="default"\} 1$/m,
+  /^leakproof_acquire_wait_seconds_count\{alias="default"\} 1$/m,
+];
 
 describe('docs/observability.md examples [sqlite]', () => {
   it('events: logs the pool', async () => check(await runExample('events', undefined), EVENTS));
@@ -94,8 +102,14 @@ forEachEngine('docs/observability.md examples', ['postgres'], (engine) => {
   it('prometheus: serves /metrics', async () => check(await runExample('prometheus', engine().url), PROMETHEUS));
   it('leak: the statement that outlives its request is reported, then its return', async () => {
     const run = await runExample('leak', engine().url);
-    check(run, [/^leak: GET \/reports\/7 still holds #\d+ \d+ ms after it ended$/m, /^returned: GET \/reports\/7 gave #\d+ back \d+ ms after it ended$/m]);
-    assert.match(run.stderr, /LeakproofWarning: connection \d+ of alias "default" is still held \d+ ms after request GET \/reports\/7 ended; it was leased at:\nError: leased here/);
+    check(run, [
+      /^leak: GET \/reports\/7 still holds #\d+ \d+ ms after it ended$/m,
+      /^returned: GET \/reports\/7 gave #\d+ back \d+ ms after it ended$/m,
+    ]);
+    assert.match(
+      run.stderr,
+      /LeakproofWarning: connection \d+ of alias "default" is still held \d+ ms after request GET \/reports\/7 ended; it was leased at:\nError: leased here/,
+    );
     assert.ok(!`${run.stdout}${run.stderr}`.includes('token=abc'), 'the query string was reported');
     assert.equal(await engine().waitForCount(0), 0);
   });

@@ -18,7 +18,7 @@ const WRONG = 'Wrong-Pa55-word-7f3a';
 forEachEngine('observability keeps secrets', ['mariadb', 'postgres'], (engine) => {
   it('no event, leak warning or scrape carries the password', async () => {
     const password = decodeURIComponent(new URL(engine().url).password);
-    assert.ok(password.length >= 8, 'the test server\'s URL has no real password to look for');
+    assert.ok(password.length >= 8, "the test server's URL has no real password to look for");
     const wrongUrl = new URL(engine().url);
     wrongUrl.password = WRONG;
 
@@ -39,11 +39,17 @@ forEachEngine('observability keeps secrets', ['mariadb', 'postgres'], (engine) =
     const metrics = [registerMetrics(dbs, { registry }), registerMetrics(wrong, { registry, prefix: 'wrong_' })];
     trackForCleanup(async () => metrics.forEach((m) => m.unregister()));
 
-    await assert.rejects(wrong.run(() => wrong.get().query('SELECT 1 AS one')), { code: 'CONNECTION_FAILED' });
+    await assert.rejects(
+      wrong.run(() => wrong.get().query('SELECT 1 AS one')),
+      { code: 'CONNECTION_FAILED' },
+    );
     // The only connection held by a scope that has not ended: the next request times out.
     const holder = dbs.createScope({ request: { method: 'GET', path: '/holds' } });
     await holder.run(() => dbs.get().query('SELECT 1 AS one'));
-    await assert.rejects(dbs.run(() => dbs.get().query('SELECT 1 AS one')), { code: 'ACQUIRE_TIMEOUT' });
+    await assert.rejects(
+      dbs.run(() => dbs.get().query('SELECT 1 AS one')),
+      { code: 'ACQUIRE_TIMEOUT' },
+    );
     await holder.end('finished');
     // A scope that ends while its statement runs: a leak, then its return.
     const leaking = dbs.createScope({ request: { method: 'GET', path: '/leaks' } });
@@ -63,7 +69,11 @@ forEachEngine('observability keeps secrets', ['mariadb', 'postgres'], (engine) =
     const views = [
       scrape,
       ...warnings.map((w) => `${w.message}\n${String(w.stack)}`),
-      ...seen.flatMap(({ event }) => [inspect(event, { depth: 10 }), inspect(event, { depth: 10, showHidden: true }), JSON.stringify(event)]),
+      ...seen.flatMap(({ event }) => [
+        inspect(event, { depth: 10 }),
+        inspect(event, { depth: 10, showHidden: true }),
+        JSON.stringify(event),
+      ]),
     ];
     for (const view of views) {
       for (const secret of [password, WRONG]) assert.ok(!view.includes(secret), `a secret leaked into: ${view.slice(0, 400)}`);

@@ -42,8 +42,10 @@ forEachEngine('10× overload', ['mariadb', 'postgres'], (engine) => {
     const overloaded = await closedLoop(served.port, POOL * 10);
     sampling = false;
     await sampler;
-    const goodput = (overloaded.ok / overloaded.seconds) / (unloaded.ok / unloaded.seconds);
-    console.log(`# ${engine().name}: ${POOL} clients ${Math.round(unloaded.ok / unloaded.seconds)} ok/s; ${POOL * 10} clients ${Math.round(overloaded.ok / overloaded.seconds)} ok/s (goodput ${goodput.toFixed(2)}× the unloaded rate), ${overloaded.unavailable} answered 503, slowest answer ${overloaded.slowestMs} ms, peak ${peak} sessions`);
+    const goodput = overloaded.ok / overloaded.seconds / (unloaded.ok / unloaded.seconds);
+    console.log(
+      `# ${engine().name}: ${POOL} clients ${Math.round(unloaded.ok / unloaded.seconds)} ok/s; ${POOL * 10} clients ${Math.round(overloaded.ok / overloaded.seconds)} ok/s (goodput ${goodput.toFixed(2)}× the unloaded rate), ${overloaded.unavailable} answered 503, slowest answer ${overloaded.slowestMs} ms, peak ${peak} sessions`,
+    );
 
     for (const phase of [unloaded, overloaded]) assert.deepEqual(phase.otherStatuses, [], JSON.stringify(phase));
     assert.ok(overloaded.unavailable > 0, 'nothing was turned away: the load did not overload the pool');

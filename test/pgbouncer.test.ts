@@ -53,7 +53,7 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
     await server?.stop();
   });
 
-  it('without pooler, a statementTimeout is refused by PgBouncer and the error says to set pooler: \'transaction\'', async () => {
+  it("without pooler, a statementTimeout is refused by PgBouncer and the error says to set pooler: 'transaction'", async () => {
     const dbs = createDatabases({ default: { url: bouncer.url, statementTimeout: 1000 } });
     open.push(dbs);
     const error = await dbs.run(() => dbs.get().query('SELECT 1')).catch((caught: unknown) => caught);
@@ -62,7 +62,7 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
     assert.match((error as Error).message, /set pooler: 'transaction'/);
   });
 
-  it('with pooler: \'transaction\', statementTimeout is leakproof\'s own cancel: STATEMENT_TIMEOUT, the statement gone from the server, the same connection serves the next statement', async () => {
+  it("with pooler: 'transaction', statementTimeout is leakproof's own cancel: STATEMENT_TIMEOUT, the statement gone from the server, the same connection serves the next statement", async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error & { code?: string }): void => void warnings.push(warning.code ?? warning.name);
     process.on('warning', onWarning);
@@ -74,7 +74,9 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
         const error = await db.query('SELECT pg_sleep(3)').catch((caught: unknown) => caught);
         assert.equal(codeOf(error), 'STATEMENT_TIMEOUT', String(error));
         assert.match((error as Error).message, /stopped by leakproof's cancel/);
-        const sleeping = (await listConnections(server)).filter((session) => /pg_sleep/.test(session.query ?? '') && session.state === 'active');
+        const sleeping = (await listConnections(server)).filter(
+          (session) => /pg_sleep/.test(session.query ?? '') && session.state === 'active',
+        );
         assert.equal(sleeping.length, 0, 'the statement still runs on the server');
         assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
       });
@@ -101,19 +103,32 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
     }
   });
 
-  it('with pooler: \'transaction\', every statement that would stay on the server session is refused with SESSION_STATE before it is sent; the transaction-scoped forms run', async () => {
+  it("with pooler: 'transaction', every statement that would stay on the server session is refused with SESSION_STATE before it is sent; the transaction-scoped forms run", async () => {
     const db = databases().get();
     const refused = [
-      "SET work_mem = '7MB'", 'set session timezone to \'UTC\'', '/* why */ RESET work_mem', 'DISCARD ALL',
-      "SELECT set_config('work_mem', '7MB', false)", 'CREATE TEMP TABLE scratch (id int)',
-      'SELECT pg_advisory_lock(42)', 'SELECT pg_try_advisory_lock(1, 2)', 'PREPARE q AS SELECT 1', 'EXECUTE q',
-      'LISTEN news', 'DECLARE c CURSOR WITH HOLD FOR SELECT 1', "LOAD 'auto_explain'", 'SELECT 1; SET work_mem = 1',
+      "SET work_mem = '7MB'",
+      "set session timezone to 'UTC'",
+      '/* why */ RESET work_mem',
+      'DISCARD ALL',
+      "SELECT set_config('work_mem', '7MB', false)",
+      'CREATE TEMP TABLE scratch (id int)',
+      'SELECT pg_advisory_lock(42)',
+      'SELECT pg_try_advisory_lock(1, 2)',
+      'PREPARE q AS SELECT 1',
+      'EXECUTE q',
+      'LISTEN news',
+      'DECLARE c CURSOR WITH HOLD FOR SELECT 1',
+      "LOAD 'auto_explain'",
+      'SELECT 1; SET work_mem = 1',
     ];
     for (const sql of refused) {
       const error = await db.query(sql).catch((caught: unknown) => caught);
       assert.equal(codeOf(error), 'SESSION_STATE', `${sql}: ${String(error)}`);
     }
-    assert.throws(() => db.stream("SET work_mem = '7MB'"), (error: unknown) => codeOf(error) === 'SESSION_STATE');
+    assert.throws(
+      () => db.stream("SET work_mem = '7MB'"),
+      (error: unknown) => codeOf(error) === 'SESSION_STATE',
+    );
     const rows = await db.transaction(async (tx) => {
       await tx.execute("SET LOCAL work_mem = '7MB'");
       await tx.query("SELECT set_config('statement_timeout', '5000', true)");
@@ -146,9 +161,16 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       await Promise.all(requests);
       // Every app of this file closed: what PgBouncer still counts, something kept.
       await Promise.all(open.map((each) => each.close()));
-      assert.ok(await eventually(async () => (await bouncer.clients()) === 0, 5000), `PgBouncer still counts ${await bouncer.clients()} clients of the app`);
+      assert.ok(
+        await eventually(async () => (await bouncer.clients()) === 0, 5000),
+        `PgBouncer still counts ${await bouncer.clients()} clients of the app`,
+      );
       const sessions = await listConnections(server);
-      assert.deepEqual(sessions.filter((session) => session.inTransaction), [], 'a server session was left inside a transaction');
+      assert.deepEqual(
+        sessions.filter((session) => session.inTransaction),
+        [],
+        'a server session was left inside a transaction',
+      );
       const servers = await bouncer.servers();
       assert.equal(servers['active'] ?? 0, 0, JSON.stringify(servers));
     } finally {
@@ -156,16 +178,18 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
     }
   });
 
-  it('leakproof doctor reads PgBouncer\'s admin console as --db: its clients, its pools, and a warning for clients waiting on a pool of one held by a transaction left open', async () => {
+  it("leakproof doctor reads PgBouncer's admin console as --db: its clients, its pools, and a warning for clients waiting on a pool of one held by a transaction left open", async () => {
     const single = await startPgbouncer(server, { poolMode: 'transaction', poolSize: 1 });
     const holder = createDatabases({ default: { url: single.url, pooler: 'transaction' } });
     const waiter = createDatabases({ default: { url: single.url, pooler: 'transaction' } });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const holding = holder.run(() => holder.get().transaction(async (tx) => {
-      await tx.query('SELECT 1');
-      await held;
-    }));
+    const holding = holder.run(() =>
+      holder.get().transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await held;
+      }),
+    );
     const waiting = (async () => {
       await delay(200);
       return waiter.run(() => waiter.get().query('SELECT 2 AS two'));
@@ -183,7 +207,10 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       assert.equal(pool?.clientsWaiting, 1, JSON.stringify(report.pools));
       assert.equal(pool?.poolSize, 1);
       assert.equal(pool?.serversActive, 1);
-      assert.ok(report.warnings.some((warning) => warning.code === 'clients-waiting'), JSON.stringify(report.warnings));
+      assert.ok(
+        report.warnings.some((warning) => warning.code === 'clients-waiting'),
+        JSON.stringify(report.warnings),
+      );
       assert.ok(report.budget?.fits);
       const text = renderDoctor(report, { color: false });
       assert.match(text, /^leakproof doctor {2}PgBouncer /);
@@ -200,10 +227,18 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
     }
   });
 
-  it('the probe reads PgBouncer\'s SHOW CLIENTS as --db: an app that forgets its connection on abort is a leak, leakproof with pooler: \'transaction\' is not', async () => {
+  it("the probe reads PgBouncer's SHOW CLIENTS as --db: an app that forgets its connection on abort is a leak, leakproof with pooler: 'transaction' is not", async () => {
     const console = new URL(bouncer.url);
     console.pathname = '/pgbouncer';
-    const quick = { concurrency: 10, requests: 60, rounds: 3, pauseMs: 300, settlePointsMs: [300, 1000, 2000], abortRatio: 0.3, abortAfterMs: 20 };
+    const quick = {
+      concurrency: 10,
+      requests: 60,
+      rounds: 3,
+      pauseMs: 300,
+      settlePointsMs: [300, 1000, 2000],
+      abortRatio: 0.3,
+      abortAfterMs: 20,
+    };
     const cases = [
       { start: () => startForgetsOnAbort(bouncer.url), allowedIdle: 0, expected: 'leak' },
       { start: () => startLeakproofPooled(bouncer.url, 10, { pooler: 'transaction' }), allowedIdle: 10, expected: 'no-leak' },
@@ -215,7 +250,11 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
         assert.equal(result.database.kind, 'pgbouncer');
         assert.equal(result.database.maxConnections, 500, 'max_client_conn');
         assert.ok(app.seen.aborted > 0, 'no request was cut off');
-        assert.equal(result.verdict.kind, expected, `${result.verdict.reasons.join('\n')} (baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')})`);
+        assert.equal(
+          result.verdict.kind,
+          expected,
+          `${result.verdict.reasons.join('\n')} (baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')})`,
+        );
       } finally {
         await app.close();
       }
@@ -231,10 +270,17 @@ describe('behind PgBouncer in transaction mode', { skip }, () => {
       assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements'), [{ n: 0 }]);
     });
     const clients = [databases({ statementCache: 100 }), databases({ statementCache: 100 })];
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => clients[i % 2]!.run(async () => {
-      const [row] = await clients[i % 2]!.get().query<{ n: number }>('SELECT $1::int + $2::int AS n', [i, 1]);
-      return row!.n;
-    })));
-    assert.deepEqual(answers, Array.from({ length: 60 }, (_, i) => i + 1));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        clients[i % 2]!.run(async () => {
+          const [row] = await clients[i % 2]!.get().query<{ n: number }>('SELECT $1::int + $2::int AS n', [i, 1]);
+          return row!.n;
+        }),
+      ),
+    );
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
   });
 });

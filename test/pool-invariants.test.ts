@@ -33,7 +33,17 @@ forEachEngine('pool invariants under a randomised soak', ['mariadb', 'postgres',
   it(`holds the budget at every step (seed ${seed})`, async () => {
     const rand = random(seed);
     const max = 3;
-    const dbs = engine().databases({ default: { url: engine().url, maxConnections: max, acquireTimeout: 300, maxWaiting: 6, maxLifetime: 800, idleTimeout: 400, healthCheckAfter: 50 } });
+    const dbs = engine().databases({
+      default: {
+        url: engine().url,
+        maxConnections: max,
+        acquireTimeout: 300,
+        maxWaiting: 6,
+        maxLifetime: 800,
+        idleTimeout: 400,
+        healthCheckAfter: 50,
+      },
+    });
     const db = dbs.get();
     const outcomes = new Map<string, number>();
     const note = (what: string): void => void outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
@@ -59,7 +69,11 @@ forEachEngine('pool invariants under a randomised soak', ['mariadb', 'postgres',
         }
       });
       const job = work.then(
-        () => scope.complete(true).then(() => scope.end('finished')).then(() => note('finished')),
+        () =>
+          scope
+            .complete(true)
+            .then(() => scope.end('finished'))
+            .then(() => note('finished')),
         (error: { code?: string }) => scope.end('failed').then(() => note(error.code ?? 'failed')),
       );
       if (rand() < 0.25) setTimeout(() => void scope.end('aborted').then(() => note('aborted')), Math.floor(rand() * 40));
@@ -77,7 +91,11 @@ forEachEngine('pool invariants under a randomised soak', ['mariadb', 'postgres',
     assert.equal(s.acquired, s.released, JSON.stringify(s));
     assert.ok(peakOnServer <= max, `the server saw ${peakOnServer}`);
     // A session the pool has just closed (reaped or past its lifetime) may linger on the server for a moment.
-    if (engine().name !== 'sqlite') assert.ok(await eventually(async () => (await engine().count()) === dbs.stats().default!.idle), `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`);
+    if (engine().name !== 'sqlite')
+      assert.ok(
+        await eventually(async () => (await engine().count()) === dbs.stats().default!.idle),
+        `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`,
+      );
     assert.ok((outcomes.get('finished') ?? 0) > 0, JSON.stringify([...outcomes]));
     await dbs.close();
     assert.equal(await engine().waitForCount(0), 0);

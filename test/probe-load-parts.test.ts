@@ -14,8 +14,14 @@ describe('planRequest', () => {
   it('aborts round(ratio × n) requests, spread evenly, taking the shapes in turn', () => {
     const kinds = Array.from({ length: 20 }, (_, i) => planRequest(i, 0.2, ['abort-mid-body', 'abort-post-body']));
     assert.equal(kinds.filter((kind) => kind !== 'normal').length, 4);
-    assert.deepEqual(kinds.map((kind, i) => (kind === 'normal' ? -1 : i)).filter((i) => i >= 0), [4, 9, 14, 19]);
-    assert.deepEqual(kinds.filter((kind) => kind !== 'normal'), ['abort-mid-body', 'abort-post-body', 'abort-mid-body', 'abort-post-body']);
+    assert.deepEqual(
+      kinds.map((kind, i) => (kind === 'normal' ? -1 : i)).filter((i) => i >= 0),
+      [4, 9, 14, 19],
+    );
+    assert.deepEqual(
+      kinds.filter((kind) => kind !== 'normal'),
+      ['abort-mid-body', 'abort-post-body', 'abort-mid-body', 'abort-post-body'],
+    );
   });
 
   it('ratio 0 sends only normal requests, ratio 1 only early-leaving ones', () => {
@@ -32,7 +38,10 @@ describe('parseResponses', () => {
     assert.deepEqual(parseResponses(sized + chunked), { complete: 2, firstStatus: 200 });
     assert.deepEqual(parseResponses(empty), { complete: 1, firstStatus: 204 });
     assert.deepEqual(parseResponses('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nhel'), { complete: 0, firstStatus: 200 });
-    assert.deepEqual(parseResponses('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nworking\n\r\n'), { complete: 0, firstStatus: 200 });
+    assert.deepEqual(parseResponses('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nworking\n\r\n'), {
+      complete: 0,
+      firstStatus: 200,
+    });
     assert.deepEqual(parseResponses(''), { complete: 0, firstStatus: undefined });
   });
 
@@ -49,11 +58,13 @@ describe('mentionsRefusal', () => {
       'FATAL: remaining connection slots are reserved for non-replication superuser connections',
       '{"error":"DATABASE_REFUSED","message":"the database refused a new connection"}',
       'SQLSTATE 53300',
-    ]) assert.ok(mentionsRefusal(text), text);
+    ])
+      assert.ok(mentionsRefusal(text), text);
   });
 
   it('does not see one in ordinary errors or in numbers that merely contain 1040', () => {
-    for (const text of ['Internal Server Error', 'order 10400 not found', 'timeout after 21040 ms']) assert.ok(!mentionsRefusal(text), text);
+    for (const text of ['Internal Server Error', 'order 10400 not found', 'timeout after 21040 ms'])
+      assert.ok(!mentionsRefusal(text), text);
   });
 });
 

@@ -8,7 +8,16 @@ import { it } from 'node:test';
 import { runProbe } from '../src/probe/run-probe.js';
 import { startMetricsApp } from './probe/fixtures/metrics-app.js';
 
-const quick = { concurrency: 8, requests: 40, rounds: 3, pauseMs: 200, settlePointsMs: [200, 600], abortRatio: 0.25, abortAfterMs: 20, sampleIntervalMs: 50 } as const;
+const quick = {
+  concurrency: 8,
+  requests: 40,
+  rounds: 3,
+  pauseMs: 200,
+  settlePointsMs: [200, 600],
+  abortRatio: 0.25,
+  abortAfterMs: 20,
+  sampleIntervalMs: 50,
+} as const;
 
 for (const leaky of [true, false]) {
   it(`an app whose gauge ${leaky ? 'stays up after disconnects is a leak' : 'comes back down is not a leak'}`, async () => {
@@ -32,7 +41,10 @@ for (const leaky of [true, false]) {
 it('a metrics page without the metric is PROBE_UNREACHABLE, named', async () => {
   const app = await startMetricsApp(false);
   try {
-    await assert.rejects(runProbe({ url: app.url('/work'), db: app.metricsUrl, metric: 'pool_open_connections' }), /no series of "pool_open_connections"/);
+    await assert.rejects(
+      runProbe({ url: app.url('/work'), db: app.metricsUrl, metric: 'pool_open_connections' }),
+      /no series of "pool_open_connections"/,
+    );
   } finally {
     await app.close();
   }

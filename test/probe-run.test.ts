@@ -24,7 +24,19 @@ forEachEngine('probe run', ['mariadb'], (engine) => {
     app = await startLeakproofPooled(engine().url, 5);
     const progress: ProbeProgress[] = [];
     const result = await runProbe(
-      { url: app.url('/'), db: engine().url, filter: { user: user() }, concurrency: 5, requests: 20, rounds: 2, pauseMs: 200, settlePointsMs: [150, 400], abortRatio: 0.25, abortAfterMs: 20, allowedIdle: 5 },
+      {
+        url: app.url('/'),
+        db: engine().url,
+        filter: { user: user() },
+        concurrency: 5,
+        requests: 20,
+        rounds: 2,
+        pauseMs: 200,
+        settlePointsMs: [150, 400],
+        abortRatio: 0.25,
+        abortAfterMs: 20,
+        allowedIdle: 5,
+      },
       { onProgress: (report) => progress.push(report) },
     );
     assert.equal(result.schemaVersion, PROBE_SCHEMA_VERSION);
@@ -33,9 +45,21 @@ forEachEngine('probe run', ['mariadb'], (engine) => {
     assert.equal(result.database.kind, 'mysql');
     assert.ok((result.database.maxConnections ?? 0) > 0);
     assert.deepEqual(new Set(result.samples.map((sample) => sample.phase)), new Set(['baseline', 'load', 'pause', 'settle']));
-    assert.ok(result.samples.every((sample, i) => i === 0 || sample.t >= result.samples[i - 1]!.t), 'samples are in time order');
-    assert.deepEqual(result.settle.map((point) => point.afterMs), [150, 400]);
-    assert.deepEqual(result.rounds.map((round) => [round.index, round.requests, round.disconnects]), [[0, 20, 5], [1, 20, 5]]);
+    assert.ok(
+      result.samples.every((sample, i) => i === 0 || sample.t >= result.samples[i - 1]!.t),
+      'samples are in time order',
+    );
+    assert.deepEqual(
+      result.settle.map((point) => point.afterMs),
+      [150, 400],
+    );
+    assert.deepEqual(
+      result.rounds.map((round) => [round.index, round.requests, round.disconnects]),
+      [
+        [0, 20, 5],
+        [1, 20, 5],
+      ],
+    );
     assert.notEqual(result.rounds[0]!.floor, undefined);
     assert.equal(result.rounds[1]!.floor, undefined, 'the last round has no pause, so no floor');
     const { totals } = result;
@@ -51,7 +75,16 @@ forEachEngine('probe run', ['mariadb'], (engine) => {
 
   it('a round bounded by duration sends until the duration passed', async () => {
     app = await startLeakproofPooled(engine().url, 5);
-    const result = await runProbe({ url: app.url('/'), db: engine().url, filter: { user: user() }, concurrency: 3, durationMs: 400, rounds: 1, settlePointsMs: [100], allowedIdle: 5 });
+    const result = await runProbe({
+      url: app.url('/'),
+      db: engine().url,
+      filter: { user: user() },
+      concurrency: 3,
+      durationMs: 400,
+      rounds: 1,
+      settlePointsMs: [100],
+      allowedIdle: 5,
+    });
     const [round] = result.rounds;
     assert.equal(result.config.requests, undefined);
     assert.ok(round !== undefined && round.endedAt - round.startedAt >= 400, JSON.stringify(round));
@@ -63,7 +96,10 @@ forEachEngine('probe run', ['mariadb'], (engine) => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
     const started = Date.now();
-    const result = await runProbe({ url: app.url('/'), db: engine().url, filter: { user: user() }, concurrency: 5, requests: 1_000_000, rounds: 3, allowedIdle: 5 }, { signal: controller.signal });
+    const result = await runProbe(
+      { url: app.url('/'), db: engine().url, filter: { user: user() }, concurrency: 5, requests: 1_000_000, rounds: 3, allowedIdle: 5 },
+      { signal: controller.signal },
+    );
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     assert.ok(result.rounds.length <= 1);
     assert.ok(result.totals.requests < 1_000_000);

@@ -63,7 +63,9 @@ forEachEngine('probe samplers', ['mariadb', 'postgres'], (engine) => {
 
   it('an unreachable target is PROBE_UNREACHABLE naming it, and the sampler is closed again', async () => {
     const port = await closedPort();
-    const error = await runProbe({ url: `http://127.0.0.1:${port}/x`, db: engine().url, filter: { user: user() } }).catch((caught: unknown) => caught);
+    const error = await runProbe({ url: `http://127.0.0.1:${port}/x`, db: engine().url, filter: { user: user() } }).catch(
+      (caught: unknown) => caught,
+    );
     assert.ok(error instanceof ProbeError && error.code === 'PROBE_UNREACHABLE', String(error));
     assert.match(error.message, new RegExp(`cannot reach the target GET http://127.0.0.1:${port}/x: ECONNREFUSED`));
     assert.ok(!error.message.includes(new URL(engine().url).password));

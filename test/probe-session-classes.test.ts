@@ -11,12 +11,27 @@ import { classifySessions, type RoundSpan } from '../src/probe/sessions/classify
 import { SessionTracker } from '../src/probe/sessions/session-tracker.js';
 
 /** Round 0 runs 0–1000 ms, round 1 2000–3000 ms; readings at rest from 1250 ms and 3250 ms. */
-const ROUNDS: RoundSpan[] = [{ index: 0, startedAt: 0, endedAt: 1000 }, { index: 1, startedAt: 2000, endedAt: 3000 }];
+const ROUNDS: RoundSpan[] = [
+  { index: 0, startedAt: 0, endedAt: 1000 },
+  { index: 1, startedAt: 2000, endedAt: 3000 },
+];
 
 function row(key: string, state: SessionState, lastActiveAt: number): SessionRow {
   return {
-    id: Number(key), key, user: 'app', host: `127.0.0.1:${50_000 + Number(key)}`, database: 'app', state, rawState: state, waitingFor: null,
-    statement: null, inTransaction: state === 'idle in transaction', idleMs: undefined, lastActiveAt, openedAt: undefined, transactionStartedAt: undefined,
+    id: Number(key),
+    key,
+    user: 'app',
+    host: `127.0.0.1:${50_000 + Number(key)}`,
+    database: 'app',
+    state,
+    rawState: state,
+    waitingFor: null,
+    statement: null,
+    inTransaction: state === 'idle in transaction',
+    idleMs: undefined,
+    lastActiveAt,
+    openedAt: undefined,
+    transactionStartedAt: undefined,
   };
 }
 
@@ -27,8 +42,19 @@ function track(readings: Record<number, Record<string, [SessionState, number]>>)
     const t = Number(time);
     const inLoad = ROUNDS.some((round) => t >= round.startedAt && t <= round.endedAt);
     tracker.observe(
-      { t, inFlight: inLoad ? 5 : 0, atRest: !inLoad && t > 0 && (t >= 3250 || (t >= 1250 && t < 2000)), round: t < 2000 ? 0 : 1, baseline: t < 0 },
-      { sessions: Object.entries(sessions).map(([key, [state, at]]) => row(key, state, at)), serverNow: t, transactionsVisible: true, idleResolutionMs: 1 },
+      {
+        t,
+        inFlight: inLoad ? 5 : 0,
+        atRest: !inLoad && t > 0 && (t >= 3250 || (t >= 1250 && t < 2000)),
+        round: t < 2000 ? 0 : 1,
+        baseline: t < 0,
+      },
+      {
+        sessions: Object.entries(sessions).map(([key, [state, at]]) => row(key, state, at)),
+        serverNow: t,
+        transactionsVisible: true,
+        idleResolutionMs: 1,
+      },
     );
   }
   return classifySessions(tracker.timelines(), ROUNDS);
@@ -58,7 +84,10 @@ describe('session classes', () => {
       3300: { 1: ['idle', 550], 2: ['idle', 2990] },
     });
     assert.equal(classOf.get('1'), 'stranded');
-    assert.deepEqual(stranded.map((session) => [session.id, session.idleSinceRound, session.idleSinceMs]), [[1, 0, 550]]);
+    assert.deepEqual(
+      stranded.map((session) => [session.id, session.idleSinceRound, session.idleSinceMs]),
+      [[1, 0, 550]],
+    );
   });
 
   it('kept idle, not stranded: a spare nothing replaced (no session opened after it went idle)', () => {
@@ -82,6 +111,9 @@ describe('session classes', () => {
     });
     assert.equal(classOf.get('1'), 'stranded');
     assert.equal(classOf.get('4'), 'idle-in-transaction');
-    assert.deepEqual(idleInTransaction.map((session) => session.id), [4]);
+    assert.deepEqual(
+      idleInTransaction.map((session) => session.id),
+      [4],
+    );
   });
 });

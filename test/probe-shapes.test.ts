@@ -25,13 +25,25 @@ forEachEngine('probe disconnect shapes', ['mariadb'], (engine) => {
     it(`${shape}: the server sees the requests end before their response`, async () => {
       app = await startLeakproofPooled(engine().url);
       const result = await runProbe({
-        url: app.url('/slow'), db: engine().url, filter: { user: decodeURIComponent(new URL(engine().url).username) },
-        shapes: [shape], abortRatio: 1, abortAfterMs: 20, concurrency: 4, requests: REQUESTS, rounds: 1, settlePointsMs: [200], allowedIdle: 10,
+        url: app.url('/slow'),
+        db: engine().url,
+        filter: { user: decodeURIComponent(new URL(engine().url).username) },
+        shapes: [shape],
+        abortRatio: 1,
+        abortAfterMs: 20,
+        concurrency: 4,
+        requests: REQUESTS,
+        rounds: 1,
+        settlePointsMs: [200],
+        allowedIdle: 10,
       });
       assert.equal(result.totals.disconnects, REQUESTS, JSON.stringify(result.totals));
       assert.ok(result.events.filter((event) => event.kind === 'disconnect').every((event) => event.detail === shape));
       // The check request finished; a cut can rarely race a response in one process, hence the slack.
-      assert.ok(app.seen.aborted >= REQUESTS - 2, `the server saw ${app.seen.aborted} of ${REQUESTS} requests abort (${JSON.stringify(app.seen)})`);
+      assert.ok(
+        app.seen.aborted >= REQUESTS - 2,
+        `the server saw ${app.seen.aborted} of ${REQUESTS} requests abort (${JSON.stringify(app.seen)})`,
+      );
       assert.equal(result.verdict.kind, 'no-leak', result.verdict.reasons.join('\n'));
     });
   }

@@ -14,8 +14,16 @@ function input(changes: Changes = {}): VerdictInput {
   return {
     baseline: 0,
     peak: 10,
-    rounds: [{ floor: 0, refusals: 0 }, { floor: 0, refusals: 0 }, { floor: undefined, refusals: 0 }],
-    settle: [{ afterMs: 500, connections: 0 }, { afterMs: 2000, connections: 0 }, { afterMs: 10_000, connections: 0 }],
+    rounds: [
+      { floor: 0, refusals: 0 },
+      { floor: 0, refusals: 0 },
+      { floor: undefined, refusals: 0 },
+    ],
+    settle: [
+      { afterMs: 500, connections: 0 },
+      { afterMs: 2000, connections: 0 },
+      { afterMs: 10_000, connections: 0 },
+    ],
     serverMaxConnections: 151,
     complete: true,
     ...rest,
@@ -34,7 +42,16 @@ describe('verdict: leak', () => {
   });
 
   it('leak when the last settle point is above baseline + allowedIdle, with the numbers in the reason', () => {
-    const verdict = decideVerdict(input({ baseline: 2, settle: [{ afterMs: 500, connections: 40 }, { afterMs: 10_000, connections: 37 }], config: { allowedIdle: 5 } }));
+    const verdict = decideVerdict(
+      input({
+        baseline: 2,
+        settle: [
+          { afterMs: 500, connections: 40 },
+          { afterMs: 10_000, connections: 37 },
+        ],
+        config: { allowedIdle: 5 },
+      }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.equal(verdict.exitCode, 1);
     assert.match(verdict.reasons[0]!, /37 connections were still open 10000 ms after/);
@@ -48,7 +65,15 @@ describe('verdict: leak', () => {
   });
 
   it('judges by the LAST settle point: a high count right after the load is not a leak', () => {
-    const verdict = decideVerdict(input({ settle: [{ afterMs: 500, connections: 85 }, { afterMs: 2000, connections: 3 }, { afterMs: 10_000, connections: 0 }] }));
+    const verdict = decideVerdict(
+      input({
+        settle: [
+          { afterMs: 500, connections: 85 },
+          { afterMs: 2000, connections: 3 },
+          { afterMs: 10_000, connections: 0 },
+        ],
+      }),
+    );
     assert.equal(verdict.kind, 'no-leak');
   });
 
@@ -59,13 +84,18 @@ describe('verdict: leak', () => {
   });
 
   it('no leak from floors that rise but stay within baseline + allowedIdle (a pool warming up)', () => {
-    const verdict = decideVerdict(input({ rounds: floors(4, 8, undefined), settle: [{ afterMs: 10_000, connections: 8 }], config: { allowedIdle: 10 } }));
+    const verdict = decideVerdict(
+      input({ rounds: floors(4, 8, undefined), settle: [{ afterMs: 10_000, connections: 8 }], config: { allowedIdle: 10 } }),
+    );
     assert.equal(verdict.kind, 'no-leak');
   });
 
   it('no leak from floors that stop rising', () => {
     assert.equal(decideVerdict(input({ rounds: floors(5, 5, undefined), settle: [{ afterMs: 10_000, connections: 0 }] })).kind, 'no-leak');
-    assert.equal(decideVerdict(input({ rounds: floors(5, 9, 7, undefined), settle: [{ afterMs: 10_000, connections: 0 }] })).kind, 'no-leak');
+    assert.equal(
+      decideVerdict(input({ rounds: floors(5, 9, 7, undefined), settle: [{ afterMs: 10_000, connections: 0 }] })).kind,
+      'no-leak',
+    );
   });
 
   it('needs at least three floor points (baseline and two pauses) for the rising-floor rule', () => {
@@ -89,13 +119,24 @@ describe('verdict: over-budget', () => {
   it('a leak outranks over-budget, and the reasons still name both', () => {
     const verdict = decideVerdict(input({ peak: 50, settle: [{ afterMs: 10_000, connections: 30 }], config: { maxConnections: 20 } }));
     assert.equal(verdict.kind, 'leak');
-    assert.ok(verdict.reasons.some((reason) => /^Also: .*budget of 20/.test(reason)), verdict.reasons.join('\n'));
+    assert.ok(
+      verdict.reasons.some((reason) => /^Also: .*budget of 20/.test(reason)),
+      verdict.reasons.join('\n'),
+    );
   });
 });
 
 describe('verdict: capacity', () => {
   it('capacity (exit 0) when the database refused connections but the count settled', () => {
-    const verdict = decideVerdict(input({ rounds: [{ floor: 0, refusals: 7 }, { floor: 0, refusals: 3 }, { floor: undefined, refusals: 0 }] }));
+    const verdict = decideVerdict(
+      input({
+        rounds: [
+          { floor: 0, refusals: 7 },
+          { floor: 0, refusals: 3 },
+          { floor: undefined, refusals: 0 },
+        ],
+      }),
+    );
     assert.equal(verdict.kind, 'capacity');
     assert.equal(verdict.exitCode, 0);
     assert.match(verdict.reasons[0]!, /10 requests were refused/);
@@ -109,13 +150,22 @@ describe('verdict: capacity', () => {
     assert.equal(decideVerdict(input({ peak: atLimit - 1 })).kind, 'no-leak');
   });
 
-  it('the margin covers the sampler\'s own connection even on a tiny server', () => {
+  it("the margin covers the sampler's own connection even on a tiny server", () => {
     assert.equal(capacityMargin(10), 2);
     assert.equal(decideVerdict(input({ peak: 8, serverMaxConnections: 10 })).kind, 'capacity');
   });
 
   it('a leak outranks capacity: refusals while the count stays up are a leak', () => {
-    const verdict = decideVerdict(input({ rounds: [{ floor: 50, refusals: 20 }, { floor: 100, refusals: 40 }, { floor: undefined, refusals: 60 }], settle: [{ afterMs: 10_000, connections: 148 }] }));
+    const verdict = decideVerdict(
+      input({
+        rounds: [
+          { floor: 50, refusals: 20 },
+          { floor: 100, refusals: 40 },
+          { floor: undefined, refusals: 60 },
+        ],
+        settle: [{ afterMs: 10_000, connections: 148 }],
+      }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.ok(verdict.reasons.some((reason) => reason.startsWith('Also: 120 requests were refused')));
   });
@@ -141,24 +191,36 @@ describe('verdict: incomplete runs', () => {
 describe('verdict: from what the sessions did', () => {
   const named = { id: 42, user: 'app', host: '127.0.0.1:51234', database: 'app', idleSinceRound: 1, idleSinceMs: 3400, idleForMs: 9800 };
   const sessions = (changes: Partial<NonNullable<VerdictInput['sessions']>> = {}): NonNullable<VerdictInput['sessions']> => ({
-    stranded: [], strandedTotal: 0, idleInTransaction: [], learnedRestingLevel: 10, touched: 10, transactionsVisible: true, ...changes,
+    stranded: [],
+    strandedTotal: 0,
+    idleInTransaction: [],
+    learnedRestingLevel: 10,
+    touched: 10,
+    transactionsVisible: true,
+    ...changes,
   });
 
   it('a pool of 10 idle at rest is no leak with the learned level, though the count is 10 above the baseline', () => {
-    const verdict = decideVerdict(input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }));
+    const verdict = decideVerdict(
+      input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(verdict.kind, 'no-leak', verdict.reasons.join('\n'));
     assert.match(verdict.reasons.join(' '), /10 idle \(the resting level learned from the run\)/);
   });
 
   it('a stranded session is a leak whatever the count, named with its id, user, host and round', () => {
-    const verdict = decideVerdict(input({ sessions: sessions({ stranded: [named], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    const verdict = decideVerdict(
+      input({ sessions: sessions({ stranded: [named], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.match(verdict.reasons[0]!, /1 sessions were stranded/);
     assert.match(verdict.reasons[0]!, /id 42 \(app@127\.0\.0\.1:51234\) idle since round 2, for 9\.8 s/);
   });
 
   it('stranded sessions that closed later are still a leak, and the reason says so', () => {
-    const verdict = decideVerdict(input({ sessions: sessions({ stranded: [{ ...named, closedAtMs: 9000 }], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    const verdict = decideVerdict(
+      input({ sessions: sessions({ stranded: [{ ...named, closedAtMs: 9000 }], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.match(verdict.reasons[0]!, /closed later without being used again/);
   });
@@ -170,35 +232,58 @@ describe('verdict: from what the sessions did', () => {
   });
 
   it('a leak outranks capacity: refusals with stranded sessions are a leak', () => {
-    const verdict = decideVerdict(input({ rounds: [{ floor: 0, refusals: 12 }], sessions: sessions({ stranded: [named], strandedTotal: 1 }), config: { allowedIdle: 'learned' } }));
+    const verdict = decideVerdict(
+      input({
+        rounds: [{ floor: 0, refusals: 12 }],
+        sessions: sessions({ stranded: [named], strandedTotal: 1 }),
+        config: { allowedIdle: 'learned' },
+      }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.ok(verdict.reasons.some((reason) => /^Also: 12 requests were refused/.test(reason)));
   });
 
   it('inconclusive, exit 2, when no answer was 2xx/3xx or no session was touched; unless that is expected', () => {
-    const allErrors = decideVerdict(input({ rounds: [{ floor: undefined, refusals: 0, ok: 0 }], sessions: sessions(), config: { allowedIdle: 'learned' } }));
+    const allErrors = decideVerdict(
+      input({ rounds: [{ floor: undefined, refusals: 0, ok: 0 }], sessions: sessions(), config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(allErrors.kind, 'inconclusive');
     assert.equal(allErrors.exitCode, 2);
     assert.match(allErrors.reasons[0]!, /No request got a 2xx or 3xx answer/);
     const untouched = decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned' } }));
     assert.equal(untouched.kind, 'inconclusive');
     assert.match(untouched.reasons[0]!, /never moved the database/);
-    assert.equal(decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned', acceptNoEffect: true } })).kind, 'no-leak');
+    assert.equal(
+      decideVerdict(input({ sessions: sessions({ touched: 0 }), config: { allowedIdle: 'learned', acceptNoEffect: true } })).kind,
+      'no-leak',
+    );
     // Every request cut off on purpose: no answer came back, so none says the URL is wrong.
-    const allCut = decideVerdict(input({ rounds: [{ floor: undefined, refusals: 0, ok: 0, requests: 8, disconnects: 8 }], sessions: sessions(), config: { allowedIdle: 'learned' } }));
+    const allCut = decideVerdict(
+      input({
+        rounds: [{ floor: undefined, refusals: 0, ok: 0, requests: 8, disconnects: 8 }],
+        sessions: sessions(),
+        config: { allowedIdle: 'learned' },
+      }),
+    );
     assert.equal(allCut.kind, 'no-leak', allCut.reasons.join('\n'));
   });
 
   it('a number for allowedIdle overrides the learned level and adds the count rules', () => {
-    const verdict = decideVerdict(input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 5 } }));
+    const verdict = decideVerdict(
+      input({ sessions: sessions(), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 5 } }),
+    );
     assert.equal(verdict.kind, 'leak');
     assert.match(verdict.reasons[0]!, /plus 5 allowed idle \(5\)/);
   });
 
   it('a count-only source learns the level from the lowest floor between rounds', () => {
-    const pool = decideVerdict(input({ rounds: floors(10, 10, undefined), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }));
+    const pool = decideVerdict(
+      input({ rounds: floors(10, 10, undefined), settle: [{ afterMs: 10_000, connections: 10 }], config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(pool.kind, 'no-leak', pool.reasons.join('\n'));
-    const leak = decideVerdict(input({ rounds: floors(10, 20, undefined), settle: [{ afterMs: 10_000, connections: 30 }], config: { allowedIdle: 'learned' } }));
+    const leak = decideVerdict(
+      input({ rounds: floors(10, 20, undefined), settle: [{ afterMs: 10_000, connections: 30 }], config: { allowedIdle: 'learned' } }),
+    );
     assert.equal(leak.kind, 'leak');
   });
 });

@@ -22,8 +22,14 @@ import { startLeakproofPooled } from './probe/fixtures/leakproof-pooled.js';
 import { forEachEngine } from './support/engines.js';
 
 const QUICK: Partial<ProbeOptions> = {
-  concurrency: 10, requests: 60, rounds: 3, pauseMs: 300, settlePointsMs: [300, 1000, 2000],
-  abortRatio: 0.3, abortAfterMs: 20, shapes: DISCONNECT_SHAPES,
+  concurrency: 10,
+  requests: 60,
+  rounds: 3,
+  pauseMs: 300,
+  settlePointsMs: [300, 1000, 2000],
+  abortRatio: 0.3,
+  abortAfterMs: 20,
+  shapes: DISCONNECT_SHAPES,
 };
 
 /** Runs the probe at `app`, and reports the measurements next to the test. */
@@ -31,9 +37,11 @@ async function probe(t: TestContext, app: FixtureApp, db: string, options: Parti
   const began = Date.now();
   const result = await runProbe({ ...QUICK, ...options, url: app.url('/slow'), db });
   const floors = result.rounds.map((round) => round.floor ?? '-').join('/');
-  t.diagnostic(`verdict=${result.verdict.kind} in ${Date.now() - began} ms: baseline ${result.baseline}, peak ${result.peak}, floors ${floors}, `
-    + `settled ${result.settle.map((point) => point.connections).join('/')}, refusals ${result.totals.refusals}, disconnects ${result.totals.disconnects}, statuses ${JSON.stringify(result.totals.statusCounts)}, `
-    + `sessions ${JSON.stringify(result.sessions?.counts)} resting ${result.restingLevel.allowedIdle} (${result.restingLevel.source}) reused/round ${result.sessions?.reusedPerRound.join('/')}`);
+  t.diagnostic(
+    `verdict=${result.verdict.kind} in ${Date.now() - began} ms: baseline ${result.baseline}, peak ${result.peak}, floors ${floors}, ` +
+      `settled ${result.settle.map((point) => point.connections).join('/')}, refusals ${result.totals.refusals}, disconnects ${result.totals.disconnects}, statuses ${JSON.stringify(result.totals.statusCounts)}, ` +
+      `sessions ${JSON.stringify(result.sessions?.counts)} resting ${result.restingLevel.allowedIdle} (${result.restingLevel.source}) reused/round ${result.sessions?.reusedPerRound.join('/')}`,
+  );
   return result;
 }
 
@@ -97,7 +105,13 @@ forEachEngine('probe verdicts', ['mariadb', 'postgres'], (engine) => {
   // it. Cuts 3 ms in land in the connect reliably.
   it('leakproof with maxLifetime 0, clients leaving while their connection opens → no-leak', async (t) => {
     app = await startLeakproofPerRequest(server!.url);
-    const result = await probe(t, app, server!.url, { rounds: 1, abortRatio: 0.5, abortAfterMs: 3, shapes: ['abort-before-response'], settlePointsMs: [1000] });
+    const result = await probe(t, app, server!.url, {
+      rounds: 1,
+      abortRatio: 0.5,
+      abortAfterMs: 3,
+      shapes: ['abort-before-response'],
+      settlePointsMs: [1000],
+    });
     assert.equal(result.verdict.kind, 'no-leak', explain(result));
   });
 });

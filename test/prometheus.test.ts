@@ -38,7 +38,7 @@ function assertAgrees(values: Map<string, number>, stats: PoolStats): void {
 }
 
 forEachEngine('prometheus metrics', ['mariadb', 'postgres'], (engine) => {
-  it('a scrape agrees with dbs.stats() and the server\'s own count, after requests, an acquire timeout and a leak', async () => {
+  it("a scrape agrees with dbs.stats() and the server's own count, after requests, an acquire timeout and a leak", async () => {
     const registry = new Registry();
     // acquireTimeout leaves room for the first connect on a busy machine.
     const dbs = engine().databases({ default: { url: engine().url, maxConnections: 2, acquireTimeout: 1000, leakTimeout: 100 } });
@@ -68,7 +68,7 @@ forEachEngine('prometheus metrics', ['mariadb', 'postgres'], (engine) => {
     assert.ok(await eventually(() => stats().leaks === 1, 5000), 'no leak was reported');
     const during = await registry.metrics();
     assert.equal(parse(during).get('leakproof_leaks_total{alias="default"}'), 1);
-    assert.equal(sumMetric(during, DEFAULT_METRIC), await engine().count(), 'the open gauge is not the server\'s count');
+    assert.equal(sumMetric(during, DEFAULT_METRIC), await engine().count(), "the open gauge is not the server's count");
     assert.ok(await eventually(() => stats().inUse === 0, 5000), 'the leaked lease never came back');
 
     const text = await registry.metrics();

@@ -33,8 +33,13 @@ forEachEngine('regression: django #35059, release from outside the request conte
     });
     const b = httpGet(served.port, '/b');
     await abortingRequest({
-      port: served.port, method: 'GET', path: '/a',
-      abortWhen: () => eventually(async () => (await engine().connections()).filter((c) => /sleep/i.test(c.query ?? '')).length === 2).then(() => undefined),
+      port: served.port,
+      method: 'GET',
+      path: '/a',
+      abortWhen: () =>
+        eventually(async () => (await engine().connections()).filter((c) => /sleep/i.test(c.query ?? '')).length === 2).then(
+          () => undefined,
+        ),
     });
     // A's connection goes once its statement ends; B's stays while B runs.
     assert.ok(await eventually(() => dbs.stats().default!.released === 1, 3000), 'A was not released');

@@ -33,7 +33,10 @@ describe('linearScale', () => {
 
 describe('nice ticks', () => {
   it('rounds a raw step up to 1, 2 or 5 × 10ⁿ', () => {
-    assert.deepEqual([0.07, 0.7, 1, 1.3, 3, 7, 23, 140, 1520].map((raw) => niceStep(raw)), [0.1, 1, 1, 2, 5, 10, 50, 200, 2000]);
+    assert.deepEqual(
+      [0.07, 0.7, 1, 1.3, 3, 7, 23, 140, 1520].map((raw) => niceStep(raw)),
+      [0.1, 1, 1, 2, 5, 10, 50, 200, 2000],
+    );
     assert.equal(niceStep(0.3, 1), 1, 'counts never step by less than one connection');
     assert.equal(niceStep(0), 1);
   });
@@ -87,9 +90,15 @@ describe('chartFrame', () => {
     assert.ok(capacity.levels.some((level) => level.key === 'server-max' && level.value === 40));
     assert.ok(capacity.connections.max >= 40);
     const noLeak = chartFrame(noLeakResult());
-    assert.deepEqual(noLeak.offScale.map((level) => level.key), ['server-max']);
+    assert.deepEqual(
+      noLeak.offScale.map((level) => level.key),
+      ['server-max'],
+    );
     assert.ok(noLeak.connections.max < 151 / 2, 'a limit of 151 does not squash a peak of ~21');
-    assert.deepEqual(noLeak.levels.map((level) => level.key), ['baseline', 'budget']);
+    assert.deepEqual(
+      noLeak.levels.map((level) => level.key),
+      ['baseline', 'budget'],
+    );
   });
 
   it('draws a separate allowed level when idle connections are allowed', () => {
@@ -103,7 +112,12 @@ describe('chartFrame', () => {
 describe('chart geometry', () => {
   it('draws samples as steps: held until the next reading, V only on change', () => {
     const identity = (value: number): number => value;
-    const points = [{ t: 0, value: 1 }, { t: 10, value: 1 }, { t: 20, value: 3 }, { t: 30, value: 2 }];
+    const points = [
+      { t: 0, value: 1 },
+      { t: 10, value: 1 },
+      { t: 20, value: 3 },
+      { t: 30, value: 2 },
+    ];
     assert.equal(stepPath(points, identity, identity), 'M0 1H10H20V3H30V2');
     assert.equal(stepArea(points, identity, identity, 50), 'M0 50L0 1H10H20V3H30V2V50Z');
     assert.equal(stepPath([], identity, identity), '');
@@ -111,14 +125,24 @@ describe('chart geometry', () => {
 
   it('bins events that land on the same pixel into one tick', () => {
     const x = linearScale([0, 1000], [0, 100]);
-    assert.deepEqual(binEvents([0, 1, 4, 500, 504, 999], x), [{ x: 0, count: 3 }, { x: 50, count: 2 }, { x: 100, count: 1 }]);
+    assert.deepEqual(binEvents([0, 1, 4, 500, 504, 999], x), [
+      { x: 0, count: 3 },
+      { x: 50, count: 2 },
+      { x: 100, count: 1 },
+    ]);
   });
 
   it('cuts the run into baseline, load rounds, pauses and settle', () => {
     const result = leakResult();
     const bands = phaseBands(result, result.durationMs);
-    assert.deepEqual(bands.map((band) => band.kind), ['baseline', 'load', 'pause', 'load', 'pause', 'load', 'settle']);
-    assert.deepEqual(bands.map((band) => band.label).filter((label) => label.startsWith('round')), ['round 1', 'round 2', 'round 3']);
+    assert.deepEqual(
+      bands.map((band) => band.kind),
+      ['baseline', 'load', 'pause', 'load', 'pause', 'load', 'settle'],
+    );
+    assert.deepEqual(
+      bands.map((band) => band.label).filter((label) => label.startsWith('round')),
+      ['round 1', 'round 2', 'round 3'],
+    );
     for (let i = 1; i < bands.length; i++) assert.equal(bands[i]?.from, bands[i - 1]?.to, 'bands tile the time axis');
     assert.equal(bands.at(-1)?.to, result.durationMs);
   });

@@ -24,8 +24,14 @@ import { capacityResult, leakResult, noLeakResult } from './report/sample-result
 /** Debian's package; the variable is for machines that keep it elsewhere. */
 const CHROMIUM = process.env['LEAKPROOF_CHROMIUM'] ?? '/usr/bin/chromium';
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const VIEWPORT = { width: 1100, height: 900 };
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -37,8 +43,10 @@ const available = existsSync(CHROMIUM);
 const required = process.env['LEAKPROOF_REQUIRE_DB'] === '1';
 if (!available && !required) {
   const bar = '*'.repeat(78);
-  process.stderr.write(`\n${bar}\n* WARNING: SKIPPING THE CHROMIUM REPORT TESTS: ${CHROMIUM} not found.\n` +
-    `* Install it with: apt-get install -y chromium. Set LEAKPROOF_REQUIRE_DB=1 to make this an error.\n${bar}\n\n`);
+  process.stderr.write(
+    `\n${bar}\n* WARNING: SKIPPING THE CHROMIUM REPORT TESTS: ${CHROMIUM} not found.\n` +
+      `* Install it with: apt-get install -y chromium. Set LEAKPROOF_REQUIRE_DB=1 to make this an error.\n${bar}\n\n`,
+  );
 }
 
 if (!available && required) {
@@ -56,7 +64,12 @@ describe('HTML report in headless Chromium', { skip: available ? false : `${CHRO
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'leakproof-report-'));
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT, deviceScaleFactor: 1, timeout: 60_000,
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      timeout: 60_000,
     });
     context.on('request', (request) => {
       if (!request.url().startsWith('file:')) attempted.push(request.url());
@@ -72,7 +85,11 @@ describe('HTML report in headless Chromium', { skip: available ? false : `${CHRO
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
-  const scenarios: readonly [string, () => ProbeResult][] = [['no-leak', noLeakResult], ['leak', leakResult], ['capacity', capacityResult]];
+  const scenarios: readonly [string, () => ProbeResult][] = [
+    ['no-leak', noLeakResult],
+    ['leak', leakResult],
+    ['capacity', capacityResult],
+  ];
   for (const [kind, make] of scenarios) {
     it(`renders the ${kind} report: chart, verdict, tooltip, no fetch`, async () => {
       assert.ok(context !== undefined);
@@ -87,7 +104,8 @@ describe('HTML report in headless Chromium', { skip: available ? false : `${CHRO
         await assertVerdict(page, result);
         await assertTooltip(page);
         const png = await screenshot(page, join(dir, `${kind}.png`));
-        if (kind === README_SCENARIO && process.env['LEAKPROOF_UPDATE_SCREENSHOT'] === '1') copyFileSync(png, join(ROOT, 'docs', 'probe-report.png'));
+        if (kind === README_SCENARIO && process.env['LEAKPROOF_UPDATE_SCREENSHOT'] === '1')
+          copyFileSync(png, join(ROOT, 'docs', 'probe-report.png'));
         assert.deepEqual(problems, [], 'no script error, no console error (a CSP violation would be one)');
         assert.deepEqual(attempted, [], 'the page requested nothing but itself');
       } finally {
@@ -101,7 +119,12 @@ describe('HTML report in headless Chromium: stranded sessions', { skip: availabl
   it('shows the stranded sessions as their own band in the chart and names each in a table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leakproof-report-'));
     const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT, deviceScaleFactor: 1, timeout: 60_000,
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      timeout: 60_000,
     });
     try {
       const result = JSON.parse(readFileSync(join(ROOT, 'test', 'report', 'stranded-result.json'), 'utf8')) as ProbeResult;
@@ -110,21 +133,38 @@ describe('HTML report in headless Chromium: stranded sessions', { skip: availabl
       const page = await context.newPage();
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       // `any`: the project compiles without the DOM library; this runs in the page.
-      const area = (selector: string): Promise<{ d: string; fill: string; height: number }> => page.locator(selector)
-        .evaluate((element: any) => ({ d: element.getAttribute('d') as string, fill: element.getAttribute('fill') as string, height: element.getBBox().height as number }));
+      const area = (selector: string): Promise<{ d: string; fill: string; height: number }> =>
+        page.locator(selector).evaluate((element: any) => ({
+          d: element.getAttribute('d') as string,
+          fill: element.getAttribute('fill') as string,
+          height: element.getBBox().height as number,
+        }));
       const [stranded, idle] = [await area('path.band-stranded'), await area('path.band-idle')];
-      assert.ok(result.samples.some((sample) => (sample.band?.stranded ?? 0) > 0), 'the run has readings with stranded sessions');
+      assert.ok(
+        result.samples.some((sample) => (sample.band?.stranded ?? 0) > 0),
+        'the run has readings with stranded sessions',
+      );
       assert.ok(stranded.height > 50, `the band is drawn (${stranded.height} px)`);
       assert.notEqual(stranded.d, idle.d, 'the stranded slice shows above the idle one');
       assert.notEqual(stranded.fill, idle.fill, 'stranded has a colour of its own');
-      assert.ok(await page.getByText(/stranded \(\d+\)/).first().isVisible(), 'the legend names the stranded band');
+      assert.ok(
+        await page
+          .getByText(/stranded \(\d+\)/)
+          .first()
+          .isVisible(),
+        'the legend names the stranded band',
+      );
       const rows = page.locator('table.stranded tbody tr');
       assert.equal(await rows.count(), Math.min(50, result.sessions!.strandedTotal + result.sessions!.idleInTransaction.length));
       assert.match(await rows.first().innerText(), /stranded\s+\d+\s+\S+\s+127\.0\.0\.1:\d+/);
       const png = join(dir, 'stranded.png');
       const sessions = await page.locator('section.sessions').boundingBox();
       assert.ok(sessions !== null);
-      await page.screenshot({ path: png, clip: { x: 0, y: 0, width: VIEWPORT.width, height: Math.ceil(sessions.y + Math.min(sessions.height, 420)) }, fullPage: true });
+      await page.screenshot({
+        path: png,
+        clip: { x: 0, y: 0, width: VIEWPORT.width, height: Math.ceil(sessions.y + Math.min(sessions.height, 420)) },
+        fullPage: true,
+      });
       assert.ok(readFileSync(png).subarray(0, 8).equals(PNG_SIGNATURE));
       if (process.env['LEAKPROOF_UPDATE_SCREENSHOT'] === '1') copyFileSync(png, join(ROOT, 'docs', 'probe-sessions.png'));
       await page.close();
@@ -188,7 +228,11 @@ async function assertTooltip(page: Page): Promise<void> {
 async function screenshot(page: Page, path: string): Promise<string> {
   const chart = await page.locator('section.chart').boundingBox();
   assert.ok(chart !== null);
-  await page.screenshot({ path, clip: { x: 0, y: 0, width: VIEWPORT.width, height: Math.ceil(chart.y + chart.height + 16) }, fullPage: true });
+  await page.screenshot({
+    path,
+    clip: { x: 0, y: 0, width: VIEWPORT.width, height: Math.ceil(chart.y + chart.height + 16) },
+    fullPage: true,
+  });
   const png = readFileSync(path);
   assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'a PNG');
   assert.equal(png.readUInt32BE(16), VIEWPORT.width, 'PNG width');

@@ -14,13 +14,28 @@ function fakeStream(isTTY: boolean, columns = 120): { stream: NodeJS.WriteStream
 /** A hand-moved clock, so throttling is tested without waiting. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   let time = 0;
-  return { now: () => time, advance: (ms) => { time += ms; } };
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+  };
 }
 
 function progress(overrides: Partial<ProbeProgress> = {}): ProbeProgress {
   return {
-    phase: 'load', round: 0, rounds: 3, elapsedMs: 1200, done: 300, total: 1200,
-    inFlight: 40, connections: 21, ok: 240, errors: 1, disconnects: 59, ...overrides,
+    phase: 'load',
+    round: 0,
+    rounds: 3,
+    elapsedMs: 1200,
+    done: 300,
+    total: 1200,
+    inFlight: 40,
+    connections: 21,
+    ok: 240,
+    errors: 1,
+    disconnects: 59,
+    ...overrides,
   };
 }
 
@@ -107,7 +122,10 @@ describe('createProgress when not a TTY', () => {
     for (const line of writes) {
       assert.ok(line.endsWith('\n') && !line.includes('\r') && !line.includes('\x1b'), 'plain text lines');
     }
-    assert.match(writes[0] ?? '', /^\[\s+0\.0 s\] round 1\/3 load: 0\/1,200 done, 40 in flight, 21 DB connections, ok 240, errors 1, disconnects 59\n$/);
+    assert.match(
+      writes[0] ?? '',
+      /^\[\s+0\.0 s\] round 1\/3 load: 0\/1,200 done, 40 in flight, 21 DB connections, ok 240, errors 1, disconnects 59\n$/,
+    );
   });
 
   it('prints one line per phase change, and the final state on done()', () => {
@@ -122,9 +140,10 @@ describe('createProgress when not a TTY', () => {
     lines.update(progress({ phase: 'settle', round: 2, connections: 2, ok: 999 }));
     lines.update(progress({ phase: 'settle', round: 2, connections: 2, ok: 1000 }));
     lines.done();
-    assert.deepEqual(writes.map((line) => line.match(/\] ([^:]+):/)?.[1]), [
-      'baseline', 'round 1/3 load', 'round 1/3 pause', 'round 2/3 load', 'settle', 'settle',
-    ]);
+    assert.deepEqual(
+      writes.map((line) => line.match(/\] ([^:]+):/)?.[1]),
+      ['baseline', 'round 1/3 load', 'round 1/3 pause', 'round 2/3 load', 'settle', 'settle'],
+    );
     assert.match(writes.at(-1) ?? '', /ok 1,000/);
   });
 });

@@ -24,11 +24,18 @@ describe('renderText', () => {
       const result = make();
       const text = renderText(result);
       const lines = text.split('\n');
-      assert.ok(lines.slice(0, 3).some((line) => line.includes(title)), 'verdict in the first lines');
+      assert.ok(
+        lines.slice(0, 3).some((line) => line.includes(title)),
+        'verdict in the first lines',
+      );
       for (const reason of result.verdict.reasons) assert.ok(text.replace(/\s+/g, ' ').includes(reason), `reason: ${reason}`);
       assert.match(text, new RegExp(`baseline ${result.baseline} at `));
       assert.match(text, new RegExp(`peak ${result.peak} at \\d+\\.\\d s`));
-      for (const point of result.settle) assert.match(text, new RegExp(`${point.connections} after ${point.afterMs < 1000 ? `${point.afterMs} ms` : `${point.afterMs / 1000} s`} \\(`));
+      for (const point of result.settle)
+        assert.match(
+          text,
+          new RegExp(`${point.connections} after ${point.afterMs < 1000 ? `${point.afterMs} ms` : `${point.afterMs / 1000} s`} \\(`),
+        );
       assert.match(text, /mysql · max_connections /);
       assert.ok(text.endsWith('\n'));
     });
@@ -39,7 +46,8 @@ describe('renderText', () => {
     const rows = renderText(result).split('\n');
     const header = rows.find((line) => line.startsWith('Round'));
     assert.ok(header !== undefined);
-    for (const column of ['Requests', 'OK', 'Errors', 'Disconnects', 'Refusals', 'Peak', 'Floor', 'p50', 'p99']) assert.ok(header.includes(column), column);
+    for (const column of ['Requests', 'OK', 'Errors', 'Disconnects', 'Refusals', 'Peak', 'Floor', 'p50', 'p99'])
+      assert.ok(header.includes(column), column);
     for (const round of result.rounds) {
       const row = rows.find((line) => line.startsWith(`${round.index + 1} `));
       assert.ok(row !== undefined, `row for round ${round.index + 1}`);
@@ -68,7 +76,8 @@ describe('renderText', () => {
     const result: ProbeResult = { ...base, config: { ...base.config, url: `http://127.0.0.1:3000/${'very-long-path/'.repeat(12)}?x=1` } };
     for (const run of [result, leakResult(), capacityResult(), hostileResult()]) {
       for (const color of [false, true]) {
-        for (const line of renderText(run, { color }).split('\n')) assert.ok(textWidth(line) <= TEXT_WIDTH, `${textWidth(line)} columns: ${line}`);
+        for (const line of renderText(run, { color }).split('\n'))
+          assert.ok(textWidth(line) <= TEXT_WIDTH, `${textWidth(line)} columns: ${line}`);
       }
     }
     assert.equal(TEXT_WIDTH, 100);
@@ -85,7 +94,14 @@ describe('renderText', () => {
     const text = renderText(noLeakResult());
     const config = text.slice(text.indexOf('Config')).split('\nRun')[0] ?? '';
     assert.match(config, /^Config\s+POST http:\/\/127\.0\.0\.1:3000\/polls\/1\/vote · db mysql:\/\/app:\*\*\*@127\.0\.0\.1:3306\/polls/);
-    for (const part of ['concurrency 40', 'rounds 3 × 1,200 requests', 'pause 1.5 s', 'disconnects 20% after 50 ms', 'settle 500 ms, 1.5 s, 2.5 s', 'budget 20']) {
+    for (const part of [
+      'concurrency 40',
+      'rounds 3 × 1,200 requests',
+      'pause 1.5 s',
+      'disconnects 20% after 50 ms',
+      'settle 500 ms, 1.5 s, 2.5 s',
+      'budget 20',
+    ]) {
       assert.ok(config.replace(/\s+/g, ' ').includes(part), part);
     }
   });
@@ -93,7 +109,11 @@ describe('renderText', () => {
 
 describe('no report prints a secret', () => {
   const result = hostileResult();
-  for (const [name, output] of [['text', renderText(result)], ['html', renderHtml(result)], ['json', renderJson(result)]] as const) {
+  for (const [name, output] of [
+    ['text', renderText(result)],
+    ['html', renderHtml(result)],
+    ['json', renderJson(result)],
+  ] as const) {
     it(`${name} masks passwords and credential headers`, () => {
       assert.ok(!output.includes(SECRET), 'the password is nowhere');
       assert.doesNotMatch(output, PASSWORD_PATTERN);
@@ -178,7 +198,10 @@ describe('renderHtml', () => {
     assert.ok((leak.settle.at(-1)?.connections ?? 0) > leak.baseline + leak.restingLevel.allowedIdle);
     for (const result of [noLeak, capacity, leak]) {
       const gaps = result.samples.slice(1).map((sample, i) => sample.t - (result.samples[i]?.t ?? 0));
-      assert.ok(gaps.every((gap) => gap === 75), '75 ms sample spacing');
+      assert.ok(
+        gaps.every((gap) => gap === 75),
+        '75 ms sample spacing',
+      );
       assert.ok(result.durationMs > 14_000 && result.durationMs < 16_000, '~15 s');
     }
   });
@@ -203,7 +226,13 @@ describe('an aborted run', () => {
   // Ctrl-C before the first round: runProbe still returns a result, and every report must cope.
   const base = noLeakResult();
   const empty: ProbeResult = {
-    ...base, durationMs: 120, samples: [], events: [], rounds: [], settle: [], peak: 2,
+    ...base,
+    durationMs: 120,
+    samples: [],
+    events: [],
+    rounds: [],
+    settle: [],
+    peak: 2,
     totals: { requests: 0, ok: 0, errors: 0, disconnects: 0, refusals: 0, statusCounts: {} },
   };
 

@@ -13,8 +13,14 @@ forEachStreamTarget('rowMode array', STREAM_TARGETS, (engine, target, alias) => 
     const db = dbs.get();
     await dbs.run(async () => {
       const rows = await db.query<[number, number]>('SELECT 1 AS id, 2 AS id', [], { rowMode: 'array' });
-      assert.deepEqual(rows.map((row) => row.map(Number)), [[1, 2]]);
-      assert.deepEqual(rows.fields.map((field) => field.name), ['id', 'id']);
+      assert.deepEqual(
+        rows.map((row) => row.map(Number)),
+        [[1, 2]],
+      );
+      assert.deepEqual(
+        rows.fields.map((field) => field.name),
+        ['id', 'id'],
+      );
       assert.deepEqual(JSON.parse(JSON.stringify(rows)), [[1, 2]], 'fields must not show up in the rows');
       // The mariadb connector refuses duplicate names in object rows (its checkDuplicate option).
       if (target.client === 'mariadb') return;
@@ -26,13 +32,18 @@ forEachStreamTarget('rowMode array', STREAM_TARGETS, (engine, target, alias) => 
   it('query inside a transaction, with parameters, and an empty result keeps its fields', async () => {
     const dbs = engine().databases({ default: alias({ maxLifetime: 0 }) });
     const p = (n: number): string => engine().dialect.param(n);
-    await dbs.run(() => dbs.get().transaction(async (tx) => {
-      const rows = await tx.query(`SELECT ${p(1)} AS a, ${p(2)} AS b`, ['x', 'y'], { rowMode: 'array' });
-      assert.deepEqual([...rows], [['x', 'y']]);
-      const none = await tx.query(`SELECT 1 AS a FROM (SELECT 1 AS z) AS t WHERE t.z = 0`, [], { rowMode: 'array' });
-      assert.deepEqual([...none], []);
-      assert.deepEqual(none.fields.map((field) => field.name), ['a']);
-    }));
+    await dbs.run(() =>
+      dbs.get().transaction(async (tx) => {
+        const rows = await tx.query(`SELECT ${p(1)} AS a, ${p(2)} AS b`, ['x', 'y'], { rowMode: 'array' });
+        assert.deepEqual([...rows], [['x', 'y']]);
+        const none = await tx.query(`SELECT 1 AS a FROM (SELECT 1 AS z) AS t WHERE t.z = 0`, [], { rowMode: 'array' });
+        assert.deepEqual([...none], []);
+        assert.deepEqual(
+          none.fields.map((field) => field.name),
+          ['a'],
+        );
+      }),
+    );
   });
 
   it('stream: rows as arrays in order, fields once read', async () => {
@@ -45,8 +56,14 @@ forEachStreamTarget('rowMode array', STREAM_TARGETS, (engine, target, alias) => 
         assert.ok(Array.isArray(row));
         seen.push(Number(row[0]));
       }
-      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => i + 1));
-      assert.deepEqual(stream.fields?.map((field) => field.name), ['n']);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        stream.fields?.map((field) => field.name),
+        ['n'],
+      );
       const [object] = await db.query(rowsSql(target.engine, 1));
       assert.equal(Number(object!['n']), 1);
     });

@@ -30,12 +30,16 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
     let inside = 0;
     let release!: () => void;
     const allInside = new Promise<void>((resolve) => (release = resolve));
-    const ids = await Promise.all(Array.from({ length: 4 }, () => dbs.run(async () => {
-      const [row] = await db.query(engine().dialect.serverIdSql);
-      if (++inside === 4) release();
-      await allInside; // every scope holds its connection at the same time
-      return Number(row!.id);
-    })));
+    const ids = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        dbs.run(async () => {
+          const [row] = await db.query(engine().dialect.serverIdSql);
+          if (++inside === 4) release();
+          await allInside; // every scope holds its connection at the same time
+          return Number(row!.id);
+        }),
+      ),
+    );
     if (engine().name !== 'sqlite') assert.equal(new Set(ids).size, 4);
     assert.equal(dbs.stats().default!.created, 4);
     await dbs.close();
@@ -47,7 +51,10 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
     const [row] = await dbs.get().query('SELECT 1 AS one');
     assert.equal(Number(row!.one), 1);
     assert.deepEqual([dbs.stats().default!.acquired, dbs.stats().default!.released], [1, 1]);
-    const error = await dbs.get('locked').query('SELECT 1').catch((e: unknown) => e);
+    const error = await dbs
+      .get('locked')
+      .query('SELECT 1')
+      .catch((e: unknown) => e);
     assert.ok(error instanceof LeakproofError && error.code === 'NO_SCOPE', String(error));
     assert.equal(dbs.stats().locked!.created, 0);
     const [inside] = await dbs.run(() => dbs.get('locked').query('SELECT 2 AS two'));
@@ -59,10 +66,13 @@ forEachEngine('scopes and leases', ['mariadb', 'postgres', 'sqlite'], (engine) =
   it('dbs.run releases when the body throws, and exposes a scope whose signal stays quiet on a normal end', async () => {
     const dbs = engine().databases({ default: { url: engine().url } });
     let signal: AbortSignal | undefined;
-    await assert.rejects(dbs.run(async () => {
-      await dbs.get().query('SELECT 1');
-      throw new Error('job failed');
-    }), /job failed/);
+    await assert.rejects(
+      dbs.run(async () => {
+        await dbs.get().query('SELECT 1');
+        throw new Error('job failed');
+      }),
+      /job failed/,
+    );
     await dbs.run(async () => {
       signal = currentScope()!.signal;
       await dbs.get().query('SELECT 1');

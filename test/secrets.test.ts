@@ -19,13 +19,25 @@ forEachEngine('secrets stay secret', ['mariadb', 'postgres'], (engine) => {
     return parsed.toString();
   }
 
-  for (const [what, port] of [['a wrong password', undefined], ['nothing listening', 1]] as const) {
+  for (const [what, port] of [
+    ['a wrong password', undefined],
+    ['nothing listening', 1],
+  ] as const) {
     it(`${what}: CONNECTION_FAILED, and the password is nowhere in the error or stats`, async () => {
       const dbs = engine().databases({ default: { url: withPassword(engine().url, WRONG, port), connectTimeout: 2000 } });
-      const error = await dbs.get().query('SELECT 1').catch((e: unknown) => e);
+      const error = await dbs
+        .get()
+        .query('SELECT 1')
+        .catch((e: unknown) => e);
       assert.ok(error instanceof LeakproofError && error.code === 'CONNECTION_FAILED', String(error));
       assert.match(error.message, /:\*\*\*@/);
-      for (const view of [error.message, String(error.stack), inspect(error, { depth: 6 }), JSON.stringify(dbs.stats()), inspect(dbs.options(), { depth: 6 })]) {
+      for (const view of [
+        error.message,
+        String(error.stack),
+        inspect(error, { depth: 6 }),
+        JSON.stringify(dbs.stats()),
+        inspect(dbs.options(), { depth: 6 }),
+      ]) {
         assert.ok(!view.includes(WRONG), `the password leaked into: ${view.slice(0, 300)}`);
       }
       assert.equal(dbs.stats().default!.connectErrors, 1);

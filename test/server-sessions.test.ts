@@ -37,7 +37,10 @@ async function connect(url: string): Promise<Client> {
 }
 
 /** Reads the sessions as the probe's sampler does, over a connection of `url`'s user. */
-async function reader(server: TestServer, url: string): Promise<{ read(filter: SessionFilter): Promise<SessionReading>; close(): Promise<void> }> {
+async function reader(
+  server: TestServer,
+  url: string,
+): Promise<{ read(filter: SessionFilter): Promise<SessionReading>; close(): Promise<void> }> {
   if (server.engine === 'mariadb') {
     const connection = await mysql.createConnection({ uri: url });
     const query: QueryRows = async (sql, params) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[];
@@ -60,7 +63,7 @@ for (const target of engineTargets()) {
     });
     after(() => undefined);
 
-    it('lists each of the app user\'s sessions with who and what, never its own', async () => {
+    it("lists each of the app user's sessions with who and what, never its own", async () => {
       const view = await reader(server, server.url);
       try {
         assert.deepEqual((await view.read({ user: server.user })).sessions, [], 'the reader listed its own session');
@@ -97,10 +100,16 @@ for (const target of engineTargets()) {
         await inTx.query(server.engine === 'mariadb' ? 'START TRANSACTION WITH CONSISTENT SNAPSHOT' : 'BEGIN');
         await inTx.query('SELECT 1');
         let sessions: readonly SessionRow[] = [];
-        assert.ok(await eventually(async () => {
-          sessions = (await view.read({ user: server.user })).sessions;
-          return sessions.some((s) => s.state === 'active' && s.statement === 'SELECT') && sessions.some((s) => s.state === 'idle in transaction');
-        }, 3000), JSON.stringify(sessions));
+        assert.ok(
+          await eventually(async () => {
+            sessions = (await view.read({ user: server.user })).sessions;
+            return (
+              sessions.some((s) => s.state === 'active' && s.statement === 'SELECT') &&
+              sessions.some((s) => s.state === 'idle in transaction')
+            );
+          }, 3000),
+          JSON.stringify(sessions),
+        );
         assert.ok(!JSON.stringify(sessions).includes(SECRET_LITERAL), 'the statement text left the reader');
         const tx = sessions.find((s) => s.state === 'idle in transaction')!;
         assert.equal(tx.inTransaction, true);

@@ -22,12 +22,14 @@ it('interleaved write transactions on two connections both commit', async () => 
     await db.execute('CREATE TABLE vote (id INTEGER PRIMARY KEY, who TEXT NOT NULL)');
     let firstHoldsLock!: () => void;
     const locked = new Promise<void>((resolve) => (firstHoldsLock = resolve));
-    const first = dbs.run(() => db.transaction(async (tx) => {
-      await tx.execute("INSERT INTO vote (who) VALUES ('first-a')");
-      firstHoldsLock();
-      await delay(100); // holds the write lock across an await, as real handlers do
-      await tx.execute("INSERT INTO vote (who) VALUES ('first-b')");
-    }));
+    const first = dbs.run(() =>
+      db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO vote (who) VALUES ('first-a')");
+        firstHoldsLock();
+        await delay(100); // holds the write lock across an await, as real handlers do
+        await tx.execute("INSERT INTO vote (who) VALUES ('first-b')");
+      }),
+    );
     await locked;
     const second = dbs.run(() => db.transaction((tx) => tx.execute("INSERT INTO vote (who) VALUES ('second')")));
     const single = dbs.run(() => db.execute("INSERT INTO vote (who) VALUES ('autocommit')"));
@@ -46,14 +48,19 @@ it('a writer still blocked after the busy timeout fails with SQLITE_BUSY, and it
   try {
     await db.execute('CREATE TABLE t (x INTEGER)');
     const holder = dbs.createScope();
-    await holder.run(() => db.transaction(async () => {
-      await db.execute('INSERT INTO t VALUES (1)');
-      const error = await dbs.run(() => db.execute('INSERT INTO t VALUES (2)')).catch((e: unknown) => e);
-      assert.equal((error as { code?: string }).code, 'SQLITE_BUSY');
-    }));
+    await holder.run(() =>
+      db.transaction(async () => {
+        await db.execute('INSERT INTO t VALUES (1)');
+        const error = await dbs.run(() => db.execute('INSERT INTO t VALUES (2)')).catch((e: unknown) => e);
+        assert.equal((error as { code?: string }).code, 'SQLITE_BUSY');
+      }),
+    );
     await holder.end('finished');
     await dbs.run(() => db.execute('INSERT INTO t VALUES (3)'));
-    assert.deepEqual((await db.query('SELECT x FROM t ORDER BY x')).map((r) => r.x), [1, 3]);
+    assert.deepEqual(
+      (await db.query('SELECT x FROM t ORDER BY x')).map((r) => r.x),
+      [1, 3],
+    );
   } finally {
     await dbs.close();
   }

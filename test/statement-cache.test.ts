@@ -17,7 +17,9 @@ forEachEngine('the statement cache', ['postgres'], (engine) => {
   const table = `stmt_cache_${process.pid}`;
 
   function open(statementCache?: number): Databases {
-    return engine().databases({ default: { url: engine().url, maxConnections: 1, ...(statementCache === undefined ? {} : { statementCache }) } });
+    return engine().databases({
+      default: { url: engine().url, maxConnections: 1, ...(statementCache === undefined ? {} : { statementCache }) },
+    });
   }
 
   /** The statements this lease's session holds prepared, as the server lists them. */
@@ -109,10 +111,12 @@ forEachEngine('the statement cache', ['postgres'], (engine) => {
       const db = dbs.get();
       const rows = await db.transaction(async (tx) => {
         await tx.query('SELECT $1::int AS n', [1]);
-        await tx.transaction(async (inner) => {
-          await inner.query('SELECT $1::int AS n', [2]);
-          throw new Error('inner');
-        }).catch(() => undefined);
+        await tx
+          .transaction(async (inner) => {
+            await inner.query('SELECT $1::int AS n', [2]);
+            throw new Error('inner');
+          })
+          .catch(() => undefined);
         return tx.query('SELECT $1::int AS n', [3]);
       });
       assert.deepEqual(rows, [{ n: 3 }]);

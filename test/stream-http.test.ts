@@ -89,9 +89,11 @@ forEachStreamTarget('streamed responses (node:http)', STREAM_TARGETS, (engine, t
   it('client disconnects mid-stream (for await): the loop stops with REQUEST_ENDED and the connection is released', async () => {
     const dbs = engine().databases({ default: alias({ maxLifetime: 0 }) });
     let failure: unknown;
-    const served = await serve(dbs, (_req, res) => writeRows(dbs.get(), endlessSql(target.engine), res).catch((error: unknown) => {
-      failure = error;
-    }));
+    const served = await serve(dbs, (_req, res) =>
+      writeRows(dbs.get(), endlessSql(target.engine), res).catch((error: unknown) => {
+        failure = error;
+      }),
+    );
     const received = await readThenHangUp(served.port, '/endless', 10_000);
     assert.ok(received.startsWith('1\n2\n3\n'));
     assert.ok(await eventually(() => failure !== undefined), 'the loop never stopped');
@@ -107,10 +109,17 @@ forEachStreamTarget('streamed responses (node:http)', STREAM_TARGETS, (engine, t
     const dbs = engine().databases({ default: alias({ maxLifetime: 0 }) });
     const errors: unknown[] = [];
     const sql = 'SELECT i AS n, 1 / (3 - i) AS q FROM generate_series(1, 100) AS i';
-    const served = await serve(dbs, (_req, res) => {
-      Readable.from(lines(dbs.get().stream(sql, [], { batchSize: 1 }))).pipe(res);
-    }, { onError: (error) => errors.push(error) });
-    const outcome = await httpGet(served.port, '/fails').then(() => 'complete', (error: unknown) => error);
+    const served = await serve(
+      dbs,
+      (_req, res) => {
+        Readable.from(lines(dbs.get().stream(sql, [], { batchSize: 1 }))).pipe(res);
+      },
+      { onError: (error) => errors.push(error) },
+    );
+    const outcome = await httpGet(served.port, '/fails').then(
+      () => 'complete',
+      (error: unknown) => error,
+    );
     assert.ok(outcome instanceof Error, 'the client got a complete response from a stream that failed');
     assert.doesNotMatch(outcome.message, /no complete response within/, 'the response was left hanging instead of cut off');
     assert.ok(await eventually(() => errors.length === 1), 'onError never heard of the failed source');
@@ -156,7 +165,9 @@ forEachStreamTarget('streamed responses (node:http)', STREAM_TARGETS, (engine, t
   if (server) {
     it('client disconnects mid-stream with cancelOnAbort: the statement is cancelled on the server', async () => {
       const dbs = engine().databases({ default: alias({ maxLifetime: 0, cancelOnAbort: true }) });
-      const served = await serve(dbs, (_req, res) => writeRows(dbs.get(), slowAfterSql(target.engine, 3, 10), res, 1).catch(() => undefined));
+      const served = await serve(dbs, (_req, res) =>
+        writeRows(dbs.get(), slowAfterSql(target.engine, 3, 10), res, 1).catch(() => undefined),
+      );
       await readThenHangUp(served.port, '/slow', 4);
       // Each later row sleeps 10 s: gone within 5 s means it was cancelled, not finished.
       assert.ok(await statementGone(/slept/, 5000), 'the statement was still running on the server 5 s after the client left');
@@ -170,7 +181,9 @@ forEachStreamTarget('streamed responses (node:http)', STREAM_TARGETS, (engine, t
     const db = dbs.get();
     const served = await serve(dbs, async (_req, res) => {
       await db.query('SELECT 1 AS one'); // the request's BEGIN goes out with it
-      Readable.from(db.stream(rowsSql(target.engine, 1500))).pipe(ndjson()).pipe(res);
+      Readable.from(db.stream(rowsSql(target.engine, 1500)))
+        .pipe(ndjson())
+        .pipe(res);
     });
     const response = await httpGet(served.port, '/atomic');
     assert.equal(response.body, expectedBody(1500));

@@ -44,7 +44,10 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
       for await (const row of db.stream(rows(2500))) out.push(row);
       return out;
     });
-    assert.deepEqual(numbers(seen), Array.from({ length: 2500 }, (_, i) => i + 1));
+    assert.deepEqual(
+      numbers(seen),
+      Array.from({ length: 2500 }, (_, i) => i + 1),
+    );
     assert.equal(await engine().waitForCount(0), 0);
     const stats = dbs.stats().default!;
     assert.deepEqual([stats.acquired, stats.released, stats.discarded], [1, 1, 0]);
@@ -124,7 +127,10 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
         let count = 0;
         for await (const _row of db.stream(endlessSql(target.engine))) if (++count === 2000) break;
       });
-      await streamer.then(() => 'ended', () => 'failed');
+      await streamer.then(
+        () => 'ended',
+        () => 'failed',
+      );
       // A third request, queued behind the cut one: it may open a connection only once the server let the cut one go.
       const third = dbs.run(async () => Number((await db.query(engine().dialect.serverIdSql))[0]!['id']));
       const [thirdId] = await Promise.all([third, sleeper]);
@@ -152,11 +158,14 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
     const dbs = engine().databases({ default: alias(KEPT) });
     const db = dbs.get();
     let id = 0;
-    await assert.rejects(dbs.run(async () => {
-      const [row] = await db.query(engine().dialect.serverIdSql);
-      id = Number(row!['id']);
-      for await (const streamed of db.stream(rows(3000))) if (Number(streamed['n']) === 42) throw new Error('consumer failed');
-    }), /consumer failed/);
+    await assert.rejects(
+      dbs.run(async () => {
+        const [row] = await db.query(engine().dialect.serverIdSql);
+        id = Number(row!['id']);
+        for await (const streamed of db.stream(rows(3000))) if (Number(streamed['n']) === 42) throw new Error('consumer failed');
+      }),
+      /consumer failed/,
+    );
     assert.deepEqual(await nextScopeSees(dbs), { id, sum: 42, inTransaction: 0 });
   });
 
@@ -170,7 +179,12 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
         refused.push(await db.query('SELECT 1 AS one').catch((error: unknown) => error));
         refused.push(await db.execute('SELECT 1').catch((error: unknown) => error));
         refused.push(await db.transaction(() => Promise.resolve()).catch((error: unknown) => error));
-        refused.push(await db.stream(rows(2)).next().catch((error: unknown) => error));
+        refused.push(
+          await db
+            .stream(rows(2))
+            .next()
+            .catch((error: unknown) => error),
+        );
       }
       assert.equal(refused.length, 4);
       for (const error of refused) assert.ok(error instanceof LeakproofError && error.code === 'STREAM_OPEN', String(error));
@@ -206,17 +220,23 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
       await db.execute(engine().dialect.createTable(table));
     });
     try {
-      await dbs.run(() => db.transaction(async (tx) => {
-        for (const label of ['a', 'b', 'c']) await tx.execute(`INSERT INTO ${table} (label) VALUES (${p})`, [label]);
-        const labels: string[] = [];
-        for await (const row of tx.stream(`SELECT label FROM ${table} ORDER BY id`, [], { batchSize: 2 })) labels.push(String(row['label']));
-        assert.deepEqual(labels, ['a', 'b', 'c']);
-        // Through `db` the call joins the transaction too; break out early, then go on writing.
-        for await (const _row of db.stream(`SELECT label FROM ${table}`)) break;
-        await tx.execute(`INSERT INTO ${table} (label) VALUES (${p})`, ['d']);
-      }));
+      await dbs.run(() =>
+        db.transaction(async (tx) => {
+          for (const label of ['a', 'b', 'c']) await tx.execute(`INSERT INTO ${table} (label) VALUES (${p})`, [label]);
+          const labels: string[] = [];
+          for await (const row of tx.stream(`SELECT label FROM ${table} ORDER BY id`, [], { batchSize: 2 }))
+            labels.push(String(row['label']));
+          assert.deepEqual(labels, ['a', 'b', 'c']);
+          // Through `db` the call joins the transaction too; break out early, then go on writing.
+          for await (const _row of db.stream(`SELECT label FROM ${table}`)) break;
+          await tx.execute(`INSERT INTO ${table} (label) VALUES (${p})`, ['d']);
+        }),
+      );
       const committed = await dbs.run(() => db.query(`SELECT label FROM ${table} ORDER BY id`));
-      assert.deepEqual(committed.map((row) => row['label']), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(
+        committed.map((row) => row['label']),
+        ['a', 'b', 'c', 'd'],
+      );
       assert.equal((await nextScopeSees(dbs)).inTransaction, 0);
     } finally {
       await dbs.run(() => db.execute(`DROP TABLE IF EXISTS ${table}`));
@@ -239,12 +259,17 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
   it('a statement error mid-stream rejects the loop; the connection goes on', async () => {
     const dbs = engine().databases({ default: alias(KEPT) });
     const db = dbs.get();
-    const failing = target.engine === 'postgres'
-      ? 'SELECT 1 / (3 - i) AS n FROM generate_series(1, 5) AS i'
-      : target.engine === 'sqlite' ? 'SELECT n FROM no_such_table' : 'SELECT * FROM no_such_table';
+    const failing =
+      target.engine === 'postgres'
+        ? 'SELECT 1 / (3 - i) AS n FROM generate_series(1, 5) AS i'
+        : target.engine === 'sqlite'
+          ? 'SELECT n FROM no_such_table'
+          : 'SELECT * FROM no_such_table';
     const error = await dbs.run(async () => {
       try {
-        for await (const _row of db.stream(failing, [], { batchSize: 1 })) { /* read */ }
+        for await (const _row of db.stream(failing, [], { batchSize: 1 })) {
+          /* read */
+        }
       } catch (caught) {
         return caught;
       }
@@ -256,7 +281,10 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
 
   it('batchSize must be a positive integer', () => {
     const dbs = engine().databases({ default: alias(KEPT) });
-    assert.throws(() => dbs.get().stream('SELECT 1', [], { batchSize: 0 }), (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID');
+    assert.throws(
+      () => dbs.get().stream('SELECT 1', [], { batchSize: 0 }),
+      (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID',
+    );
   });
 
   it('backpressure: a consumer that stops reading holds the server back, and the live heap stays flat', async () => {
@@ -267,7 +295,10 @@ forEachStreamTarget('db.stream', STREAM_TARGETS, (engine, target, alias) => {
       await stream.next();
       if (target.engine !== 'sqlite') {
         // The server is waiting for us: it has not sent (MySQL) or computed (PostgreSQL) the rest.
-        const held = await eventually(async () => (await engine().connections()).some((c) => blockedOnClient(target.engine, c.waitingFor)), 5000);
+        const held = await eventually(
+          async () => (await engine().connections()).some((c) => blockedOnClient(target.engine, c.waitingFor)),
+          5000,
+        );
         assert.ok(held, `the server never showed the session waiting for the client: ${JSON.stringify(await engine().connections())}`);
       }
       await stream.return();

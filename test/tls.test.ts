@@ -81,7 +81,10 @@ for (const target of engineTargets()) {
         return dbs;
       };
       const failure = async (url: string): Promise<LeakproofError> => {
-        const error = await databases(url).get().query('SELECT 1').catch((e: unknown) => e);
+        const error = await databases(url)
+          .get()
+          .query('SELECT 1')
+          .catch((e: unknown) => e);
         assert.ok(error instanceof LeakproofError, String(error));
         return error;
       };
@@ -90,7 +93,7 @@ for (const target of engineTargets()) {
         assert.equal(await encrypted(databases(tlsUrl(tlsServer!, 'require')), target.engine), true, 'require');
         assert.equal(await encrypted(databases(tlsUrl(tlsServer!, 'prefer')), target.engine), true, 'prefer');
         assert.equal(await encrypted(databases(tlsUrl(tlsServer!, 'disable')), target.engine), false, 'disable');
-        assert.equal(await encrypted(databases(tlsServer!.url), target.engine), false, 'no mode: the driver\'s default, plaintext');
+        assert.equal(await encrypted(databases(tlsServer!.url), target.engine), false, "no mode: the driver's default, plaintext");
       });
 
       it(`${client}: verify-full with the CA that signed the certificate → encrypted; with a wrong CA → TLS_FAILED`, async () => {
@@ -108,7 +111,11 @@ for (const target of engineTargets()) {
         assert.equal(await encrypted(databases(tlsUrl(tlsServer!, 'verify-ca', files!.ca)), target.engine), true);
         const url = tlsUrl(tlsServer!, 'verify-full', files!.ca);
         if (client === 'mysql2') {
-          assert.throws(() => databases(url), (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID' && /needs a host name with mysql2/.test(error.message));
+          assert.throws(
+            () => databases(url),
+            (error: unknown) =>
+              error instanceof LeakproofError && error.code === 'CONFIG_INVALID' && /needs a host name with mysql2/.test(error.message),
+          );
           return;
         }
         const error = await failure(url);

@@ -42,46 +42,63 @@ forEachEngine('transactions', ['mariadb', 'postgres', 'sqlite'], (engine) => {
   it('commits when the body resolves; rolls back when it throws', async () => {
     const db = dbs.get();
     await dbs.run(() => db.transaction((tx) => tx.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['committed'])));
-    await assert.rejects(dbs.run(() => db.transaction(async (tx) => {
-      await tx.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['thrown']);
-      throw new Error('no');
-    })), /no/);
+    await assert.rejects(
+      dbs.run(() =>
+        db.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['thrown']);
+          throw new Error('no');
+        }),
+      ),
+      /no/,
+    );
     assert.deepEqual(await labels(), ['committed']);
     await assertCleanSession();
   });
 
   it('nested transactions use savepoints: an inner failure rolls back only the inner part', async () => {
     const db = dbs.get();
-    await dbs.run(() => db.transaction(async (tx) => {
-      await tx.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['outer']);
-      await tx.transaction(async (inner) => {
-        await inner.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['inner-kept']);
-      });
-      await db.transaction(async () => {
-        await db.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['inner-dropped']);
-        throw new Error('inner');
-      }).catch(() => undefined);
-    }));
+    await dbs.run(() =>
+      db.transaction(async (tx) => {
+        await tx.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['outer']);
+        await tx.transaction(async (inner) => {
+          await inner.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['inner-kept']);
+        });
+        await db
+          .transaction(async () => {
+            await db.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['inner-dropped']);
+            throw new Error('inner');
+          })
+          .catch(() => undefined);
+      }),
+    );
     assert.deepEqual((await labels()).slice(-2), ['outer', 'inner-kept']);
     await assertCleanSession();
   });
 
   it('a sibling call in the same request waits for the transaction instead of joining it', async () => {
     const db = dbs.get();
-    await assert.rejects(dbs.run(async () => {
-      let releaseBody!: () => void;
-      const gate = new Promise<void>((resolve) => (releaseBody = resolve));
-      const tx = db.transaction(async (t) => {
-        await t.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['in-tx']);
-        await gate;
-        throw new Error('roll it back');
-      }).then(() => undefined, (error: unknown) => error);
-      // Issued while the transaction is open, from outside its body.
-      const sibling = db.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['sibling']);
-      releaseBody();
-      await sibling;
-      throw await tx;
-    }), /roll it back/);
+    await assert.rejects(
+      dbs.run(async () => {
+        let releaseBody!: () => void;
+        const gate = new Promise<void>((resolve) => (releaseBody = resolve));
+        const tx = db
+          .transaction(async (t) => {
+            await t.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['in-tx']);
+            await gate;
+            throw new Error('roll it back');
+          })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        // Issued while the transaction is open, from outside its body.
+        const sibling = db.execute(`INSERT INTO ${table} (label) VALUES (${p(1)})`, ['sibling']);
+        releaseBody();
+        await sibling;
+        throw await tx;
+      }),
+      /roll it back/,
+    );
     const rows = await labels();
     assert.ok(rows.includes('sibling'), 'the sibling write was lost with the rollback');
     assert.ok(!rows.includes('in-tx'));
@@ -128,8 +145,11 @@ forEachEngine('transactions when the client leaves', ['mariadb', 'postgres'], (e
       res.end('ok');
     });
     await abortingRequest({
-      port: served.port, method: 'GET', path: '/',
-      abortWhen: () => eventually(async () => (await engine().connections()).some((c) => /sleep/i.test(c.query ?? ''))).then(() => undefined),
+      port: served.port,
+      method: 'GET',
+      path: '/',
+      abortWhen: () =>
+        eventually(async () => (await engine().connections()).some((c) => /sleep/i.test(c.query ?? ''))).then(() => undefined),
     });
     assert.ok(await eventually(() => dbs.stats().default!.inUse === 0, 5000));
     // The server's own view of the session, now idle in the pool: not in a transaction. MariaDB

@@ -37,7 +37,10 @@ describe('WaitQueue', () => {
       await delay(15);
     }
     assert.ok(await eventually(() => timedOut.length === 3, 2000), `timed out ${timedOut.length} of 3`);
-    assert.deepEqual(timedOut.map((t) => t.waiter), waiters);
+    assert.deepEqual(
+      timedOut.map((t) => t.waiter),
+      waiters,
+    );
     for (const { waiter: w, at } of timedOut) assert.ok(at >= w.deadline, `timed out ${w.deadline - at} ms early`);
     assert.equal(queue.size, 0);
   });
@@ -68,7 +71,10 @@ describe('WaitQueue', () => {
     queue.unshift(first);
     assert.equal(first.deadline, deadline);
     assert.ok(await eventually(() => timedOut.length === 2, 2000));
-    assert.deepEqual(timedOut.map((t) => t.waiter), [first, second]);
+    assert.deepEqual(
+      timedOut.map((t) => t.waiter),
+      [first, second],
+    );
   });
 
   it('drain hands back the waiters still waiting and no timeout fires afterwards', async () => {
@@ -90,15 +96,18 @@ describe('a waiting acquire and the process lifetime', () => {
       const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
       // The holder keeps the only connection while it waits on an unref'd timer: nothing else
       // keeps the process alive, so only the acquire timer can.
-      writeFileSync(script, [
-        `import { createDatabases } from ${JSON.stringify(index)};`,
-        `const dbs = createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, acquireTimeout: 300 } });`,
-        'const db = dbs.get();',
-        `void dbs.run(async () => { await db.query('SELECT 1'); await new Promise((resolve) => setTimeout(resolve, 10_000).unref()); });`,
-        `const outcome = await dbs.run(() => db.query('SELECT 2')).then(() => 'served', (error: { code?: string }) => error.code);`,
-        `console.log('outcome=' + String(outcome));`,
-        'process.exit(0);',
-      ].join('\n'));
+      writeFileSync(
+        script,
+        [
+          `import { createDatabases } from ${JSON.stringify(index)};`,
+          `const dbs = createDatabases({ default: { url: 'sqlite::memory:', maxConnections: 1, acquireTimeout: 300 } });`,
+          'const db = dbs.get();',
+          `void dbs.run(async () => { await db.query('SELECT 1'); await new Promise((resolve) => setTimeout(resolve, 10_000).unref()); });`,
+          `const outcome = await dbs.run(() => db.query('SELECT 2')).then(() => 'served', (error: { code?: string }) => error.code);`,
+          `console.log('outcome=' + String(outcome));`,
+          'process.exit(0);',
+        ].join('\n'),
+      );
       const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(child.status, 0, `exit ${child.status}: ${child.stderr}`);
       assert.match(child.stdout, /outcome=ACQUIRE_TIMEOUT/);

@@ -37,11 +37,21 @@ export class DrizzlePollStore implements Polls {
    * arrays, so each keeps its own.
    */
   async detail(id: number): Promise<Question & { choices: Choice[] }> {
-    const rows = await this.#orm.select().from(question).leftJoin(choice, eq(choice.questionId, question.id)).where(eq(question.id, id)).orderBy(asc(choice.id));
+    const rows = await this.#orm
+      .select()
+      .from(question)
+      .leftJoin(choice, eq(choice.questionId, question.id))
+      .where(eq(question.id, id))
+      .orderBy(asc(choice.id));
     const first = rows[0];
     if (first === undefined) throw new HttpError(404, `no question ${id}`);
     const choices = rows.flatMap(({ polls_choice: c }) => (c === null ? [] : [{ id: c.id, choice: c.choiceText, votes: c.votes }]));
-    return { id: first.polls_question.id, question: first.polls_question.questionText, totalVotes: first.polls_question.totalVotes, choices };
+    return {
+      id: first.polls_question.id,
+      question: first.polls_question.questionText,
+      totalVotes: first.polls_question.totalVotes,
+      choices,
+    };
   }
 
   async choices(questionId: number): Promise<Choice[]> {
@@ -52,9 +62,15 @@ export class DrizzlePollStore implements Polls {
   /** A leakproof transaction underneath: rolled back by the throw, or when the client leaves. */
   async vote(questionId: number, choiceId: number): Promise<void> {
     await this.#orm.transaction(async (tx) => {
-      const [updated] = await tx.update(choice).set({ votes: sql`${choice.votes} + 1` }).where(and(eq(choice.id, choiceId), eq(choice.questionId, questionId)));
+      const [updated] = await tx
+        .update(choice)
+        .set({ votes: sql`${choice.votes} + 1` })
+        .where(and(eq(choice.id, choiceId), eq(choice.questionId, questionId)));
       if (updated.affectedRows !== 1) throw new HttpError(400, `question ${questionId} has no choice ${choiceId}`);
-      await tx.update(question).set({ totalVotes: sql`${question.totalVotes} + 1` }).where(eq(question.id, questionId));
+      await tx
+        .update(question)
+        .set({ totalVotes: sql`${question.totalVotes} + 1` })
+        .where(eq(question.id, questionId));
     });
   }
 }

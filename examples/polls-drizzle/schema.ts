@@ -15,10 +15,14 @@ export const question = mysqlTable('polls_question', {
 
 export const choice = mysqlTable('polls_choice', {
   id: int('id').primaryKey(),
-  questionId: int('question_id').notNull().references(() => question.id),
+  questionId: int('question_id')
+    .notNull()
+    .references(() => question.id),
   choiceText: varchar('choice_text', { length: 200 }).notNull(),
   votes: int('votes').notNull().default(0),
 });
 
 export const questionRelations = relations(question, ({ many }) => ({ choices: many(choice) }));
-export const choiceRelations = relations(choice, ({ one }) => ({ question: one(question, { fields: [choice.questionId], references: [question.id] }) }));
+export const choiceRelations = relations(choice, ({ one }) => ({
+  question: one(question, { fields: [choice.questionId], references: [question.id] }),
+}));

@@ -47,9 +47,13 @@ export function buildPollsApp(dbs: Databases): Hono {
     const id = questionId(c.req.param('id'));
     await store.question(id);
     c.header('content-type', 'application/x-ndjson');
-    return stream(c, async (out) => {
-      for await (const line of slowResults(store, id)) await out.write(line);
-    }, async () => {});
+    return stream(
+      c,
+      async (out) => {
+        for await (const line of slowResults(store, id)) await out.write(line);
+      },
+      async () => {},
+    );
   });
   app.get('/metrics', (c) => c.text(renderMetrics(dbs.stats()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;

@@ -25,7 +25,11 @@ export class KyselyPollStore implements Polls {
   }
 
   async question(id: number): Promise<Question> {
-    const row = await this.#kysely.selectFrom('polls_question').select(['id', 'question_text', 'total_votes']).where('id', '=', id).executeTakeFirst();
+    const row = await this.#kysely
+      .selectFrom('polls_question')
+      .select(['id', 'question_text', 'total_votes'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (row === undefined) throw new HttpError(404, `no question ${id}`);
     return { id: row.id, question: row.question_text, totalVotes: row.total_votes };
   }
@@ -35,16 +39,30 @@ export class KyselyPollStore implements Polls {
   }
 
   async choices(questionId: number): Promise<Choice[]> {
-    const rows = await this.#kysely.selectFrom('polls_choice').select(['id', 'choice_text', 'votes']).where('question_id', '=', questionId).orderBy('id').execute();
+    const rows = await this.#kysely
+      .selectFrom('polls_choice')
+      .select(['id', 'choice_text', 'votes'])
+      .where('question_id', '=', questionId)
+      .orderBy('id')
+      .execute();
     return rows.map((row) => ({ id: row.id, choice: row.choice_text, votes: row.votes }));
   }
 
   /** A leakproof transaction underneath: rolled back by the throw, or when the client leaves. */
   async vote(questionId: number, choiceId: number): Promise<void> {
     await this.#kysely.transaction().execute(async (trx) => {
-      const { numUpdatedRows } = await trx.updateTable('polls_choice').set((eb) => ({ votes: eb('votes', '+', 1) })).where('id', '=', choiceId).where('question_id', '=', questionId).executeTakeFirst();
+      const { numUpdatedRows } = await trx
+        .updateTable('polls_choice')
+        .set((eb) => ({ votes: eb('votes', '+', 1) }))
+        .where('id', '=', choiceId)
+        .where('question_id', '=', questionId)
+        .executeTakeFirst();
       if (numUpdatedRows !== 1n) throw new HttpError(400, `question ${questionId} has no choice ${choiceId}`);
-      await trx.updateTable('polls_question').set((eb) => ({ total_votes: eb('total_votes', '+', 1) })).where('id', '=', questionId).execute();
+      await trx
+        .updateTable('polls_question')
+        .set((eb) => ({ total_votes: eb('total_votes', '+', 1) }))
+        .where('id', '=', questionId)
+        .execute();
     });
   }
 }

@@ -29,11 +29,13 @@ const COUNTERS: readonly (readonly [keyof PoolStats, string, string])[] = [
  */
 export function renderMetrics(stats: Readonly<Record<string, PoolStats>>): string {
   const pools = Object.values(stats);
-  const family = (type: string) => ([key, name, help]: readonly [keyof PoolStats, string, string]) => [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} ${type}`,
-    ...pools.map((pool) => `${name}{alias="${escapeLabel(pool.alias)}"} ${pool[key]}`),
-  ];
+  const family =
+    (type: string) =>
+    ([key, name, help]: readonly [keyof PoolStats, string, string]) => [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} ${type}`,
+      ...pools.map((pool) => `${name}{alias="${escapeLabel(pool.alias)}"} ${pool[key]}`),
+    ];
   return [...GAUGES.flatMap(family('gauge')), ...COUNTERS.flatMap(family('counter'))].join('\n') + '\n';
 }
 

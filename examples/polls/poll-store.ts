@@ -60,7 +60,9 @@ export class PollStore implements Polls {
   }
 
   async choices(questionId: number): Promise<Choice[]> {
-    const rows = await this.#db.query(this.#q('SELECT id, choice_text, votes FROM polls_choice WHERE question_id = ? ORDER BY id'), [questionId]);
+    const rows = await this.#db.query(this.#q('SELECT id, choice_text, votes FROM polls_choice WHERE question_id = ? ORDER BY id'), [
+      questionId,
+    ]);
     return rows.map((row) => ({ id: Number(row['id']), choice: String(row['choice_text']), votes: Number(row['votes']) }));
   }
 
@@ -70,7 +72,10 @@ export class PollStore implements Polls {
    */
   async vote(questionId: number, choiceId: number): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      const { rowsAffected } = await tx.execute(this.#q('UPDATE polls_choice SET votes = votes + 1 WHERE id = ? AND question_id = ?'), [choiceId, questionId]);
+      const { rowsAffected } = await tx.execute(this.#q('UPDATE polls_choice SET votes = votes + 1 WHERE id = ? AND question_id = ?'), [
+        choiceId,
+        questionId,
+      ]);
       if (rowsAffected !== 1) throw new HttpError(400, `question ${questionId} has no choice ${choiceId}`);
       await tx.execute(this.#q('UPDATE polls_question SET total_votes = total_votes + 1 WHERE id = ?'), [questionId]);
     });

@@ -45,7 +45,8 @@ async function route(store: PollStore, req: IncomingMessage, res: ServerResponse
   const id = Number(rawId);
   try {
     if (path === '') return sendJson(res, 200, { endpoints: ENDPOINTS });
-    if (polls !== 'polls' || extra !== undefined || (rawId !== undefined && !(Number.isInteger(id) && id > 0))) throw new HttpError(404, `no route ${path || '/'}`);
+    if (polls !== 'polls' || extra !== undefined || (rawId !== undefined && !(Number.isInteger(id) && id > 0)))
+      throw new HttpError(404, `no route ${path || '/'}`);
     if (rawId === undefined) return sendJson(res, 200, await only(req, 'GET', () => store.questions()));
     if (action === undefined) return sendJson(res, 200, await only(req, 'GET', () => store.detail(id)));
     if (action === 'vote') return sendJson(res, 200, await only(req, 'POST', () => vote(store, id, req)));

@@ -154,7 +154,10 @@ function answerTimeout(reply: FastifyReply, error: ScopeError): void {
 function checkDatabases(options: LeakproofFastifyOptions | undefined): Databases {
   const dbs = options?.databases;
   if (!(dbs instanceof Databases)) {
-    throw new UsageError('ADAPTER_MISUSED', 'leakproof/fastify needs the databases: app.register(leakproof, { databases: createDatabases(...) })');
+    throw new UsageError(
+      'ADAPTER_MISUSED',
+      'leakproof/fastify needs the databases: app.register(leakproof, { databases: createDatabases(...) })',
+    );
   }
   return dbs;
 }

@@ -120,5 +120,8 @@ function rawOf(c: Context): { incoming: AnyRequest; outgoing: AnyResponse } | un
 }
 
 function misused(): UsageError {
-  return new UsageError('ADAPTER_MISUSED', 'leakproof/hono needs @hono/node-server: c.env.incoming and c.env.outgoing are missing (serve the app with serve() from @hono/node-server, or pass outsideNodeServer: \'scope\' for app.request() in tests)');
+  return new UsageError(
+    'ADAPTER_MISUSED',
+    "leakproof/hono needs @hono/node-server: c.env.incoming and c.env.outgoing are missing (serve the app with serve() from @hono/node-server, or pass outsideNodeServer: 'scope' for app.request() in tests)",
+  );
 }

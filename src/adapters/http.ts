@@ -68,14 +68,20 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
     options.onError?.(error, req, res);
   };
   return (req, res) => {
-    const lifecycle = beginRequest(dbs, req, res, { requestTimeout: options.requestTimeout, onPipedSourceError: (error) => onError(error, req, res) });
+    const lifecycle = beginRequest(dbs, req, res, {
+      requestTimeout: options.requestTimeout,
+      onPipedSourceError: (error) => onError(error, req, res),
+    });
     const succeeded = (): void => {
       // Committed only for a 2xx/3xx answer (`answerCommits`): a handler that answers 400 itself rolls back.
       const settling = lifecycle.handlerSettled(!answerCommits(res.statusCode));
       if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
     };
     const failed = (error: unknown): void => {
-      void lifecycle.handlerSettled(true).catch(() => undefined).then(() => fail(error, req, res, onError));
+      void lifecycle
+        .handlerSettled(true)
+        .catch(() => undefined)
+        .then(() => fail(error, req, res, onError));
     };
     let result: unknown;
     try {
@@ -90,7 +96,12 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   };
 }
 
-function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, req: Req, res: Res, onError: (error: unknown, req: Req, res: Res) => void): void {
+function fail<Req extends AnyRequest, Res extends AnyResponse>(
+  error: unknown,
+  req: Req,
+  res: Res,
+  onError: (error: unknown, req: Req, res: Res) => void,
+): void {
   try {
     onError(error, req, res);
   } catch (hookError) {
@@ -104,4 +115,12 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(error: unknown, r
 export { consoleLogger, REQUEST_ERROR_CHANNEL, type Logger, type RequestErrorEvent } from './shared/error-log.js';
 export { watchResponseEnd, beginRequest, RequestLifecycle, type ResponseEnd } from './shared/end-of-request.js';
 export type { AnyRequest, AnyResponse } from './shared/any-request.js';
-export { gracefulShutdown, shutdownOnSignal, type GracefulShutdownOptions, type ShutdownOnSignalOptions, type ShutdownResult, type ShutdownServer, type SignalShutdown } from './shared/graceful-shutdown.js';
+export {
+  gracefulShutdown,
+  shutdownOnSignal,
+  type GracefulShutdownOptions,
+  type ShutdownOnSignalOptions,
+  type ShutdownResult,
+  type ShutdownServer,
+  type SignalShutdown,
+} from './shared/graceful-shutdown.js';

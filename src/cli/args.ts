@@ -34,7 +34,12 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   if (wantsHelp(argv)) return { spec, values: {}, positionals: [], help: true };
   let parsed: { values: Record<string, OptionValue>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: joinNegativeValues(spec, argv), options: parseArgsOptions(spec), allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: joinNegativeValues(spec, argv),
+      options: parseArgsOptions(spec),
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (error) {
     throw new CliUsageError(parseArgsMessage(error, spec), spec.name);
   }
@@ -50,7 +55,9 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
  * next option, so the range check would never see the negative number the user typed.
  */
 function joinNegativeValues(spec: CommandSpec, argv: readonly string[]): string[] {
-  const takesValue = new Set(spec.options.filter((o) => o.value !== undefined).flatMap((o) => [`--${o.name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]));
+  const takesValue = new Set(
+    spec.options.filter((o) => o.value !== undefined).flatMap((o) => [`--${o.name}`, ...(o.short === undefined ? [] : [`-${o.short}`])]),
+  );
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -185,7 +192,10 @@ export function optionDurations(parsed: ParsedCommand, name: string): number[] |
 export function optionList(parsed: ParsedCommand, name: string): string[] | undefined {
   const text = optionString(parsed, name);
   if (text === undefined) return undefined;
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   if (items.length === 0) throw usage(parsed, `--${name} needs at least one value, got "${text}"`);
   return items;
 }
@@ -203,7 +213,14 @@ function duration(parsed: ParsedCommand, name: string, text: string): number {
   }
 }
 
-function checkRange(parsed: ParsedCommand, name: string, value: number, range: Range, text: string, format: (value: number) => string = String): number {
+function checkRange(
+  parsed: ParsedCommand,
+  name: string,
+  value: number,
+  range: Range,
+  text: string,
+  format: (value: number) => string = String,
+): number {
   if ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max)) {
     throw usage(parsed, `--${name} must be${describeRange(range, format)}, got "${text}"`);
   }

@@ -21,7 +21,9 @@ export function parseDuration(text: string): number {
   if (trimmed === '0') return 0;
   const match = DURATION.exec(trimmed);
   if (match === null) {
-    const hint = /^\d+(\.\d+)?$/.test(trimmed) ? `add a unit: ${trimmed}s, ${trimmed}ms or ${trimmed}m` : 'use a number with a unit: 500ms, 30s, 2m, 1h';
+    const hint = /^\d+(\.\d+)?$/.test(trimmed)
+      ? `add a unit: ${trimmed}s, ${trimmed}ms or ${trimmed}m`
+      : 'use a number with a unit: 500ms, 30s, 2m, 1h';
     throw new RangeError(`"${text}" is not a duration (${hint})`);
   }
   return Math.round(Number(match[1]) * UNITS[match[2]!]!);

@@ -14,11 +14,17 @@ const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', description: 'show t
 export function renderHelp(spec: CommandSpec): string {
   const sections = [
     `leakproof ${spec.name} — ${spec.summary}`,
-    section('Usage', spec.usage.map((line) => `leakproof ${line}`)),
+    section(
+      'Usage',
+      spec.usage.map((line) => `leakproof ${line}`),
+    ),
     ...(spec.description.length > 0 ? [spec.description.join('\n\n')] : []),
     ...(spec.positionals.length > 0 ? [section('Arguments', table(spec.positionals.map((p) => [`<${p.name}>`, p.description])))] : []),
     section('Options', table([...spec.options, HELP_OPTION].map((option) => [optionLabel(option), optionText(option)]))),
-    section('Examples', spec.examples.map((line) => (line.startsWith('#') || line === '' ? line : `$ ${line}`))),
+    section(
+      'Examples',
+      spec.examples.map((line) => (line.startsWith('#') || line === '' ? line : `$ ${line}`)),
+    ),
     section('Exit codes', table(spec.exitCodes.map(([code, meaning]) => [String(code), meaning]))),
   ];
   return `${sections.join('\n\n')}\n`;
@@ -31,11 +37,14 @@ export function renderMainHelp(commands: readonly CommandSpec[], version: string
     section('Usage', ['leakproof <command> [options]', 'leakproof <command> --help', 'leakproof --version']),
     section('Commands', table(commands.map((spec) => [spec.name, spec.summary]))),
     section('Start here', ['leakproof demo          # an example app, probed with an abort-heavy load; writes an HTML report']),
-    section('Exit codes', table([
-      ['0', 'no leak (doctor: report printed)'],
-      ['1', 'leak or over budget'],
-      ['2', 'bad usage, or the target or database could not be reached'],
-    ])),
+    section(
+      'Exit codes',
+      table([
+        ['0', 'no leak (doctor: report printed)'],
+        ['1', 'leak or over budget'],
+        ['2', 'bad usage, or the target or database could not be reached'],
+      ]),
+    ),
   ];
   return `${sections.join('\n\n')}\n`;
 }

@@ -117,17 +117,23 @@ export function liveText(p: ProbeProgress): string {
 /** `[  6.2 s] round 2/3 load: 650/1,200 done, 40 in flight, 21 DB connections, ok 512, errors 0, disconnects 138` */
 export function plainText(p: ProbeProgress): string {
   const done = p.total === undefined ? `${formatCount(p.done)} done` : `${formatCount(p.done)}/${formatCount(p.total)} done`;
-  return `[${seconds(p.elapsedMs).padStart(7)}] ${phaseLabel(p)}: ${done}, ${formatCount(p.inFlight)} in flight, ` +
-    `${formatCount(p.connections)} DB connections, ok ${formatCount(p.ok)}, errors ${formatCount(p.errors)}, disconnects ${formatCount(p.disconnects)}`;
+  return (
+    `[${seconds(p.elapsedMs).padStart(7)}] ${phaseLabel(p)}: ${done}, ${formatCount(p.inFlight)} in flight, ` +
+    `${formatCount(p.connections)} DB connections, ok ${formatCount(p.ok)}, errors ${formatCount(p.errors)}, disconnects ${formatCount(p.disconnects)}`
+  );
 }
 
 function phaseLabel(p: ProbeProgress): string {
   const round = `round ${Math.min(p.round + 1, p.rounds)}/${p.rounds}`;
   switch (p.phase) {
-    case 'baseline': return 'baseline';
-    case 'load': return `${round} load`;
-    case 'pause': return `${round} pause`;
-    case 'settle': return 'settle';
+    case 'baseline':
+      return 'baseline';
+    case 'load':
+      return `${round} load`;
+    case 'pause':
+      return `${round} pause`;
+    case 'settle':
+      return 'settle';
   }
 }
 

@@ -23,7 +23,11 @@ export function renderDoctor(report: DoctorReport, options: { color: boolean }):
   const sections = [
     [`${style.bold('leakproof doctor')}  ${report.product} ${report.version}  ${report.db}`],
     [style.bold('Limits'), ...columns(limitRows(report))],
-    [style.bold(`${report.product === 'PgBouncer' ? 'Clients' : 'Sessions'} now: ${report.connections.listed} listed`) + style.dim(' (the doctor\'s own excluded)'), ...sessionLines(report)],
+    [
+      style.bold(`${report.product === 'PgBouncer' ? 'Clients' : 'Sessions'} now: ${report.connections.listed} listed`) +
+        style.dim(" (the doctor's own excluded)"),
+      ...sessionLines(report),
+    ],
     ...(report.pools === undefined ? [] : [[style.bold('Pools'), ...poolLines(report.pools)]]),
     warningLines(report.warnings, style),
   ];
@@ -32,18 +36,27 @@ export function renderDoctor(report: DoctorReport, options: { color: boolean }):
 
 function limitRows(report: DoctorReport): [string, string][] {
   const { settings, headroom, budget } = report;
-  const reserve = settings.reservedConnections > 0
-    ? `, ${settings.reservedConnections} reserved for superusers: ${headroom.usable} usable`
-    : settings.extraSuperuserConnections > 0 ? ` (+${settings.extraSuperuserConnections} kept for SUPER / CONNECTION ADMIN)` : '';
+  const reserve =
+    settings.reservedConnections > 0
+      ? `, ${settings.reservedConnections} reserved for superusers: ${headroom.usable} usable`
+      : settings.extraSuperuserConnections > 0
+        ? ` (+${settings.extraSuperuserConnections} kept for SUPER / CONNECTION ADMIN)`
+        : '';
   const pooler = report.product === 'PgBouncer';
   const rows: [string, string][] = [
     [pooler ? 'max_client_conn' : 'max_connections', `${settings.maxConnections}${reserve}`],
-    ['open now', `${headroom.current} ${pooler ? 'clients of PgBouncer' : 'on the whole server'}${headroom.maxUsed === undefined ? '' : ` (most since start: ${headroom.maxUsed})`}`],
+    [
+      'open now',
+      `${headroom.current} ${pooler ? 'clients of PgBouncer' : 'on the whole server'}${headroom.maxUsed === undefined ? '' : ` (most since start: ${headroom.maxUsed})`}`,
+    ],
     ['headroom', `${headroom.available} more before ${pooler ? 'PgBouncer' : 'the server'} refuses`],
     ...timeoutRows(report),
   ];
   if (budget !== undefined) {
-    rows.push(['processes × budget', `${budget.processes} × ${budget.perProcess} = ${budget.total}: ${budget.fits ? 'fits' : `does NOT fit in ${headroom.usable}`}`]);
+    rows.push([
+      'processes × budget',
+      `${budget.processes} × ${budget.perProcess} = ${budget.total}: ${budget.fits ? 'fits' : `does NOT fit in ${headroom.usable}`}`,
+    ]);
   }
   return rows;
 }
@@ -51,17 +64,27 @@ function limitRows(report: DoctorReport): [string, string][] {
 function timeoutRows(report: DoctorReport): [string, string][] {
   const { settings } = report;
   const off = (ms: number | undefined): string => (ms === undefined ? 'n/a' : ms === 0 ? 'off' : formatAge(ms));
-  if (settings.waitTimeoutMs !== undefined) return [['wait_timeout', `${formatAge(settings.waitTimeoutMs)}: the server closes sessions idle this long`]];
+  if (settings.waitTimeoutMs !== undefined)
+    return [['wait_timeout', `${formatAge(settings.waitTimeoutMs)}: the server closes sessions idle this long`]];
   if (report.product === 'PgBouncer') return [['client_idle_timeout', off(settings.idleSessionTimeoutMs)]];
-  return [['idle timeouts', `idle_session_timeout ${off(settings.idleSessionTimeoutMs)}, `
-    + `idle_in_transaction_session_timeout ${off(settings.idleInTransactionSessionTimeoutMs)}`]];
+  return [
+    [
+      'idle timeouts',
+      `idle_session_timeout ${off(settings.idleSessionTimeoutMs)}, ` +
+        `idle_in_transaction_session_timeout ${off(settings.idleInTransactionSessionTimeoutMs)}`,
+    ],
+  ];
 }
 
 function sessionLines({ connections }: DoctorReport): string[] {
   if (connections.groups.length === 0) return ['  none'];
   const header = ['USER', 'HOST', 'DATABASE', 'STATE', 'COUNT', 'OLDEST IDLE'];
   const rows = connections.groups.map((group: SessionGroup) => [
-    group.user, group.host, group.database || '-', group.state, String(group.count),
+    group.user,
+    group.host,
+    group.database || '-',
+    group.state,
+    String(group.count),
     group.oldestIdleMs === undefined ? '-' : formatAge(group.oldestIdleMs),
   ]);
   const inTx = connections.idleInTransaction === undefined ? '' : `, ${connections.idleInTransaction} idle in a transaction`;
@@ -76,8 +99,15 @@ function poolLines(pools: NonNullable<DoctorReport['pools']>): string[] {
   if (pools.length === 0) return ['  none'];
   const header = ['DATABASE', 'USER', 'MODE', 'POOL SIZE', 'SERVERS IN USE', 'SERVERS FREE', 'CLIENTS', 'WAITING', 'LONGEST WAIT'];
   const rows = pools.map((pool) => [
-    pool.database, pool.user, pool.mode, String(pool.poolSize), String(pool.serversActive), String(pool.serversIdle),
-    String(pool.clientsActive), String(pool.clientsWaiting), pool.maxWaitMs === 0 ? '-' : formatAge(pool.maxWaitMs),
+    pool.database,
+    pool.user,
+    pool.mode,
+    String(pool.poolSize),
+    String(pool.serversActive),
+    String(pool.serversIdle),
+    String(pool.clientsActive),
+    String(pool.clientsWaiting),
+    pool.maxWaitMs === 0 ? '-' : formatAge(pool.maxWaitMs),
   ]);
   return grid([header, ...rows], new Set([3, 4, 5, 6, 7]));
 }
@@ -87,10 +117,12 @@ function warningLines(warnings: readonly DoctorWarning[], style: Style): string[
   const count = warnings.filter((w) => w.level === 'warning').length;
   return [
     style.bold(`Warnings: ${count}`),
-    ...warnings.flatMap((w) => wrap(w.message, WIDTH - 4).map((line, i) => {
-      const text = `  ${i === 0 ? (w.level === 'warning' ? '!' : 'i') : ' '} ${line}`;
-      return w.level === 'warning' ? style.warn(text) : style.dim(text);
-    })),
+    ...warnings.flatMap((w) =>
+      wrap(w.message, WIDTH - 4).map((line, i) => {
+        const text = `  ${i === 0 ? (w.level === 'warning' ? '!' : 'i') : ' '} ${line}`;
+        return w.level === 'warning' ? style.warn(text) : style.dim(text);
+      }),
+    ),
   ];
 }
 
@@ -102,7 +134,13 @@ function columns(rows: readonly [string, string][]): string[] {
 /** Rows padded into columns; the columns in `right` aligned right. */
 function grid(rows: readonly string[][], right: ReadonlySet<number>): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => `  ${row.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()}`);
+  return rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd()}`,
+  );
 }
 
 function wrap(text: string, width: number): string[] {

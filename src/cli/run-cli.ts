@@ -63,11 +63,21 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** `{ "error": { code, message, problems? }, "exitCode" }`: what `--json` prints when a command fails. */
 function errorJson(error: unknown, exitCode: number): Record<string, unknown> {
-  const code = error instanceof LeakproofError ? error.code : error instanceof CliUsageError ? 'CLI_USAGE' : error instanceof CliError ? 'CLI_ERROR' : 'UNEXPECTED';
+  const code =
+    error instanceof LeakproofError
+      ? error.code
+      : error instanceof CliUsageError
+        ? 'CLI_USAGE'
+        : error instanceof CliError
+          ? 'CLI_ERROR'
+          : 'UNEXPECTED';
   const message = error instanceof Error ? error.message : String(error);
   const problems = (error as { problems?: unknown }).problems;
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
-  return { error: { code, message, ...(Array.isArray(problems) ? { problems } : {}), ...(cause === undefined ? {} : { cause }) }, exitCode };
+  return {
+    error: { code, message, ...(Array.isArray(problems) ? { problems } : {}), ...(cause === undefined ? {} : { cause }) },
+    exitCode,
+  };
 }
 
 async function dispatch(name: string | undefined, argv: readonly string[], io: CliIo): Promise<number> {
@@ -77,7 +87,12 @@ async function dispatch(name: string | undefined, argv: readonly string[], io: C
   }
   if (name === '--help' || name === '-h' || name === 'help') return help(argv[0], io);
   if (name === undefined) {
-    io.stderr.write(renderMainHelp(COMMANDS.map((c) => c.spec), packageVersion()));
+    io.stderr.write(
+      renderMainHelp(
+        COMMANDS.map((c) => c.spec),
+        packageVersion(),
+      ),
+    );
     return EXIT_CODES.usage;
   }
   return findCommand(name).run(argv, io);
@@ -85,7 +100,14 @@ async function dispatch(name: string | undefined, argv: readonly string[], io: C
 
 /** `leakproof help [command]`. */
 function help(name: string | undefined, io: CliIo): number {
-  io.stdout.write(name === undefined ? renderMainHelp(COMMANDS.map((c) => c.spec), packageVersion()) : renderHelp(findCommand(name).spec));
+  io.stdout.write(
+    name === undefined
+      ? renderMainHelp(
+          COMMANDS.map((c) => c.spec),
+          packageVersion(),
+        )
+      : renderHelp(findCommand(name).spec),
+  );
   return EXIT_CODES.ok;
 }
 
@@ -100,7 +122,8 @@ function findCommand(name: string): Command {
 
 /** Prints what went wrong, without a stack unless it is a bug; every failure here exits 2. */
 function reportError(error: unknown, name: string | undefined, io: CliIo): number {
-  const prefix = name === undefined || name.startsWith('-') || !COMMANDS.some((c) => c.spec.name === name) ? 'leakproof' : `leakproof ${name}`;
+  const prefix =
+    name === undefined || name.startsWith('-') || !COMMANDS.some((c) => c.spec.name === name) ? 'leakproof' : `leakproof ${name}`;
   if (error instanceof CliUsageError || (error instanceof LeakproofError && error.code === 'PROBE_USAGE')) {
     const command = error instanceof CliUsageError ? error.command : 'probe';
     const help = command === undefined ? 'leakproof --help' : `leakproof ${command} --help`;
@@ -108,7 +131,9 @@ function reportError(error: unknown, name: string | undefined, io: CliIo): numbe
   } else if (error instanceof LeakproofError || error instanceof CliError) {
     io.stderr.write(`${prefix}: ${error.message}${causeText(error)}${hint(error)}\n`);
   } else {
-    io.stderr.write(`${prefix}: unexpected error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(
+      `${prefix}: unexpected error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   return EXIT_CODES.usage;
 }
@@ -116,8 +141,10 @@ function reportError(error: unknown, name: string | undefined, io: CliIo): numbe
 /** What to do next, for the failures that have an obvious next step. */
 function hint(error: Error): string {
   if (!(error instanceof LeakproofError) || error.code !== 'DATABASE_REFUSED') return '';
-  return '\n  The server is at its connection limit. MySQL/MariaDB keep one more connection for a user with SUPER or '
-    + 'CONNECTION ADMIN, PostgreSQL keeps superuser_reserved_connections for superusers: connect as one to see who holds the rest.';
+  return (
+    '\n  The server is at its connection limit. MySQL/MariaDB keep one more connection for a user with SUPER or ' +
+    'CONNECTION ADMIN, PostgreSQL keeps superuser_reserved_connections for superusers: connect as one to see who holds the rest.'
+  );
 }
 
 function causeText(error: Error): string {

@@ -70,21 +70,24 @@ export function runBounded<T>(options: CallOptions, run: Command<T>, lease: Boun
       running = true;
       return run(raw);
     };
-    lease.enqueue(guarded).then((value) => {
-      if (done) return;
-      finish();
-      if (stopped === undefined) return resolve(value);
-      lease.afterStop(undefined);
-      reject(stopped);
-    }, (error: unknown) => {
-      if (done) return;
-      finish();
-      // The lease's own errors (typed, or the driver's), passed on as they are.
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      if (stopped === undefined) return reject(error);
-      if (running) lease.afterStop(error);
-      reject(stopped);
-    });
+    lease.enqueue(guarded).then(
+      (value) => {
+        if (done) return;
+        finish();
+        if (stopped === undefined) return resolve(value);
+        lease.afterStop(undefined);
+        reject(stopped);
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        // The lease's own errors (typed, or the driver's), passed on as they are.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        if (stopped === undefined) return reject(error);
+        if (running) lease.afterStop(error);
+        reject(stopped);
+      },
+    );
   });
 }
 
@@ -119,15 +122,23 @@ const noop = (): void => {};
 export function checkCallOptions(options: CallOptions): void {
   const { timeout, signal } = options;
   const problems: string[] = [];
-  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > MAX_TIMER)) problems.push(`call option "timeout" must be a whole number of ms between 1 and ${MAX_TIMER}, got ${String(timeout)}`);
+  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > MAX_TIMER))
+    problems.push(`call option "timeout" must be a whole number of ms between 1 and ${MAX_TIMER}, got ${String(timeout)}`);
   if (signal !== undefined && !(signal instanceof AbortSignal)) problems.push('call option "signal" must be an AbortSignal');
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
 function timedOut(lease: CallTarget, ms: number): StatementError {
-  return new StatementError('STATEMENT_TIMEOUT', `a statement on alias "${lease.alias}" ran past its call's timeout (${ms} ms) and was stopped`, { retryAfterMs: lease.retryAfterMs });
+  return new StatementError(
+    'STATEMENT_TIMEOUT',
+    `a statement on alias "${lease.alias}" ran past its call's timeout (${ms} ms) and was stopped`,
+    { retryAfterMs: lease.retryAfterMs },
+  );
 }
 
 function cancelled(lease: CallTarget, reason: unknown): StatementError {
-  return new StatementError('STATEMENT_CANCELLED', `a statement on alias "${lease.alias}" was cancelled by its call's signal`, { cause: reason, retryAfterMs: lease.retryAfterMs });
+  return new StatementError('STATEMENT_CANCELLED', `a statement on alias "${lease.alias}" was cancelled by its call's signal`, {
+    cause: reason,
+    retryAfterMs: lease.retryAfterMs,
+  });
 }

@@ -21,5 +21,5 @@ export function connectFailure(config: ResolvedAlias, error: unknown): Connectio
 /** PgBouncer refuses startup parameters it does not track; the statementTimeout one is ours. */
 function poolerHint(config: ResolvedAlias, reason: string): string {
   if (config.engine !== 'postgres' || config.pooler === 'transaction' || !/unsupported startup parameter/i.test(reason)) return '';
-  return ' (a connection pooler such as PgBouncer answers at this URL: set pooler: \'transaction\' for a transaction-mode pooler, and leakproof enforces statementTimeout itself)';
+  return " (a connection pooler such as PgBouncer answers at this URL: set pooler: 'transaction' for a transaction-mode pooler, and leakproof enforces statementTimeout itself)";
 }

@@ -42,7 +42,11 @@ export interface Queryable {
    * // Rows as arrays, duplicate column names kept: [[1, 2]] and fields [{ name: 'id' }, { name: 'id' }]
    * const pairs = await db.query<[number, number]>('SELECT 1 AS id, 2 AS id', [], { rowMode: 'array' });
    */
-  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends unknown[] = unknown[]>(
+    sql: string,
+    params: Params | undefined,
+    options: QueryOptions & { readonly rowMode: 'array' },
+  ): Promise<ArrayRows<R>>;
   query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
   /** Runs a statement and returns `{ rowsAffected, insertId }`; `options` as for `query`. */
   execute(sql: string, params?: Params, options?: CallOptions): Promise<ExecuteResult>;
@@ -111,7 +115,11 @@ export class Database implements Queryable {
     this.#outside = outside;
   }
 
-  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends unknown[] = unknown[]>(
+    sql: string,
+    params: Params | undefined,
+    options: QueryOptions & { readonly rowMode: 'array' },
+  ): Promise<ArrayRows<R>>;
   query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
   query(sql: string, params?: Params, options?: QueryOptions): Promise<object[]> {
     const refused = sessionStateError(this.#pool.config, sql);
@@ -141,14 +149,22 @@ export class Database implements Queryable {
     const context = currentContext();
     const pool = this.#pool;
     const target = { alias: this.alias, retryAfterMs: pool.config.retryAfter };
-    if (context !== undefined) return new RowStream<R>(sql, params, options, target, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
+    if (context !== undefined)
+      return new RowStream<R>(sql, params, options, target, (stream) => context.scope.leaseFor(pool).stream(context.frame, stream));
     // Outside a scope the stream gets a one-off scope of its own, which ends when the stream does.
-    return new RowStream<R>(sql, params, options, target, (stream) => this.#withoutScope(() => currentContext()!.scope.leaseFor(pool).stream(undefined, stream)));
+    return new RowStream<R>(sql, params, options, target, (stream) =>
+      this.#withoutScope(() => currentContext()!.scope.leaseFor(pool).stream(undefined, stream)),
+    );
   }
 
   #withoutScope<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#pool.config.strict) {
-      return Promise.reject(new ScopeError('NO_SCOPE', `a query on alias "${this.alias}" ran outside any request scope and the alias is strict; run it inside dbs.run() or a request handler`));
+      return Promise.reject(
+        new ScopeError(
+          'NO_SCOPE',
+          `a query on alias "${this.alias}" ran outside any request scope and the alias is strict; run it inside dbs.run() or a request handler`,
+        ),
+      );
     }
     return this.#outside(fn);
   }
@@ -168,7 +184,11 @@ export class Transaction implements Queryable {
     this.#frame = frame;
   }
 
-  query<R extends unknown[] = unknown[]>(sql: string, params: Params | undefined, options: QueryOptions & { readonly rowMode: 'array' }): Promise<ArrayRows<R>>;
+  query<R extends unknown[] = unknown[]>(
+    sql: string,
+    params: Params | undefined,
+    options: QueryOptions & { readonly rowMode: 'array' },
+  ): Promise<ArrayRows<R>>;
   query<R extends object = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
   query(sql: string, params?: Params, options?: QueryOptions): Promise<object[]> {
     const refused = sessionStateError(this.#lease.pool.config, sql);

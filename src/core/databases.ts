@@ -79,7 +79,10 @@ export class Databases {
       return failRun(scope, error);
     }
     // One `then` when nothing is left to settle: each promise costs on Node 20 (see resolved.ts).
-    return Promise.resolve(result).then((value) => finishRun(scope, value), (error: unknown) => failRun(scope, error));
+    return Promise.resolve(result).then(
+      (value) => finishRun(scope, value),
+      (error: unknown) => failRun(scope, error),
+    );
   }
 
   /**
@@ -114,7 +117,11 @@ export class Databases {
 /** Commits a per-request transaction and releases; synchronous when neither has anything to wait for. */
 function finishRun<T>(scope: Scope, value: T): T | Promise<T> {
   const completing = scope.complete(true);
-  if (completing !== RESOLVED) return completing.then(() => endRun(scope, value), (error: unknown) => failRun(scope, error));
+  if (completing !== RESOLVED)
+    return completing.then(
+      () => endRun(scope, value),
+      (error: unknown) => failRun(scope, error),
+    );
   return endRun(scope, value);
 }
 

@@ -15,18 +15,23 @@ export class DeadlineExceeded extends Error {
 export function withDeadline<T>(work: Promise<T>, ms: number, onLate?: (value: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let late = false;
-    const timer = detached(() => setTimeout(() => {
-      late = true;
-      reject(new DeadlineExceeded(ms));
-    }, ms));
+    const timer = detached(() =>
+      setTimeout(() => {
+        late = true;
+        reject(new DeadlineExceeded(ms));
+      }, ms),
+    );
     timer.unref();
-    work.then((value) => {
-      clearTimeout(timer);
-      if (late) onLate?.(value);
-      else resolve(value);
-    }, (error: unknown) => {
-      clearTimeout(timer);
-      if (!late) reject(error instanceof Error ? error : new Error(String(error)));
-    });
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        if (late) onLate?.(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
 }

@@ -40,10 +40,16 @@ function reportLeak(lease: LeakSubject, stack: string | undefined, endedAt: numb
   pool.countLeak();
   pool.events.leaked(details);
   const what = `connection ${serverId ?? '(acquiring)'} of alias "${pool.config.alias}"`;
-  process.emitWarning(`${what} is still held ${Date.now() - endedAt} ms after ${request.where} ended; it was leased at:\n${stack ?? '(no stack)'}`, { code: 'LEAKPROOF_LEAK', type: 'LeakproofWarning' });
+  process.emitWarning(
+    `${what} is still held ${Date.now() - endedAt} ms after ${request.where} ended; it was leased at:\n${stack ?? '(no stack)'}`,
+    { code: 'LEAKPROOF_LEAK', type: 'LeakproofWarning' },
+  );
   const returned = (): void => {
     pool.events.leakReturned(details);
-    process.emitWarning(`${what} held by ${request.where} was returned ${Date.now() - endedAt} ms after the request ended`, { code: 'LEAKPROOF_LEAK_RETURNED', type: 'LeakproofWarning' });
+    process.emitWarning(`${what} held by ${request.where} was returned ${Date.now() - endedAt} ms after the request ended`, {
+      code: 'LEAKPROOF_LEAK_RETURNED',
+      type: 'LeakproofWarning',
+    });
   };
   released.then(returned, noop);
 }
@@ -58,7 +64,8 @@ interface RequestDescription {
 
 /** What a leak report says of the request: its method and path when an adapter gave them, else the scope's label. */
 export function describeRequest(label: string | undefined, request: RequestInfo | undefined): RequestDescription {
-  if (request === undefined) return { label, method: undefined, path: undefined, where: label === undefined ? 'a scope' : `scope "${label}"` };
+  if (request === undefined)
+    return { label, method: undefined, path: undefined, where: label === undefined ? 'a scope' : `scope "${label}"` };
   const { method } = request;
   const path = withoutQuery(request.path);
   return { label: label ?? `${method} ${path}`, method, path, where: `request ${method} ${path}` };

@@ -164,7 +164,10 @@ export class Lease {
   }
 
   #streamOpenError(): UsageError {
-    return new UsageError('STREAM_OPEN', `a statement on alias "${this.pool.config.alias}" was issued while a db.stream() of ${this.scope.label ?? 'this scope'} still holds its connection; finish, break out of or close the stream first (a statement waiting for it inside the loop over it would wait forever)`);
+    return new UsageError(
+      'STREAM_OPEN',
+      `a statement on alias "${this.pool.config.alias}" was issued while a db.stream() of ${this.scope.label ?? 'this scope'} still holds its connection; finish, break out of or close the stream first (a statement waiting for it inside the loop over it would wait forever)`,
+    );
   }
 
   /** `db.transaction(body)` on this lease: a savepoint when nested, else BEGIN … COMMIT. */
@@ -221,10 +224,12 @@ export class Lease {
    * on (cancelled, then its socket cut), so a stalled network cannot keep the slot for ever.
    */
   #watchRelease(): void {
-    this.#releaseTimer = detached(() => setTimeout(() => {
-      const connection = this.#connection;
-      if (connection !== undefined) void this.pool.abandon(connection, 'releaseTimeout');
-    }, this.pool.config.releaseTimeout));
+    this.#releaseTimer = detached(() =>
+      setTimeout(() => {
+        const connection = this.#connection;
+        if (connection !== undefined) void this.pool.abandon(connection, 'releaseTimeout');
+      }, this.pool.config.releaseTimeout),
+    );
     this.#releaseTimer.unref();
   }
 
@@ -304,14 +309,23 @@ export class Lease {
 
   #lostInTransaction(): ConnectionError {
     const { alias, retryAfter } = this.pool.config;
-    return new ConnectionError('CONNECTION_FAILED', `the connection of alias "${alias}" was lost inside a transaction of ${this.scope.label ?? 'this scope'}; the transaction is gone`, { retryAfterMs: retryAfter });
+    return new ConnectionError(
+      'CONNECTION_FAILED',
+      `the connection of alias "${alias}" was lost inside a transaction of ${this.scope.label ?? 'this scope'}; the transaction is gone`,
+      { retryAfterMs: retryAfter },
+    );
   }
 
   #start<T>(connection: PooledConnection, command: Command<T>, timed: boolean): Promise<T> {
     // Read by the pool's statement watchdog (statementTimeout's client side).
     if (timed) connection.commandSince = Date.now();
     connection.cancelledAtLimit = false;
-    this.#retryCommand = this.#started++ === 0 && connection.leases > 1 && (this.#transactions === undefined || (this.#transactions.active === undefined && this.#transactions.request === 'none')) ? command : undefined;
+    this.#retryCommand =
+      this.#started++ === 0 &&
+      connection.leases > 1 &&
+      (this.#transactions === undefined || (this.#transactions.active === undefined && this.#transactions.request === 'none'))
+        ? command
+        : undefined;
     this.#retryTimed = timed;
     let running: Promise<T>;
     try {
@@ -365,7 +379,12 @@ export class Lease {
     this.#retryCommand = undefined;
     if (retry === undefined) return this.#failed(error);
     const translated = this.#translate(error);
-    if (!(translated instanceof ConnectionError) || translated.code !== 'CONNECTION_FAILED' || this.#aborted() || !this.#replaceConnection()) {
+    if (
+      !(translated instanceof ConnectionError) ||
+      translated.code !== 'CONNECTION_FAILED' ||
+      this.#aborted() ||
+      !this.#replaceConnection()
+    ) {
       this.#next();
       throw translated;
     }
@@ -394,22 +413,31 @@ export class Lease {
     const driver = this.pool.driver;
     if (connection === undefined || error instanceof LeakproofError || driver === undefined) return error;
     if (this.#cancel !== undefined && driver.wasCancelled(error)) this.#cancelHit = true;
-    if (connection.abandoned !== undefined || driver.isStatementTimeout(error) || (connection.cancelledAtLimit && driver.wasCancelled(error))) return this.#timeoutError(connection, error);
+    if (
+      connection.abandoned !== undefined ||
+      driver.isStatementTimeout(error) ||
+      (connection.cancelledAtLimit && driver.wasCancelled(error))
+    )
+      return this.#timeoutError(connection, error);
     if (driver.classifyError(error) !== 'connection') return error;
     this.pool.markBroken(connection);
     // A lost connection is an outage, not a bug in the statement: typed, and answered 503.
     const { url, alias, retryAfter } = this.pool.config;
     const where = alias === 'default' ? url : `${url} (alias "${alias}")`;
-    return new ConnectionError('CONNECTION_FAILED', `the connection to ${where} was lost during a statement: ${(error as Error).message}`, { cause: error, retryAfterMs: retryAfter });
+    return new ConnectionError('CONNECTION_FAILED', `the connection to ${where} was lost during a statement: ${(error as Error).message}`, {
+      cause: error,
+      retryAfterMs: retryAfter,
+    });
   }
 
   #timeoutError(connection: PooledConnection, cause: unknown): StatementError {
     const { alias, statementTimeout, releaseTimeout, retryAfter } = this.pool.config;
-    const what = connection.abandoned === 'releaseTimeout'
-      ? `was still running ${releaseTimeout} ms after its request ended; it was cancelled and the connection closed`
-      : connection.abandoned === 'statementTimeout'
-        ? `got no answer within ${this.pool.statementLimitMs} ms (statementTimeout ${statementTimeout} ms and a grace period): the network or the server is stuck; the connection was closed`
-        : `ran past statementTimeout (${statementTimeout} ms) and was stopped ${connection.cancelledAtLimit ? 'by leakproof\'s cancel' : 'by the server'}`;
+    const what =
+      connection.abandoned === 'releaseTimeout'
+        ? `was still running ${releaseTimeout} ms after its request ended; it was cancelled and the connection closed`
+        : connection.abandoned === 'statementTimeout'
+          ? `got no answer within ${this.pool.statementLimitMs} ms (statementTimeout ${statementTimeout} ms and a grace period): the network or the server is stuck; the connection was closed`
+          : `ran past statementTimeout (${statementTimeout} ms) and was stopped ${connection.cancelledAtLimit ? "by leakproof's cancel" : 'by the server'}`;
     return new StatementError('STATEMENT_TIMEOUT', `a statement on alias "${alias}" ${what}`, { cause, retryAfterMs: retryAfter });
   }
 

@@ -69,8 +69,23 @@ export type PoolCounters = {
 
 export function emptyCounters(): PoolCounters {
   return {
-    created: 0, closed: 0, acquired: 0, released: 0, timeouts: 0, queueFull: 0, refusals: 0,
-    connectErrors: 0, healthCheckFailures: 0, rollbacks: 0, discarded: 0, lost: 0, cancels: 0, abandoned: 0, sessionsEnded: 0, sessionEndTimeouts: 0, leaks: 0,
+    created: 0,
+    closed: 0,
+    acquired: 0,
+    released: 0,
+    timeouts: 0,
+    queueFull: 0,
+    refusals: 0,
+    connectErrors: 0,
+    healthCheckFailures: 0,
+    rollbacks: 0,
+    discarded: 0,
+    lost: 0,
+    cancels: 0,
+    abandoned: 0,
+    sessionsEnded: 0,
+    sessionEndTimeouts: 0,
+    leaks: 0,
     doubleReleases: 0,
   };
 }

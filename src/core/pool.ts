@@ -84,7 +84,8 @@ export class Pool {
     this.config = config;
     this.#idleLimit = config.idleTimeout;
     this.#refusals = new Refusals(config.alias);
-    this.#requestLimit = config.engine === 'mysql' && config.cancelOnAbort && config.maxConnections > 1 ? config.maxConnections - 1 : config.maxConnections;
+    this.#requestLimit =
+      config.engine === 'mysql' && config.cancelOnAbort && config.maxConnections > 1 ? config.maxConnections - 1 : config.maxConnections;
     this.#waiters = new WaitQueue(config.acquireTimeout, (waiter) => this.#timedOut(waiter));
     this.#watchdog = new StatementWatchdog(config.statementTimeout, config.pooler === 'transaction', this.#leased, {
       onLimit: (connection) => void this.stopStatement(connection, () => connection.state === 'inUse' && connection.commandSince !== 0),
@@ -175,7 +176,9 @@ export class Pool {
     if (connection.owner !== owner || connection.state !== 'inUse') {
       this.#counters.doubleReleases++;
       if (isProduction) return RESOLVED;
-      return Promise.reject(new UsageError('RELEASED_TWICE', `connection ${connection.serverId} of pool "${this.config.alias}" was released twice`));
+      return Promise.reject(
+        new UsageError('RELEASED_TWICE', `connection ${connection.serverId} of pool "${this.config.alias}" was released twice`),
+      );
     }
     connection.owner = undefined;
     this.#counters.released++;
@@ -214,7 +217,11 @@ export class Pool {
   cancel(connection: PooledConnection, stillRunning: () => boolean): Promise<CancelOutcome> {
     const driver = this.#driver;
     if (driver === undefined || driver.cancelBy === 'none') return Promise.resolve('skipped');
-    return detached(() => (driver.cancelBy === 'request' ? this.#cancelRequest(driver, connection, stillRunning) : this.#cancelOnLoan(driver, connection, stillRunning)));
+    return detached(() =>
+      driver.cancelBy === 'request'
+        ? this.#cancelRequest(driver, connection, stillRunning)
+        : this.#cancelOnLoan(driver, connection, stillRunning),
+    );
   }
 
   /**
@@ -288,7 +295,9 @@ export class Pool {
     const running = (): boolean => connection.state === 'inUse' && connection.owner !== undefined;
     // The cancel gets a short while (through a dead network it cannot arrive at all) and goes on
     // by itself after the socket is cut: it still stops the statement if the server is there.
-    const cancelled = this.cancel(connection, running).then((outcome) => (outcome === 'sent' ? this.#until(() => !running(), ABANDON_GRACE_MS) : undefined));
+    const cancelled = this.cancel(connection, running).then((outcome) =>
+      outcome === 'sent' ? this.#until(() => !running(), ABANDON_GRACE_MS) : undefined,
+    );
     await settleWithin(cancelled, ABANDON_GRACE_MS);
     if (running()) connection.raw.destroy();
   }
@@ -298,7 +307,8 @@ export class Pool {
    * it on the server, and gives the connection up if it has not come back soon after.
    */
   async stopStatement(connection: PooledConnection, running: () => boolean): Promise<void> {
-    if ((await this.#cancelWithin(connection, running, SIDE_CHANNEL_TIMEOUT_MS)) === 'sent') await this.#until(() => !running(), ABANDON_GRACE_MS);
+    if ((await this.#cancelWithin(connection, running, SIDE_CHANNEL_TIMEOUT_MS)) === 'sent')
+      await this.#until(() => !running(), ABANDON_GRACE_MS);
     if (running()) await this.abandon(connection, 'statementTimeout');
   }
 
@@ -339,7 +349,14 @@ export class Pool {
 
   /** The gauges of `stats()` alone: what every event carries, built without the counters. */
   condition(): PoolCondition {
-    return { open: this.#open, maxConnections: this.config.maxConnections, inUse: this.#busy, idle: this.#idle.length, connecting: this.#connecting, waiting: this.#waiters.size };
+    return {
+      open: this.#open,
+      maxConnections: this.config.maxConnections,
+      inUse: this.#busy,
+      idle: this.#idle.length,
+      connecting: this.#connecting,
+      waiting: this.#waiters.size,
+    };
   }
 
   stats(): PoolStats {
@@ -380,10 +397,12 @@ export class Pool {
     // Past the grace period, connections still leased have their statement cancelled (a
     // socket cut alone leaves it running on the server) and are closed, so close() always
     // ends. They keep their owner, so the late release of their request is not a double release.
-    await Promise.all([...this.#leased].map(async (connection) => {
-      await this.#cancelWithin(connection, () => connection.state === 'inUse', SIDE_CHANNEL_TIMEOUT_MS);
-      await this.#close(connection);
-    }));
+    await Promise.all(
+      [...this.#leased].map(async (connection) => {
+        await this.#cancelWithin(connection, () => connection.state === 'inUse', SIDE_CHANNEL_TIMEOUT_MS);
+        await this.#close(connection);
+      }),
+    );
     // The spare kept for those cancels closes last; its quit is bounded like every other.
     await this.#closeSparesIfDone();
     await this.#quiet(SIDE_CHANNEL_TIMEOUT_MS);
@@ -416,7 +435,12 @@ export class Pool {
       const idle = this.#takeIdle();
       if (idle !== undefined) {
         this.#checkout(idle, queue.shift()!, queue);
-      } else if (this.#connecting < this.#cancelWaiters.size + this.#waiters.size && this.#open < this.config.maxConnections && (!this.#closed || queue === this.#cancelWaiters) && this.#refusals.mayConnect(this.#connecting)) {
+      } else if (
+        this.#connecting < this.#cancelWaiters.size + this.#waiters.size &&
+        this.#open < this.config.maxConnections &&
+        (!this.#closed || queue === this.#cancelWaiters) &&
+        this.#refusals.mayConnect(this.#connecting)
+      ) {
         this.#openConnection();
       } else {
         return;
@@ -441,7 +465,9 @@ export class Pool {
       return;
     }
     this.#counters.timeouts++;
-    waiter.reject(this.#events.turnedAway(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`)));
+    waiter.reject(
+      this.#events.turnedAway(this.#budgetError('ACQUIRE_TIMEOUT', `acquire timed out after ${this.config.acquireTimeout} ms`)),
+    );
   }
 
   /** Pops the most recently used idle connection that may still be reused. */
@@ -493,9 +519,14 @@ export class Pool {
   /** A waiter taken off its queue for a health check still times out when its deadline comes. */
   #keepDeadline(waiter: Waiter<PooledConnection>, queue: WaitQueue<PooledConnection>): () => void {
     if (queue !== this.#waiters || waiter.deadline === Infinity) return noop;
-    const timer = detached(() => setTimeout(() => {
-      if (!waiter.settled) this.#timedOut(waiter);
-    }, Math.max(1, waiter.deadline - Date.now())));
+    const timer = detached(() =>
+      setTimeout(
+        () => {
+          if (!waiter.settled) this.#timedOut(waiter);
+        },
+        Math.max(1, waiter.deadline - Date.now()),
+      ),
+    );
     return () => clearTimeout(timer);
   }
 
@@ -545,10 +576,12 @@ export class Pool {
   #openConnection(): void {
     this.#connecting++;
     // In leakproof's own async context (detached.ts): the connection will serve many requests.
-    void detached(() => this.#events.timeConnect(this.#connect()).then(
-      (raw) => this.#connected(raw),
-      (error: unknown) => this.#connectFailed(error),
-    ));
+    void detached(() =>
+      this.#events.timeConnect(this.#connect()).then(
+        (raw) => this.#connected(raw),
+        (error: unknown) => this.#connectFailed(error),
+      ),
+    );
   }
 
   /**
@@ -634,7 +667,11 @@ export class Pool {
     const reason = error instanceof Error ? error.message : String(error);
     if (kind === 'refused') {
       this.#counters.refusals++;
-      return this.#budgetError('DATABASE_REFUSED', `the database refused a new connection (${reason}): its max_connections is below the connections in use; keep maxConnections × processes under it`, error);
+      return this.#budgetError(
+        'DATABASE_REFUSED',
+        `the database refused a new connection (${reason}): its max_connections is below the connections in use; keep maxConnections × processes under it`,
+        error,
+      );
     }
     this.#counters.connectErrors++;
     return connectFailure(this.config, error);
@@ -667,7 +704,8 @@ export class Pool {
       this.#hand(connection, cancel, this.#cancelWaiters);
       return RESOLVED;
     }
-    if (this.config.maxLifetime === 0 || connection.isExpired(Date.now()) || (this.#closed && !this.#keepsSpare())) return this.#close(connection);
+    if (this.config.maxLifetime === 0 || connection.isExpired(Date.now()) || (this.#closed && !this.#keepsSpare()))
+      return this.#close(connection);
     this.#makeIdle(connection);
     this.#dispatch();
     return RESOLVED;

@@ -39,10 +39,12 @@ export class Refusals {
       this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
     }
     if (this.#retry === undefined) {
-      this.#retry = detached(() => setTimeout(() => {
-        this.#retry = undefined;
-        retry();
-      }, this.#until - now));
+      this.#retry = detached(() =>
+        setTimeout(() => {
+          this.#retry = undefined;
+          retry();
+        }, this.#until - now),
+      );
     }
     this.#warn(now, error);
   }
@@ -76,6 +78,9 @@ export class Refusals {
     const count = this.#sinceWarning;
     this.#warnedAt = now;
     this.#sinceWarning = 0;
-    process.emitWarning(`alias "${this.#alias}": the database refused ${count} new connection${count === 1 ? '' : 's'} for its own limit since the last warning; requests wait for this process's connections instead, and get 503 past acquireTimeout. The processes sharing the database ask for more than it allows: lower maxConnections per process (leakproof doctor --processes N prints a budget). ${error.message}`, { code: 'LEAKPROOF_REFUSED', type: 'LeakproofWarning' });
+    process.emitWarning(
+      `alias "${this.#alias}": the database refused ${count} new connection${count === 1 ? '' : 's'} for its own limit since the last warning; requests wait for this process's connections instead, and get 503 past acquireTimeout. The processes sharing the database ask for more than it allows: lower maxConnections per process (leakproof doctor --processes N prints a budget). ${error.message}`,
+      { code: 'LEAKPROOF_REFUSED', type: 'LeakproofWarning' },
+    );
   }
 }

@@ -96,7 +96,13 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
   #unwatch: (() => void) | undefined;
 
   /** @internal Use `db.stream()`. */
-  constructor(sql: string, params: readonly unknown[] | undefined, options: (StreamOptions & CallOptions) | undefined, target: CallTarget, open: StreamOpener) {
+  constructor(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: (StreamOptions & CallOptions) | undefined,
+    target: CallTarget,
+    open: StreamOpener,
+  ) {
     this.#sql = sql;
     this.#params = params;
     this.#batchSize = batchSizeOf(options);

@@ -36,9 +36,10 @@ function idleTooLong(snapshot: ServerSnapshot, { connections }: Findings): Docto
   return {
     code: 'idle-too-long',
     level: 'warning',
-    message: `${plural(old.length, 'connection')} idle for more than ${formatAge(threshold)} (oldest ${formatAge(oldest.idleMs!)}: ${who(oldest)}). `
-      + 'A pool keeping more idle connections than it needs, or a leak: something took them and never gave them back. '
-      + serverReaping(snapshot),
+    message:
+      `${plural(old.length, 'connection')} idle for more than ${formatAge(threshold)} (oldest ${formatAge(oldest.idleMs!)}: ${who(oldest)}). ` +
+      'A pool keeping more idle connections than it needs, or a leak: something took them and never gave them back. ' +
+      serverReaping(snapshot),
   };
 }
 
@@ -51,7 +52,8 @@ function serverReaping(snapshot: ServerSnapshot): string {
     return `${timeout === 0 ? 'PgBouncer never closes them (client_idle_timeout is off)' : `PgBouncer closes them after client_idle_timeout = ${formatAge(timeout)}`}; each takes one of max_client_conn, not a server session. ${advice} the age you can afford.`;
   }
   if (waitTimeoutMs !== undefined) return `The server closes them only after wait_timeout = ${formatAge(waitTimeoutMs)}. ${advice} that.`;
-  if (idleSessionTimeoutMs === undefined || idleSessionTimeoutMs === 0) return `The server never closes them (idle_session_timeout is off). ${advice} the age you can afford.`;
+  if (idleSessionTimeoutMs === undefined || idleSessionTimeoutMs === 0)
+    return `The server never closes them (idle_session_timeout is off). ${advice} the age you can afford.`;
   return `The server closes them after idle_session_timeout = ${formatAge(idleSessionTimeoutMs)}. ${advice} that.`;
 }
 
@@ -61,17 +63,19 @@ function idleInTransaction(snapshot: ServerSnapshot, { connections }: Findings):
   if (stuck.length === 0) return undefined;
   const oldest = stuck.reduce((a, b) => (b.idleMs! > a.idleMs! ? b : a));
   const timeout = snapshot.settings.idleInTransactionSessionTimeoutMs;
-  const fix = timeout === undefined
-    ? 'The server keeps them until wait_timeout.'
-    : timeout === 0
-      ? 'idle_in_transaction_session_timeout is off; set it (e.g. 60s) and the server ends such sessions itself.'
-      : `The server ends them after idle_in_transaction_session_timeout = ${formatAge(timeout)}.`;
+  const fix =
+    timeout === undefined
+      ? 'The server keeps them until wait_timeout.'
+      : timeout === 0
+        ? 'idle_in_transaction_session_timeout is off; set it (e.g. 60s) and the server ends such sessions itself.'
+        : `The server ends them after idle_in_transaction_session_timeout = ${formatAge(timeout)}.`;
   return {
     code: 'idle-in-transaction',
     level: 'warning',
-    message: `${plural(stuck.length, 'session')} idle inside an open transaction (oldest ${formatAge(oldest.idleMs!)}: ${who(oldest)}). `
-      + 'Each holds its locks and a connection until someone commits or rolls back: the mark of a request that ended '
-      + `without finishing its transaction. ${fix}`,
+    message:
+      `${plural(stuck.length, 'session')} idle inside an open transaction (oldest ${formatAge(oldest.idleMs!)}: ${who(oldest)}). ` +
+      'Each holds its locks and a connection until someone commits or rolls back: the mark of a request that ended ' +
+      `without finishing its transaction. ${fix}`,
   };
 }
 
@@ -83,16 +87,19 @@ function budgetOverLimit(snapshot: ServerSnapshot, { budget, headroom }: Finding
   return {
     code: 'budget-over-limit',
     level: 'warning',
-    message: `${budget.processes} processes × ${budget.perProcess} connections = ${budget.total}, more than the ${headroom.usable} this server `
-      + `allows${reserveNote(snapshot)}. Under full load the server refuses new connections (${refusal}) and requests fail. `
-      + `${perProcess > 0 ? `Give each process at most ${perProcess} (leakproof: maxConnections), raise` : 'Raise'} max_connections, `
-      + `or put a pooler in front (${snapshot.product === 'PostgreSQL' ? 'PgBouncer' : 'ProxySQL, MaxScale'}).`,
+    message:
+      `${budget.processes} processes × ${budget.perProcess} connections = ${budget.total}, more than the ${headroom.usable} this server ` +
+      `allows${reserveNote(snapshot)}. Under full load the server refuses new connections (${refusal}) and requests fail. ` +
+      `${perProcess > 0 ? `Give each process at most ${perProcess} (leakproof: maxConnections), raise` : 'Raise'} max_connections, ` +
+      `or put a pooler in front (${snapshot.product === 'PostgreSQL' ? 'PgBouncer' : 'ProxySQL, MaxScale'}).`,
   };
 }
 
 function reserveNote(snapshot: ServerSnapshot): string {
   const { maxConnections, reservedConnections } = snapshot.settings;
-  return reservedConnections > 0 ? ` (max_connections ${maxConnections}, ${reservedConnections} reserved for superusers)` : ` (max_connections)`;
+  return reservedConnections > 0
+    ? ` (max_connections ${maxConnections}, ${reservedConnections} reserved for superusers)`
+    : ` (max_connections)`;
 }
 
 function nearLimit({ headroom }: Findings): DoctorWarning | undefined {
@@ -101,8 +108,9 @@ function nearLimit({ headroom }: Findings): DoctorWarning | undefined {
   return {
     code: 'near-limit',
     level: 'warning',
-    message: `${headroom.current} of the ${headroom.usable} usable connections are open (${percent} %); ${Math.max(0, headroom.available)} left `
-      + 'before the server starts refusing.',
+    message:
+      `${headroom.current} of the ${headroom.usable} usable connections are open (${percent} %); ${Math.max(0, headroom.available)} left ` +
+      'before the server starts refusing.',
   };
 }
 
@@ -130,7 +138,8 @@ function transactionsNotVisible(snapshot: ServerSnapshot): DoctorWarning | undef
   return {
     code: 'transactions-not-visible',
     level: 'note',
-    message: 'Open transactions are listed in information_schema.INNODB_TRX, which needs the PROCESS privilege; without it, sessions idle in a transaction show as plain idle.',
+    message:
+      'Open transactions are listed in information_schema.INNODB_TRX, which needs the PROCESS privilege; without it, sessions idle in a transaction show as plain idle.',
   };
 }
 
@@ -143,8 +152,9 @@ function clientsWaiting(snapshot: ServerSnapshot): DoctorWarning | undefined {
   return {
     code: 'clients-waiting',
     level: 'warning',
-    message: `${plural(waiting, 'client')} of PgBouncer ${waiting === 1 ? 'waits' : 'wait'} for a server session (longest ${formatAge(worst.maxWaitMs)}, pool ${worst.user}@${worst.database} of ${worst.poolSize}, ${worst.serversActive} in use). `
-      + 'Transactions hold the sessions longer than the load allows: shorten them (a transaction left open holds one until it ends), or raise pool_size within the server\'s max_connections.',
+    message:
+      `${plural(waiting, 'client')} of PgBouncer ${waiting === 1 ? 'waits' : 'wait'} for a server session (longest ${formatAge(worst.maxWaitMs)}, pool ${worst.user}@${worst.database} of ${worst.poolSize}, ${worst.serversActive} in use). ` +
+      "Transactions hold the sessions longer than the load allows: shorten them (a transaction left open holds one until it ends), or raise pool_size within the server's max_connections.",
   };
 }
 

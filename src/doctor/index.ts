@@ -11,5 +11,12 @@
  */
 export { runDoctor, DOCTOR_DEFAULTS } from './run-doctor.js';
 export type {
-  DoctorOptions, DoctorReport, DoctorWarning, DoctorWarningCode, SessionGroup, ServerSettings, DatabaseProduct, PoolerPool,
+  DoctorOptions,
+  DoctorReport,
+  DoctorWarning,
+  DoctorWarningCode,
+  SessionGroup,
+  ServerSettings,
+  DatabaseProduct,
+  PoolerPool,
 } from './doctor-report.js';

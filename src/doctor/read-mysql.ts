@@ -12,7 +12,9 @@ import { rowText } from './row-text.js';
 
 /** Everything the doctor needs from a MariaDB/MySQL server, read over `db` (one scope, one connection). */
 export async function readMysql(db: Queryable): Promise<ServerSnapshot> {
-  const [variables] = await db.query('SELECT VERSION() AS version, @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.wait_timeout AS waitTimeout');
+  const [variables] = await db.query(
+    'SELECT VERSION() AS version, @@GLOBAL.max_connections AS maxConnections, @@GLOBAL.wait_timeout AS waitTimeout',
+  );
   const status = await globalStatus(db);
   const reading = await readMysqlSessions((sql, params) => db.query(sql, [...params]), {});
   const version = rowText(variables?.['version']);

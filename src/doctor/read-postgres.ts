@@ -11,7 +11,13 @@ import type { ServerSession, ServerSnapshot } from './doctor-report.js';
 import { doctorSession } from './doctor-session.js';
 import { rowText } from './row-text.js';
 
-const SETTINGS = ['max_connections', 'superuser_reserved_connections', 'reserved_connections', 'idle_session_timeout', 'idle_in_transaction_session_timeout'];
+const SETTINGS = [
+  'max_connections',
+  'superuser_reserved_connections',
+  'reserved_connections',
+  'idle_session_timeout',
+  'idle_in_transaction_session_timeout',
+];
 
 /** Everything the doctor needs from a PostgreSQL server, read over `db` (one scope, one connection). */
 export async function readPostgres(db: Queryable): Promise<ServerSnapshot> {
@@ -48,6 +54,7 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 
 /** Without pg_read_all_stats, other roles' sessions show with a NULL state: listed, but hidden. */
 function postgresSession(row: SessionRow): ServerSession {
-  if (row.state === 'hidden') return { user: row.user, host: 'hidden', database: row.database ?? '', state: 'hidden', idleMs: undefined, inTransaction: undefined };
+  if (row.state === 'hidden')
+    return { user: row.user, host: 'hidden', database: row.database ?? '', state: 'hidden', idleMs: undefined, inTransaction: undefined };
   return { ...doctorSession(row), state: row.state === 'other' ? row.rawState : row.state };
 }

@@ -31,7 +31,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const engine = checkOptions(options);
   const read = engine === 'mysql' ? readMysql : isPgbouncerConsole(options.db) ? readPgbouncer : readPostgres;
   const dbs = createDatabases({
-    default: { url: options.db, maxConnections: 1, maxLifetime: 0, connectTimeout: options.connectTimeoutMs ?? DOCTOR_DEFAULTS.connectTimeoutMs },
+    default: {
+      url: options.db,
+      maxConnections: 1,
+      maxLifetime: 0,
+      connectTimeout: options.connectTimeoutMs ?? DOCTOR_DEFAULTS.connectTimeoutMs,
+    },
   });
   try {
     // One scope: every statement runs on the same session, the one excluded from the counts.
@@ -56,10 +61,12 @@ function checkOptions(options: DoctorOptions): 'mysql' | 'postgres' {
     throw new RangeError(`runDoctor: ${(error as Error).message}`);
   }
   if (engine === 'sqlite') throw new RangeError('runDoctor: SQLite has no server to ask; give a mysql://, mariadb:// or postgres:// URL');
-  if ((options.processes === undefined) !== (options.budget === undefined)) throw new RangeError('runDoctor: give processes and budget together');
+  if ((options.processes === undefined) !== (options.budget === undefined))
+    throw new RangeError('runDoctor: give processes and budget together');
   for (const key of ['processes', 'budget'] as const) {
     const value = options[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`runDoctor: ${key} must be a whole number >= 1`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new RangeError(`runDoctor: ${key} must be a whole number >= 1`);
   }
   const threshold = options.sleepingOlderThanMs;
   if (threshold !== undefined && !(threshold >= 0)) throw new RangeError('runDoctor: sleepingOlderThanMs must be >= 0');
@@ -68,16 +75,31 @@ function checkOptions(options: DoctorOptions): 'mysql' | 'postgres' {
 
 function buildReport(db: string, snapshot: ServerSnapshot, options: DoctorOptions): DoctorReport {
   const { settings } = snapshot;
-  const connections = summarizeSessions(snapshot.sessions, options.sleepingOlderThanMs ?? DOCTOR_DEFAULTS.sleepingOlderThanMs, snapshot.transactionsVisible);
+  const connections = summarizeSessions(
+    snapshot.sessions,
+    options.sleepingOlderThanMs ?? DOCTOR_DEFAULTS.sleepingOlderThanMs,
+    snapshot.transactionsVisible,
+  );
   const usable = settings.maxConnections - settings.reservedConnections;
   const headroom = { current: snapshot.serverWide, usable, available: usable - snapshot.serverWide, maxUsed: snapshot.maxUsed };
-  const budget = options.processes === undefined || options.budget === undefined ? undefined : {
-    processes: options.processes,
-    perProcess: options.budget,
-    total: options.processes * options.budget,
-    fits: options.processes * options.budget <= usable,
-  };
+  const budget =
+    options.processes === undefined || options.budget === undefined
+      ? undefined
+      : {
+          processes: options.processes,
+          perProcess: options.budget,
+          total: options.processes * options.budget,
+          fits: options.processes * options.budget <= usable,
+        };
   const findings = { connections, headroom, ...(budget === undefined ? {} : { budget }) };
   const pools = snapshot.pools === undefined ? {} : { pools: snapshot.pools };
-  return { db, product: snapshot.product, version: snapshot.version, settings, ...findings, ...pools, warnings: doctorWarnings(snapshot, findings) };
+  return {
+    db,
+    product: snapshot.product,
+    version: snapshot.version,
+    settings,
+    ...findings,
+    ...pools,
+    warnings: doctorWarnings(snapshot, findings),
+  };
 }

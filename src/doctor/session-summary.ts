@@ -4,7 +4,11 @@ import type { DoctorReport, ServerSession, SessionGroup } from './doctor-report.
  * Groups sessions by user, host, database and state (largest group first) and counts the idle
  * ones, those idle longer than `thresholdMs`, and those idle inside a transaction.
  */
-export function summarizeSessions(sessions: readonly ServerSession[], thresholdMs: number, transactionsVisible: boolean): DoctorReport['connections'] {
+export function summarizeSessions(
+  sessions: readonly ServerSession[],
+  thresholdMs: number,
+  transactionsVisible: boolean,
+): DoctorReport['connections'] {
   const idle = sessions.filter((session) => session.idleMs !== undefined);
   const ages = idle.map((session) => session.idleMs!);
   return {

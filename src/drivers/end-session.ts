@@ -9,7 +9,12 @@ const POLL_MS = 10;
  * session at once but tears it down on the session's own thread, and until then it still holds
  * a slot of the server's limit. A kill of a session already gone is no error. Rejects if `via` fails.
  */
-export async function endAndAwaitGone(via: DriverConnection, end: () => Promise<unknown>, listed: () => Promise<boolean>, deadline: number): Promise<boolean> {
+export async function endAndAwaitGone(
+  via: DriverConnection,
+  end: () => Promise<unknown>,
+  listed: () => Promise<boolean>,
+  deadline: number,
+): Promise<boolean> {
   await end().catch((error: unknown) => {
     // A connection-class failure of `via` itself means nothing was learned.
     if (via.isBroken()) throw error;

@@ -37,5 +37,8 @@ async function load<T>(specifier: string, scheme: string): Promise<T> {
 function isPackageNotFound(error: unknown, packageName: string): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error.message.includes(`'${packageName}'`) || error.message.includes(`'${packageName}/`));
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    (error.message.includes(`'${packageName}'`) || error.message.includes(`'${packageName}/`))
+  );
 }

@@ -44,7 +44,11 @@ export const RULES = {
   file: { type: 'file' },
   ms: { type: 'integer', min: 0, max: MAX_INT32, unit: 'milliseconds' },
   count: (min: number, max: number) => ({ type: 'integer', min, max }) as const,
-  function: { type: 'value', expected: 'a function', check: (value: unknown) => (typeof value === 'function' ? undefined : 'must be a function') },
+  function: {
+    type: 'value',
+    expected: 'a function',
+    check: (value: unknown) => (typeof value === 'function' ? undefined : 'must be a function'),
+  },
   object: { type: 'value', expected: 'an object', check: (value: unknown) => (isPlainObject(value) ? undefined : 'must be an object') },
   refused: (use: string) => ({ type: 'refused', use }) as const,
 } as const satisfies Record<string, OptionRule | ((...args: never[]) => OptionRule)>;
@@ -60,7 +64,8 @@ export const is = {
   function: (value: unknown): boolean => typeof value === 'function',
   object: (value: unknown): boolean => isPlainObject(value),
   stringArray: (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string' && !item.includes('\0')),
-  pem: (value: unknown): boolean => is.string(value) || Buffer.isBuffer(value) || (Array.isArray(value) && value.every((item) => is.string(item) || Buffer.isBuffer(item))),
+  pem: (value: unknown): boolean =>
+    is.string(value) || Buffer.isBuffer(value) || (Array.isArray(value) && value.every((item) => is.string(item) || Buffer.isBuffer(item))),
 };
 
 /** What the drivers' option checks report: one line per problem, naming where the option came from. */
@@ -75,15 +80,25 @@ export interface OptionSource {
  * Checks every option against `rules`, pushing one problem per bad or unknown option.
  * `prefix` starts each problem (the alias).
  */
-export function checkOptions(rules: OptionRules, values: Readonly<Record<string, unknown>>, source: OptionSource, prefix: string, problems: string[]): void {
+export function checkOptions(
+  rules: OptionRules,
+  values: Readonly<Record<string, unknown>>,
+  source: OptionSource,
+  prefix: string,
+  problems: string[],
+): void {
   // An unencoded `&` in a `?password=` value splits it, and its tail becomes a "parameter" whose
   // name is part of the password: with a credential in the query, unknown names are not shown.
-  const hideNames = source.kind === 'url' && Object.entries(values).some(([key, value]) => isSecretKey(key) || /pass|pwd|secret|token|auth/i.test(`${key}=${String(value)}`));
+  const hideNames =
+    source.kind === 'url' &&
+    Object.entries(values).some(([key, value]) => isSecretKey(key) || /pass|pwd|secret|token|auth/i.test(`${key}=${String(value)}`));
   for (const [key, value] of Object.entries(values)) {
     const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
     const name = `${source.kind === 'url' ? 'URL parameter' : 'driver option'} "${shorten(key)}"`;
     if (rule === undefined && hideNames) {
-      problems.push(`${prefix} an unknown URL parameter for ${source.packageName} (its name is not shown because the URL has a credential parameter: an "&" in a password must be percent-encoded as %26)`);
+      problems.push(
+        `${prefix} an unknown URL parameter for ${source.packageName} (its name is not shown because the URL has a credential parameter: an "&" in a password must be percent-encoded as %26)`,
+      );
       continue;
     }
     if (rule === undefined) {
@@ -102,7 +117,7 @@ export function typedParams(rules: OptionRules, params: Readonly<Record<string, 
   const out: Record<string, OptionValue> = {};
   for (const [key, value] of Object.entries(params)) {
     const rule = rules[key];
-    out[key] = rule?.type === 'boolean' ? parseBoolean(value) ?? value : rule?.type === 'integer' ? Number(value) : value;
+    out[key] = rule?.type === 'boolean' ? (parseBoolean(value) ?? value) : rule?.type === 'integer' ? Number(value) : value;
   }
   return out;
 }
@@ -114,7 +129,9 @@ function checkUrlValue(rule: OptionRule, value: string): string | undefined {
     case 'boolean':
       return parseBoolean(value) === undefined ? `must be true or false (or 1 / 0), got ${describe(value)}` : undefined;
     case 'integer':
-      return /^-?\d{1,16}$/.test(value.trim()) ? checkRange(rule, Number(value)) : `must be a whole number${rule.unit === undefined ? '' : ` of ${rule.unit}`}, got ${describe(value)}`;
+      return /^-?\d{1,16}$/.test(value.trim())
+        ? checkRange(rule, Number(value))
+        : `must be a whole number${rule.unit === undefined ? '' : ` of ${rule.unit}`}, got ${describe(value)}`;
     case 'enum':
       return checkEnum(rule, value);
     case 'file':
@@ -133,7 +150,9 @@ function checkDriverValue(rule: OptionRule, value: unknown): string | undefined 
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}`;
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) ? checkRange(rule, value) : `must be a whole number${rule.unit === undefined ? '' : ` of ${rule.unit}`}, got ${describe(value)}`;
+      return typeof value === 'number' && Number.isInteger(value)
+        ? checkRange(rule, value)
+        : `must be a whole number${rule.unit === undefined ? '' : ` of ${rule.unit}`}, got ${describe(value)}`;
     case 'enum':
       return typeof value === 'string' ? checkEnum(rule, value) : `must be one of ${rule.values.join(', ')}, got ${describe(value)}`;
     case 'file':
@@ -150,7 +169,8 @@ function checkDriverValue(rule: OptionRule, value: unknown): string | undefined 
 
 function checkString(rule: Extract<OptionRule, { type: 'string' }>, value: string): string | undefined {
   if (value.includes('\0')) return 'must not contain a NUL character';
-  if (rule.pattern !== undefined && !rule.pattern.test(value)) return `must be ${rule.expected ?? `like ${String(rule.pattern)}`}, got ${describe(value)}`;
+  if (rule.pattern !== undefined && !rule.pattern.test(value))
+    return `must be ${rule.expected ?? `like ${String(rule.pattern)}`}, got ${describe(value)}`;
   return undefined;
 }
 
@@ -191,8 +211,9 @@ function shorten(text: string): string {
 
 function suggest(key: string, known: readonly string[]): string {
   const lower = key.toLowerCase().replace(/[-_]/g, '');
-  const near = known.find((name) => name.toLowerCase().replace(/[-_]/g, '') === lower)
-    ?? known.find((name) => Math.abs(name.length - key.length) <= 2 && editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+  const near =
+    known.find((name) => name.toLowerCase().replace(/[-_]/g, '') === lower) ??
+    known.find((name) => Math.abs(name.length - key.length) <= 2 && editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
   return near === undefined ? '' : ` (did you mean "${near}"?)`;
 }
 

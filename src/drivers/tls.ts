@@ -78,10 +78,15 @@ export function tlsAttempts(request: TlsRequest): readonly TlsAttempt[] {
  * Problems with a request that the native client would refuse too: libpq's `sslrootcert=system`
  * needs `verify-full`, and a client key needs its certificate (and the other way round).
  */
-export function tlsProblems(request: TlsRequest, names: { readonly mode: string; readonly ca: string; readonly cert: string; readonly key: string }): string[] {
+export function tlsProblems(
+  request: TlsRequest,
+  names: { readonly mode: string; readonly ca: string; readonly cert: string; readonly key: string },
+): string[] {
   const problems: string[] = [];
-  if (request.ca === 'system' && request.mode !== 'verify-full') problems.push(`${names.ca}=system checks the server against the system's CAs, which needs ${names.mode} verify-full`);
-  if ((request.cert === undefined) !== (request.key === undefined)) problems.push(`${names.cert} and ${names.key} go together: a client certificate needs its key`);
+  if (request.ca === 'system' && request.mode !== 'verify-full')
+    problems.push(`${names.ca}=system checks the server against the system's CAs, which needs ${names.mode} verify-full`);
+  if ((request.cert === undefined) !== (request.key === undefined))
+    problems.push(`${names.cert} and ${names.key} go together: a client certificate needs its key`);
   return problems;
 }
 
@@ -99,18 +104,34 @@ function readPem(path: string): string {
 
 /** Node's codes for a certificate the client could not verify, and TLS handshake failures. */
 const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_TLS_HANDSHAKE_TIMEOUT',
-  'EPROTO', 'ERR_OSSL_PEM_NO_START_LINE', 'ERR_OSSL_EVP_BAD_DECRYPT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+  'EPROTO',
+  'ERR_OSSL_PEM_NO_START_LINE',
+  'ERR_OSSL_EVP_BAD_DECRYPT',
   // The server has no TLS while the mode requires it: mysql2, mariadb.
-  'HANDSHAKE_NO_SSL_SUPPORT', 'ER_SERVER_SSL_DISABLED',
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'ER_SERVER_SSL_DISABLED',
 ]);
 
 /** pg's and the mariadb connector's words for the same failures (they carry no Node code). */
-const TLS_MESSAGES = /does not support SSL|self[- ]signed certificate|unable to verify|certificate identify|Hostname\/IP does not match|certificate has expired|wrong version number|SSL routines|TLS/i;
+const TLS_MESSAGES =
+  /does not support SSL|self[- ]signed certificate|unable to verify|certificate identify|Hostname\/IP does not match|certificate has expired|wrong version number|SSL routines|TLS/i;
 
 /** Whether a connect error is a TLS failure: the server had no TLS, or its certificate did not verify. */
 export function isTlsError(error: unknown): boolean {
@@ -133,7 +154,11 @@ export function serverHasNoTls(error: unknown): boolean {
  * Opens a connection with each attempt in turn: the next one only when the previous failed for
  * its TLS choice (`retryable`), so a wrong password is not tried twice.
  */
-export async function connectWithAttempts<T>(attempts: readonly TlsAttempt[], open: (attempt: TlsAttempt) => Promise<T>, retryable: (error: unknown, attempt: TlsAttempt) => boolean): Promise<T> {
+export async function connectWithAttempts<T>(
+  attempts: readonly TlsAttempt[],
+  open: (attempt: TlsAttempt) => Promise<T>,
+  retryable: (error: unknown, attempt: TlsAttempt) => boolean,
+): Promise<T> {
   let lastError: unknown;
   for (const [index, attempt] of attempts.entries()) {
     try {

@@ -1,4 +1,12 @@
-import { createTableRelationsHelpers, DefaultLogger, extractTablesRelationalConfig, type DrizzleConfig, type Logger, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
+import {
+  createTableRelationsHelpers,
+  DefaultLogger,
+  extractTablesRelationalConfig,
+  type DrizzleConfig,
+  type Logger,
+  type RelationalSchemaConfig,
+  type TablesRelationalConfig,
+} from 'drizzle-orm';
 import { UsageError } from '../errors/errors.js';
 
 /** The parts of a drizzle config every engine's session takes, made the way drizzle's own drivers make them. */
@@ -22,5 +30,8 @@ export function refuseTransactionConfig(config: object | undefined, allowed: Rea
   const asked = Object.entries(config ?? {}).filter(([key, value]) => value !== undefined && allowed[key] !== value);
   if (asked.length === 0) return;
   const named = asked.map(([key, value]) => `${key} ${JSON.stringify(value)}`).join(', ');
-  throw new UsageError('QUERY_BUILDER_UNSUPPORTED', `a Drizzle transaction asked for ${named}, which leakproof's transactions do not set; run "SET TRANSACTION ..." as the transaction's first statement where the engine allows it`);
+  throw new UsageError(
+    'QUERY_BUILDER_UNSUPPORTED',
+    `a Drizzle transaction asked for ${named}, which leakproof's transactions do not set; run "SET TRANSACTION ..." as the transaction's first statement where the engine allows it`,
+  );
 }

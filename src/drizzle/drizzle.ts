@@ -53,7 +53,8 @@ export type LeakproofPgDatabase<S extends Schema = Record<string, never>> = PgRe
 export type LeakproofMySqlDatabase<S extends Schema = Record<string, never>> = MySqlRemoteDatabase<S>;
 export type LeakproofSqliteDatabase<S extends Schema = Record<string, never>> = SqliteRemoteDatabase<S>;
 /** What `drizzle()` returns without a `dialect`: narrow it with one. */
-export type LeakproofDrizzleDatabase<S extends Schema = Record<string, never>> = LeakproofPgDatabase<S> | LeakproofMySqlDatabase<S> | LeakproofSqliteDatabase<S>;
+export type LeakproofDrizzleDatabase<S extends Schema = Record<string, never>> =
+  LeakproofPgDatabase<S> | LeakproofMySqlDatabase<S> | LeakproofSqliteDatabase<S>;
 
 const DIALECT_OF: Readonly<Record<Engine, DrizzleDialect>> = { postgres: 'postgresql', mysql: 'mysql', sqlite: 'sqlite' };
 
@@ -64,11 +65,26 @@ const DIALECT_OF: Readonly<Record<Engine, DrizzleDialect>> = { postgres: 'postgr
  * const orm = drizzle(dbs.get(), { schema, dialect: 'mysql' });
  * app.get('/polls/:id', async (req, res) => res.json(await orm.select().from(poll).where(eq(poll.id, Number(req.params.id)))));
  */
-export function drizzle<S extends Schema = Record<string, never>>(db: Database, config: LeakproofDrizzleConfig<S> & { readonly dialect: 'postgresql' }): LeakproofPgDatabase<S>;
-export function drizzle<S extends Schema = Record<string, never>>(db: Database, config: LeakproofDrizzleConfig<S> & { readonly dialect: 'mysql' }): LeakproofMySqlDatabase<S>;
-export function drizzle<S extends Schema = Record<string, never>>(db: Database, config: LeakproofDrizzleConfig<S> & { readonly dialect: 'sqlite' }): LeakproofSqliteDatabase<S>;
-export function drizzle<S extends Schema = Record<string, never>>(db: Database, config?: LeakproofDrizzleConfig<S>): LeakproofDrizzleDatabase<S>;
-export function drizzle<S extends Schema = Record<string, never>>(db: Database, config: LeakproofDrizzleConfig<S> = {}): LeakproofDrizzleDatabase<S> {
+export function drizzle<S extends Schema = Record<string, never>>(
+  db: Database,
+  config: LeakproofDrizzleConfig<S> & { readonly dialect: 'postgresql' },
+): LeakproofPgDatabase<S>;
+export function drizzle<S extends Schema = Record<string, never>>(
+  db: Database,
+  config: LeakproofDrizzleConfig<S> & { readonly dialect: 'mysql' },
+): LeakproofMySqlDatabase<S>;
+export function drizzle<S extends Schema = Record<string, never>>(
+  db: Database,
+  config: LeakproofDrizzleConfig<S> & { readonly dialect: 'sqlite' },
+): LeakproofSqliteDatabase<S>;
+export function drizzle<S extends Schema = Record<string, never>>(
+  db: Database,
+  config?: LeakproofDrizzleConfig<S>,
+): LeakproofDrizzleDatabase<S>;
+export function drizzle<S extends Schema = Record<string, never>>(
+  db: Database,
+  config: LeakproofDrizzleConfig<S> = {},
+): LeakproofDrizzleDatabase<S> {
   const { dialect, ...drizzleConfig } = config;
   const engineDialect = DIALECT_OF[db.engine];
   if (dialect !== undefined && dialect !== engineDialect) {

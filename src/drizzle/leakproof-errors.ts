@@ -14,14 +14,18 @@ type Session = { prepareQuery: (...args: never[]) => object };
  */
 export function passLeakproofErrorsOn(session: Session): void {
   const prepare = session.prepareQuery.bind(session) as unknown as (...args: unknown[]) => Record<string, unknown>;
-  session.prepareQuery = ((...args: unknown[]) => unwrapping(prepare(...args)));
+  session.prepareQuery = (...args: unknown[]) => unwrapping(prepare(...args));
 }
 
 function unwrapping<Q extends Record<string, unknown>>(prepared: Q): Q {
   for (const name of RUNNERS) {
     const run = prepared[name];
     if (typeof run !== 'function') continue;
-    Object.defineProperty(prepared, name, { value: (...args: unknown[]) => rethrowOwn((run as Runner).apply(prepared, args)), configurable: true, writable: true });
+    Object.defineProperty(prepared, name, {
+      value: (...args: unknown[]) => rethrowOwn((run as Runner).apply(prepared, args)),
+      configurable: true,
+      writable: true,
+    });
   }
   return prepared;
 }

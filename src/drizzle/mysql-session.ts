@@ -40,7 +40,10 @@ class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalC
     this.#relations = parts.relations;
   }
 
-  override transaction<T>(body: (tx: MySqlProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>, config?: MySqlTransactionConfig): Promise<T> {
+  override transaction<T>(
+    body: (tx: MySqlProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>,
+    config?: MySqlTransactionConfig,
+  ): Promise<T> {
     refuseTransactionConfig(config);
     return this.#db.transaction(() => body(new LeakproofMySqlTransaction(this.#db, this.#dialect, this, this.#relations, 0)));
   }
@@ -64,7 +67,9 @@ class LeakproofMySqlTransaction extends MySqlProxyTransaction<Schema, TablesRela
   }
 
   override transaction<T>(body: (tx: MySqlProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>): Promise<T> {
-    return this.#db.transaction(() => body(new LeakproofMySqlTransaction(this.#db, this.#dialect, this.#session, this.#relations, this.#depth + 1)));
+    return this.#db.transaction(() =>
+      body(new LeakproofMySqlTransaction(this.#db, this.#dialect, this.#session, this.#relations, this.#depth + 1)),
+    );
   }
 }
 

@@ -13,7 +13,9 @@ type Schema = Record<string, unknown>;
  * rows for `db.execute(sql)`. Inside a transaction body they join it through the async context.
  */
 function pgCalls(db: Database): RemoteCallback {
-  return async (sql, params, method) => ({ rows: method === 'all' ? await db.query(sql, params, { rowMode: 'array' }) : await db.query(sql, params) });
+  return async (sql, params, method) => ({
+    rows: method === 'all' ? await db.query(sql, params, { rowMode: 'array' }) : await db.query(sql, params),
+  });
 }
 
 /** drizzle's pg-proxy session, with transactions that are leakproof's. */
@@ -28,7 +30,10 @@ class LeakproofPgSession extends PgRemoteSession<Schema, TablesRelationalConfig>
     this.#relations = parts.relations;
   }
 
-  override transaction<T>(body: (tx: PgProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+  override transaction<T>(
+    body: (tx: PgProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>,
+    config?: PgTransactionConfig,
+  ): Promise<T> {
     refuseTransactionConfig(config);
     return this.#db.transaction(() => body(new LeakproofPgTransaction(this.#db, this.dialect, this, this.#relations, 0)));
   }
@@ -40,7 +45,13 @@ class LeakproofPgTransaction extends PgProxyTransaction<Schema, TablesRelational
   readonly #dialect: PgDialect;
   readonly #session: LeakproofPgSession;
 
-  constructor(db: Database, dialect: PgDialect, session: LeakproofPgSession, relations: ReturnType<typeof sessionParts>['relations'], nestedIndex: number) {
+  constructor(
+    db: Database,
+    dialect: PgDialect,
+    session: LeakproofPgSession,
+    relations: ReturnType<typeof sessionParts>['relations'],
+    nestedIndex: number,
+  ) {
     super(dialect, session, relations, nestedIndex);
     this.#db = db;
     this.#dialect = dialect;
@@ -48,7 +59,9 @@ class LeakproofPgTransaction extends PgProxyTransaction<Schema, TablesRelational
   }
 
   override transaction<T>(body: (tx: PgProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>): Promise<T> {
-    return this.#db.transaction(() => body(new LeakproofPgTransaction(this.#db, this.#dialect, this.#session, this.schema, this.nestedIndex + 1)));
+    return this.#db.transaction(() =>
+      body(new LeakproofPgTransaction(this.#db, this.#dialect, this.#session, this.schema, this.nestedIndex + 1)),
+    );
   }
 }
 

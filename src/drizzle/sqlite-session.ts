@@ -42,7 +42,10 @@ class LeakproofSqliteSession extends SQLiteRemoteSession<Schema, TablesRelationa
     this.#relations = parts.relations;
   }
 
-  override transaction<T>(body: (tx: SQLiteProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>, config?: SQLiteTransactionConfig): Promise<T> {
+  override transaction<T>(
+    body: (tx: SQLiteProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>,
+    config?: SQLiteTransactionConfig,
+  ): Promise<T> {
     refuseTransactionConfig(config, LEAKPROOF_BEGIN);
     return this.#db.transaction(() => body(new LeakproofSqliteTransaction(this.#db, this.#dialect, this, this.#relations, 0)));
   }
@@ -66,7 +69,9 @@ class LeakproofSqliteTransaction extends SQLiteProxyTransaction<Schema, TablesRe
   }
 
   override transaction<T>(body: (tx: SQLiteProxyTransaction<Schema, TablesRelationalConfig>) => Promise<T>): Promise<T> {
-    return this.#db.transaction(() => body(new LeakproofSqliteTransaction(this.#db, this.#dialect, this.#session, this.#relations, this.#depth + 1)));
+    return this.#db.transaction(() =>
+      body(new LeakproofSqliteTransaction(this.#db, this.#dialect, this.#session, this.#relations, this.#depth + 1)),
+    );
   }
 }
 

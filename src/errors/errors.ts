@@ -8,7 +8,8 @@
  */
 
 /** The classes an error code is raised as. */
-export type ErrorClassName = 'ConfigError' | 'BudgetError' | 'ScopeError' | 'ConnectionError' | 'StatementError' | 'UsageError' | 'ProbeError';
+export type ErrorClassName =
+  'ConfigError' | 'BudgetError' | 'ScopeError' | 'ConnectionError' | 'StatementError' | 'UsageError' | 'ProbeError';
 
 /**
  * What each code is: the class that raises it, the HTTP status every adapter answers it with
@@ -22,28 +23,111 @@ export interface ErrorEntry {
 }
 
 export const ERROR_REGISTRY = {
-  CONFIG_INVALID: { class: 'ConfigError', status: 500, meaning: 'The options given to createDatabases are wrong; the message lists every problem.' },
-  DRIVER_MISSING: { class: 'UsageError', status: 500, meaning: 'The npm package for this URL scheme is not installed; install it next to leakproof.' },
+  CONFIG_INVALID: {
+    class: 'ConfigError',
+    status: 500,
+    meaning: 'The options given to createDatabases are wrong; the message lists every problem.',
+  },
+  DRIVER_MISSING: {
+    class: 'UsageError',
+    status: 500,
+    meaning: 'The npm package for this URL scheme is not installed; install it next to leakproof.',
+  },
   UNKNOWN_ALIAS: { class: 'UsageError', status: 500, meaning: 'dbs.get() was asked for an alias that createDatabases was not given.' },
-  ACQUIRE_TIMEOUT: { class: 'BudgetError', status: 503, meaning: 'No connection became free within acquireTimeout; the pool was at maxConnections.' },
-  QUEUE_FULL: { class: 'BudgetError', status: 503, meaning: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.' },
-  DATABASE_REFUSED: { class: 'BudgetError', status: 503, meaning: 'The database kept refusing new connections for its own limit (MySQL 1040/1203/1226, PostgreSQL 53300) while the request waited acquireTimeout for one of this process\'s connections: the budgets of the processes sharing it add up to more than it allows.' },
-  CONNECTION_FAILED: { class: 'ConnectionError', status: 503, meaning: 'A connection to the database could not be opened, or broke; the cause says why.' },
-  TLS_FAILED: { class: 'ConnectionError', status: 503, meaning: 'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.' },
-  REQUEST_ENDED: { class: 'ScopeError', status: 500, meaning: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.' },
-  REQUEST_TIMEOUT: { class: 'ScopeError', status: 503, meaning: 'The request ran past the adapter\'s requestTimeout; its scope ended, its work was stopped and the client was answered 503.' },
-  STATEMENT_TIMEOUT: { class: 'StatementError', status: 503, meaning: 'A statement ran past statementTimeout (stopped by the server) or its call\'s own timeout, its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.' },
-  STATEMENT_CANCELLED: { class: 'StatementError', status: 503, meaning: 'The AbortSignal given to the call was aborted: the statement was cancelled on the server, or never sent; `cause` is the signal\'s reason.' },
-  NO_SCOPE: { class: 'ScopeError', status: 500, meaning: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.' },
+  ACQUIRE_TIMEOUT: {
+    class: 'BudgetError',
+    status: 503,
+    meaning: 'No connection became free within acquireTimeout; the pool was at maxConnections.',
+  },
+  QUEUE_FULL: {
+    class: 'BudgetError',
+    status: 503,
+    meaning: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
+  },
+  DATABASE_REFUSED: {
+    class: 'BudgetError',
+    status: 503,
+    meaning:
+      "The database kept refusing new connections for its own limit (MySQL 1040/1203/1226, PostgreSQL 53300) while the request waited acquireTimeout for one of this process's connections: the budgets of the processes sharing it add up to more than it allows.",
+  },
+  CONNECTION_FAILED: {
+    class: 'ConnectionError',
+    status: 503,
+    meaning: 'A connection to the database could not be opened, or broke; the cause says why.',
+  },
+  TLS_FAILED: {
+    class: 'ConnectionError',
+    status: 503,
+    meaning:
+      'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
+  },
+  REQUEST_ENDED: {
+    class: 'ScopeError',
+    status: 500,
+    meaning: 'The request that owns this scope has ended (client gone, timeout, shutdown); its work was stopped.',
+  },
+  REQUEST_TIMEOUT: {
+    class: 'ScopeError',
+    status: 503,
+    meaning: "The request ran past the adapter's requestTimeout; its scope ended, its work was stopped and the client was answered 503.",
+  },
+  STATEMENT_TIMEOUT: {
+    class: 'StatementError',
+    status: 503,
+    meaning:
+      "A statement ran past statementTimeout (stopped by the server) or its call's own timeout, its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.",
+  },
+  STATEMENT_CANCELLED: {
+    class: 'StatementError',
+    status: 503,
+    meaning:
+      "The AbortSignal given to the call was aborted: the statement was cancelled on the server, or never sent; `cause` is the signal's reason.",
+  },
+  NO_SCOPE: {
+    class: 'ScopeError',
+    status: 500,
+    meaning: 'A query ran outside any request scope while strict is on; run it inside dbs.run() or a request.',
+  },
   POOL_CLOSED: { class: 'ConnectionError', status: 503, meaning: 'dbs.close() was called; no new connections are handed out.' },
-  STREAM_OPEN: { class: 'UsageError', status: 500, meaning: 'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.' },
-  SESSION_STATE: { class: 'UsageError', status: 500, meaning: 'Behind a transaction pooler (pooler: \'transaction\'), a statement whose effect would outlive its transaction on a shared server session (SET without LOCAL, session advisory locks, temporary tables, PREPARE, LISTEN) was refused before it was sent; the message names the transaction-scoped form to use.' },
-  QUERY_BUILDER_UNSUPPORTED: { class: 'UsageError', status: 500, meaning: 'A Kysely or Drizzle feature that leakproof cannot map onto the request\'s connection was used (a transaction isolation level or access mode, a driver this integration does not cover); the message names it and what to do instead.' },
-  RELEASED_TWICE: { class: 'UsageError', status: 500, meaning: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.' },
-  METRICS_INVALID: { class: 'UsageError', status: 500, meaning: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.' },
-  ADAPTER_MISUSED: { class: 'UsageError', status: 500, meaning: 'An adapter was used where it cannot work: leakproof/hono outside @hono/node-server, leakproof/fastify without databases.' },
+  STREAM_OPEN: {
+    class: 'UsageError',
+    status: 500,
+    meaning:
+      'A statement was issued on a connection that a db.stream() of the same request still reads; waiting for the stream would deadlock a loop over it. Finish, break out of or close the stream first.',
+  },
+  SESSION_STATE: {
+    class: 'UsageError',
+    status: 500,
+    meaning:
+      "Behind a transaction pooler (pooler: 'transaction'), a statement whose effect would outlive its transaction on a shared server session (SET without LOCAL, session advisory locks, temporary tables, PREPARE, LISTEN) was refused before it was sent; the message names the transaction-scoped form to use.",
+  },
+  QUERY_BUILDER_UNSUPPORTED: {
+    class: 'UsageError',
+    status: 500,
+    meaning:
+      "A Kysely or Drizzle feature that leakproof cannot map onto the request's connection was used (a transaction isolation level or access mode, a driver this integration does not cover); the message names it and what to do instead.",
+  },
+  RELEASED_TWICE: {
+    class: 'UsageError',
+    status: 500,
+    meaning: 'A connection was released a second time; this is a bug in leakproof or in code that drives a pool directly.',
+  },
+  METRICS_INVALID: {
+    class: 'UsageError',
+    status: 500,
+    meaning: 'registerMetrics was given a prefix that is not a valid metric name, or a registry that already holds those metrics.',
+  },
+  ADAPTER_MISUSED: {
+    class: 'UsageError',
+    status: 500,
+    meaning: 'An adapter was used where it cannot work: leakproof/hono outside @hono/node-server, leakproof/fastify without databases.',
+  },
   PROBE_USAGE: { class: 'ProbeError', status: null, meaning: 'The probe was given bad options; the message lists every problem.' },
-  PROBE_UNREACHABLE: { class: 'ProbeError', status: null, meaning: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.' },
+  PROBE_UNREACHABLE: {
+    class: 'ProbeError',
+    status: null,
+    meaning: 'The probe could not reach the target URL or the database it samples, or the database stopped answering mid-run.',
+  },
 } as const satisfies Readonly<Record<string, ErrorEntry>>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
@@ -148,7 +232,11 @@ export class ConfigError extends LeakproofError {
 
 /** The connection budget could not be met: answer `503` with `Retry-After`. */
 export class BudgetError extends LeakproofError {
-  constructor(code: 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'DATABASE_REFUSED', message: string, options: { cause?: unknown; retryAfterMs: number }) {
+  constructor(
+    code: 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'DATABASE_REFUSED',
+    message: string,
+    options: { cause?: unknown; retryAfterMs: number },
+  ) {
     super(code, message, options);
   }
 }
@@ -176,7 +264,19 @@ export class StatementError extends LeakproofError {
 
 /** leakproof was used the wrong way: a missing package, an unknown alias, a double release, a statement behind an open stream, a query-builder feature it cannot map, clashing metrics, an adapter where it cannot work. */
 export class UsageError extends LeakproofError {
-  constructor(code: 'DRIVER_MISSING' | 'UNKNOWN_ALIAS' | 'RELEASED_TWICE' | 'STREAM_OPEN' | 'SESSION_STATE' | 'QUERY_BUILDER_UNSUPPORTED' | 'METRICS_INVALID' | 'ADAPTER_MISUSED', message: string, options: LeakproofErrorOptions = {}) {
+  constructor(
+    code:
+      | 'DRIVER_MISSING'
+      | 'UNKNOWN_ALIAS'
+      | 'RELEASED_TWICE'
+      | 'STREAM_OPEN'
+      | 'SESSION_STATE'
+      | 'QUERY_BUILDER_UNSUPPORTED'
+      | 'METRICS_INVALID'
+      | 'ADAPTER_MISUSED',
+    message: string,
+    options: LeakproofErrorOptions = {},
+  ) {
     super(code, message, options);
   }
 }

@@ -74,14 +74,29 @@ export class PoolEvents {
     const heldMs = since(this.#leasedAt.get(connection));
     const rollback = !discard && connection.raw.inTransaction();
     const discarded = discard || connection.isUnusable();
-    release.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), serverId: connection.serverId, heldMs, rollback, discard: discarded });
+    release.publish({
+      databases: this.#databases,
+      alias: this.#alias,
+      pool: this.#condition(),
+      serverId: connection.serverId,
+      heldMs,
+      rollback,
+      discard: discarded,
+    });
   }
 
   /** A request was turned away by the budget. Returns `failure`, for the pool to reject with. */
   turnedAway(failure: BudgetError): BudgetError {
     if (!timeout.hasSubscribers) return failure;
     const waitMs = failure.code === 'ACQUIRE_TIMEOUT' ? this.#source.config.acquireTimeout : 0;
-    timeout.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), code: failure.code, error: failure, waitMs });
+    timeout.publish({
+      databases: this.#databases,
+      alias: this.#alias,
+      pool: this.#condition(),
+      code: failure.code,
+      error: failure,
+      waitMs,
+    });
     return failure;
   }
 
@@ -98,10 +113,13 @@ export class PoolEvents {
   timeConnect(opening: Promise<DriverConnection>): Promise<DriverConnection> {
     if (!connect.hasSubscribers) return opening;
     const started = performance.now();
-    opening.then((raw) => {
-      const durationMs = performance.now() - started;
-      connect.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), serverId: raw.serverId, durationMs });
-    }, () => undefined);
+    opening.then(
+      (raw) => {
+        const durationMs = performance.now() - started;
+        connect.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), serverId: raw.serverId, durationMs });
+      },
+      () => undefined,
+    );
     return opening;
   }
 
@@ -124,7 +142,14 @@ export class PoolEvents {
   closed(connection: EventConnection, reason: CloseReason | undefined): void {
     if (reason === undefined || !close.hasSubscribers) return;
     const ageMs = Date.now() - connection.createdAt;
-    close.publish({ databases: this.#databases, alias: this.#alias, pool: this.#condition(), serverId: connection.serverId, reason, ageMs });
+    close.publish({
+      databases: this.#databases,
+      alias: this.#alias,
+      pool: this.#condition(),
+      serverId: connection.serverId,
+      reason,
+      ageMs,
+    });
   }
 
   /** A lease still holds its connection `leakTimeout` ms after its request ended. */
@@ -139,8 +164,15 @@ export class PoolEvents {
 
   #leakEvent(d: LeakDetails): LeakEvent {
     return {
-      databases: this.#databases, alias: this.#alias, pool: this.#condition(),
-      serverId: d.serverId, label: d.label, method: d.method, path: d.path, heldMs: d.heldMs, stack: d.stack,
+      databases: this.#databases,
+      alias: this.#alias,
+      pool: this.#condition(),
+      serverId: d.serverId,
+      label: d.label,
+      method: d.method,
+      path: d.path,
+      heldMs: d.heldMs,
+      stack: d.stack,
     };
   }
 

@@ -27,12 +27,15 @@ export class HeldTransaction {
     return new Promise((resolve, reject) => {
       let opened = false;
       const outcome: { settled?: Promise<void> } = {};
-      outcome.settled = on.transaction((handle) => new Promise<void>((commit, rollBack) => {
-        opened = true;
-        const end = (ok: boolean): void => (ok ? commit() : rollBack(ROLLED_BACK));
-        // The body starts after BEGIN went out, by when `settled` is assigned.
-        resolve(new HeldTransaction(handle, end, outcome.settled!));
-      }));
+      outcome.settled = on.transaction(
+        (handle) =>
+          new Promise<void>((commit, rollBack) => {
+            opened = true;
+            const end = (ok: boolean): void => (ok ? commit() : rollBack(ROLLED_BACK));
+            // The body starts after BEGIN went out, by when `settled` is assigned.
+            resolve(new HeldTransaction(handle, end, outcome.settled!));
+          }),
+      );
       outcome.settled.catch((error: unknown) => {
         // A BEGIN that failed (budget, request ended) fails the begin; later outcomes go to commit/rollback.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

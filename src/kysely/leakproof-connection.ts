@@ -38,7 +38,10 @@ export class LeakproofConnection implements DatabaseConnection {
 
   /** `.stream()` reads through `db.stream()`, `chunkSize` rows a batch. */
   async *streamQuery<R>(compiled: CompiledQuery, chunkSize?: number, options?: KyselyCallOptions): AsyncIterableIterator<QueryResult<R>> {
-    const stream = this.#target().stream<R & object>(compiled.sql, compiled.parameters, { ...callOptions(options), ...(chunkSize === undefined ? {} : { batchSize: chunkSize }) });
+    const stream = this.#target().stream<R & object>(compiled.sql, compiled.parameters, {
+      ...callOptions(options),
+      ...(chunkSize === undefined ? {} : { batchSize: chunkSize }),
+    });
     for await (const row of stream) yield { rows: [row] };
   }
 

@@ -26,9 +26,20 @@
  * @module
  */
 import {
-  MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler,
-  SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
-  type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver, type QueryCompiler,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
 } from 'kysely';
 import type { Database } from '../core/database.js';
 import type { Engine } from '../drivers/driver.js';
@@ -58,8 +69,16 @@ class LeakproofSqliteAdapter extends SqliteAdapter {
 /** Kysely's own pieces for each engine leakproof speaks. */
 const ENGINE_PARTS: Readonly<Record<Engine, EngineParts>> = {
   mysql: { adapter: () => new MysqlAdapter(), compiler: () => new MysqlQueryCompiler(), introspector: (db) => new MysqlIntrospector(db) },
-  postgres: { adapter: () => new PostgresAdapter(), compiler: () => new PostgresQueryCompiler(), introspector: (db) => new PostgresIntrospector(db) },
-  sqlite: { adapter: () => new LeakproofSqliteAdapter(), compiler: () => new SqliteQueryCompiler(), introspector: (db) => new SqliteIntrospector(db) },
+  postgres: {
+    adapter: () => new PostgresAdapter(),
+    compiler: () => new PostgresQueryCompiler(),
+    introspector: (db) => new PostgresIntrospector(db),
+  },
+  sqlite: {
+    adapter: () => new LeakproofSqliteAdapter(),
+    compiler: () => new SqliteQueryCompiler(),
+    introspector: (db) => new SqliteIntrospector(db),
+  },
 };
 
 /**

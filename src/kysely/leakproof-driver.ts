@@ -62,7 +62,13 @@ function ours(connection: DatabaseConnection): LeakproofConnection {
  * rather than silently dropped.
  */
 function refuseSettings(settings: TransactionSettings): void {
-  const asked = [settings.isolationLevel && `isolation level "${settings.isolationLevel}"`, settings.accessMode && `access mode "${settings.accessMode}"`].filter(Boolean);
+  const asked = [
+    settings.isolationLevel && `isolation level "${settings.isolationLevel}"`,
+    settings.accessMode && `access mode "${settings.accessMode}"`,
+  ].filter(Boolean);
   if (asked.length === 0) return;
-  throw new UsageError('QUERY_BUILDER_UNSUPPORTED', `a Kysely transaction asked for ${asked.join(' and ')}, which leakproof's transactions do not set; run "SET TRANSACTION ..." as the transaction's first statement where the engine allows it`);
+  throw new UsageError(
+    'QUERY_BUILDER_UNSUPPORTED',
+    `a Kysely transaction asked for ${asked.join(' and ')}, which leakproof's transactions do not set; run "SET TRANSACTION ..." as the transaction's first statement where the engine allows it`,
+  );
 }

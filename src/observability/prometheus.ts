@@ -73,8 +73,16 @@ export const COUNTERS: ReadonlyArray<readonly [string, string, StatKey]> = [
   ['health_check_failures_total', 'Idle connections that failed the ping before reuse.', 'healthCheckFailures'],
   ['rollbacks_total', 'Transactions found open on release and rolled back.', 'rollbacks'],
   ['cancels_total', 'Statements cancelled on the server: their client left, or leakproof gave up on them.', 'cancels'],
-  ['abandoned_total', 'Connections closed because their statement did not come back within statementTimeout and a grace, or releaseTimeout after the request ended.', 'abandoned'],
-  ['sessions_ended_total', 'Sessions cut while their statement may have run, ended on the server (KILL CONNECTION, pg_terminate_backend) before their slot was reused.', 'sessionsEnded'],
+  [
+    'abandoned_total',
+    'Connections closed because their statement did not come back within statementTimeout and a grace, or releaseTimeout after the request ended.',
+    'abandoned',
+  ],
+  [
+    'sessions_ended_total',
+    'Sessions cut while their statement may have run, ended on the server (KILL CONNECTION, pg_terminate_backend) before their slot was reused.',
+    'sessionsEnded',
+  ],
   ['session_end_timeouts_total', 'Cut sessions not seen ending within 5 s; their slot was freed anyway.', 'sessionEndTimeouts'],
   ['leaks_total', 'Connections still held leakTimeout ms after their request ended.', 'leaks'],
   ['double_releases_total', 'Releases of a connection that was not held (a bug).', 'doubleReleases'],
@@ -95,22 +103,36 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export function registerMetrics(dbs: Databases, options: MetricsOptions = {}): PoolMetrics {
   const registry = options.registry ?? defaultRegistry;
   const prefix = options.prefix ?? 'leakproof_';
-  const names = [...GAUGES, ...COUNTERS].map(([name]) => prefix + name).concat(prefix + 'acquire_wait_seconds', prefix + 'connect_duration_seconds');
+  const names = [...GAUGES, ...COUNTERS]
+    .map(([name]) => prefix + name)
+    .concat(prefix + 'acquire_wait_seconds', prefix + 'connect_duration_seconds');
   checkNames(registry, prefix, names);
   const registers = [registry];
   const stats = (): PoolStats[] => Object.values(dbs.stats());
   for (const [name, help, key] of GAUGES) {
-    const gauge: Gauge<'alias'> = new Gauge({ name: prefix + name, help, labelNames: ['alias'], registers, collect: () => {
-      gauge.reset();
-      for (const s of stats()) gauge.set({ alias: s.alias }, s[key]);
-    } });
+    const gauge: Gauge<'alias'> = new Gauge({
+      name: prefix + name,
+      help,
+      labelNames: ['alias'],
+      registers,
+      collect: () => {
+        gauge.reset();
+        for (const s of stats()) gauge.set({ alias: s.alias }, s[key]);
+      },
+    });
   }
   for (const [name, help, key] of COUNTERS) {
     // Counters mirror stats() rather than counting on their own, so a scrape equals stats().
-    const counter: Counter<'alias'> = new Counter({ name: prefix + name, help, labelNames: ['alias'], registers, collect: () => {
-      counter.reset();
-      for (const s of stats()) counter.inc({ alias: s.alias }, s[key]);
-    } });
+    const counter: Counter<'alias'> = new Counter({
+      name: prefix + name,
+      help,
+      labelNames: ['alias'],
+      registers,
+      collect: () => {
+        counter.reset();
+        for (const s of stats()) counter.inc({ alias: s.alias }, s[key]);
+      },
+    });
   }
   const unsubscribe = registerHistograms(dbs, registers, prefix, options);
   return {
@@ -124,12 +146,18 @@ export function registerMetrics(dbs: Databases, options: MetricsOptions = {}): P
 
 function registerHistograms(dbs: Databases, registers: Registry[], prefix: string, options: MetricsOptions): (() => void)[] {
   const acquire = new Histogram({
-    name: `${prefix}acquire_wait_seconds`, help: 'How long requests waited for a connection (0 when an idle one was free).',
-    labelNames: ['alias'], buckets: [...(options.acquireBuckets ?? ACQUIRE_BUCKETS)], registers,
+    name: `${prefix}acquire_wait_seconds`,
+    help: 'How long requests waited for a connection (0 when an idle one was free).',
+    labelNames: ['alias'],
+    buckets: [...(options.acquireBuckets ?? ACQUIRE_BUCKETS)],
+    registers,
   });
   const connect = new Histogram({
-    name: `${prefix}connect_duration_seconds`, help: 'How long opening a new connection took.',
-    labelNames: ['alias'], buckets: [...(options.connectBuckets ?? CONNECT_BUCKETS)], registers,
+    name: `${prefix}connect_duration_seconds`,
+    help: 'How long opening a new connection took.',
+    labelNames: ['alias'],
+    buckets: [...(options.connectBuckets ?? CONNECT_BUCKETS)],
+    registers,
   });
   // Events name their Databases: only this one's are counted, whatever else runs in the process.
   return [
@@ -144,10 +172,16 @@ function registerHistograms(dbs: Databases, registers: Registry[], prefix: strin
 
 function checkNames(registry: Registry, prefix: string, names: readonly string[]): void {
   if (prefix !== '' && !NAME.test(prefix)) {
-    throw new UsageError('METRICS_INVALID', `registerMetrics: prefix "${prefix}" is not a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
+    throw new UsageError(
+      'METRICS_INVALID',
+      `registerMetrics: prefix "${prefix}" is not a valid Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)`,
+    );
   }
   const taken = names.filter((name) => registry.getSingleMetric(name) !== undefined);
   if (taken.length > 0) {
-    throw new UsageError('METRICS_INVALID', `registerMetrics: the registry already has ${taken.join(', ')}; register one Databases per registry and prefix, or unregister the first`);
+    throw new UsageError(
+      'METRICS_INVALID',
+      `registerMetrics: the registry already has ${taken.join(', ')}; register one Databases per registry and prefix, or unregister the first`,
+    );
   }
 }

@@ -23,9 +23,17 @@ export interface ResultContext {
 export function buildResult(record: RunRecord, context: ResultContext): ProbeResult {
   const { baseline, rounds, settle, timeline } = record;
   const peak = Math.max(baseline, ...timeline.samples.map((sample) => sample.connections));
-  const outcome = record.sessionsListed ? summarizeSessions(record.tracker, roundSpans(record), timeline.samples, peak - baseline) : undefined;
+  const outcome = record.sessionsListed
+    ? summarizeSessions(record.tracker, roundSpans(record), timeline.samples, peak - baseline)
+    : undefined;
   const input = {
-    baseline, peak, rounds, settle, config: context.config, serverMaxConnections: context.serverMaxConnections, complete: record.complete,
+    baseline,
+    peak,
+    rounds,
+    settle,
+    config: context.config,
+    serverMaxConnections: context.serverMaxConnections,
+    complete: record.complete,
     ...(outcome === undefined ? {} : { sessions: outcome.summary }),
   };
   const verdict = decideVerdict(input);
@@ -54,7 +62,11 @@ export function buildResult(record: RunRecord, context: ResultContext): ProbeRes
 
 /** The rounds' spans for classifying sessions; round 0 starts with the check request, the run's first. */
 function roundSpans(record: RunRecord): RoundSpan[] {
-  return record.rounds.map((round) => ({ index: round.index, startedAt: round.index === 0 ? Math.min(record.checkedAt, round.startedAt) : round.startedAt, endedAt: round.endedAt }));
+  return record.rounds.map((round) => ({
+    index: round.index,
+    startedAt: round.index === 0 ? Math.min(record.checkedAt, round.startedAt) : round.startedAt,
+    endedAt: round.endedAt,
+  }));
 }
 
 function totalsOf(rounds: readonly RoundSummary[]): ProbeResult['totals'] {
@@ -62,8 +74,16 @@ function totalsOf(rounds: readonly RoundSummary[]): ProbeResult['totals'] {
   for (const round of rounds) {
     for (const [status, count] of Object.entries(round.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
   }
-  const sum = (key: 'requests' | 'ok' | 'errors' | 'disconnects' | 'refusals'): number => rounds.reduce((total, round) => total + round[key], 0);
-  return { requests: sum('requests'), ok: sum('ok'), errors: sum('errors'), disconnects: sum('disconnects'), refusals: sum('refusals'), statusCounts };
+  const sum = (key: 'requests' | 'ok' | 'errors' | 'disconnects' | 'refusals'): number =>
+    rounds.reduce((total, round) => total + round[key], 0);
+  return {
+    requests: sum('requests'),
+    ok: sum('ok'),
+    errors: sum('errors'),
+    disconnects: sum('disconnects'),
+    refusals: sum('refusals'),
+    statusCounts,
+  };
 }
 
 let version: string | undefined;

@@ -11,7 +11,12 @@ import { maskHeaders, maskUrl } from '../secrets/mask-secrets.js';
 import type { DisconnectShape, ProbeConfig, ProbeOptions, SamplerKind } from './probe-result.js';
 
 /** Every disconnect shape the load engine knows. */
-export const DISCONNECT_SHAPES: readonly DisconnectShape[] = ['abort-before-response', 'abort-mid-body', 'abort-post-body', 'pipelined-socket-death'];
+export const DISCONNECT_SHAPES: readonly DisconnectShape[] = [
+  'abort-before-response',
+  'abort-mid-body',
+  'abort-post-body',
+  'pipelined-socket-death',
+];
 
 /** The gauge a Prometheus sampler sums when no `metric` is given. */
 export const DEFAULT_METRIC = 'leakproof_connections_open';
@@ -43,9 +48,27 @@ export interface ResolvedProbe {
 }
 
 const KNOWN_KEYS = new Set([
-  'url', 'method', 'headers', 'body', 'concurrency', 'requests', 'durationMs', 'rounds', 'pauseMs', 'abortRatio',
-  'abortAfterMs', 'shapes', 'db', 'sampleIntervalMs', 'settlePointsMs', 'allowedIdle', 'maxConnections', 'filter',
-  'requestTimeoutMs', 'metric', 'acceptNoEffect',
+  'url',
+  'method',
+  'headers',
+  'body',
+  'concurrency',
+  'requests',
+  'durationMs',
+  'rounds',
+  'pauseMs',
+  'abortRatio',
+  'abortAfterMs',
+  'shapes',
+  'db',
+  'sampleIntervalMs',
+  'settlePointsMs',
+  'allowedIdle',
+  'maxConnections',
+  'filter',
+  'requestTimeoutMs',
+  'metric',
+  'acceptNoEffect',
 ]);
 /** Headers the load engine sets itself; a user value would break keep-alive or framing. */
 const MANAGED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'host']);
@@ -68,7 +91,13 @@ export function resolveProbeConfig(options: ProbeOptions): ResolvedProbe {
   return { config: deepFreeze(config), dbUrl, targetUrl, samplerKind: samplerKind! };
 }
 
-function buildConfig(raw: Partial<Record<string, unknown>>, url: string, dbUrl: string, kind: SamplerKind | undefined, problems: string[]): ProbeConfig {
+function buildConfig(
+  raw: Partial<Record<string, unknown>>,
+  url: string,
+  dbUrl: string,
+  kind: SamplerKind | undefined,
+  problems: string[],
+): ProbeConfig {
   const n = (key: string, fallback: number | undefined, min: number, max: number, integer = true): number | undefined =>
     checkNumber(raw, key, fallback, { min, max, integer }, problems);
   const requestTimeoutMs = n('requestTimeoutMs', PROBE_DEFAULTS.requestTimeoutMs, 1, 10 * 60_000)!;
@@ -90,7 +119,7 @@ function buildConfig(raw: Partial<Record<string, unknown>>, url: string, dbUrl: 
     db: maskUrl(dbUrl),
     sampleIntervalMs: n('sampleIntervalMs', PROBE_DEFAULTS.sampleIntervalMs, 10, 60_000)!,
     settlePointsMs: checkSettlePoints(raw['settlePointsMs'], problems),
-    allowedIdle: raw['allowedIdle'] === 'learned' ? 'learned' : n('allowedIdle', undefined, 0, 100_000) ?? PROBE_DEFAULTS.allowedIdle,
+    allowedIdle: raw['allowedIdle'] === 'learned' ? 'learned' : (n('allowedIdle', undefined, 0, 100_000) ?? PROBE_DEFAULTS.allowedIdle),
     maxConnections: n('maxConnections', undefined, 1, 100_000),
     filter: checkFilter(raw['filter'], dbUrl, kind, problems),
     requestTimeoutMs,
@@ -114,7 +143,9 @@ function checkFlag(raw: Partial<Record<string, unknown>>, key: 'acceptNoEffect',
 function checkTargetUrl(value: unknown, problems: string[]): string {
   const url = parseUrl(value);
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    problems.push(`"url" must be an http:// or https:// URL of the server to load${typeof value === 'string' ? `, got ${JSON.stringify(maskUrl(value).slice(0, 200))}` : ''}`);
+    problems.push(
+      `"url" must be an http:// or https:// URL of the server to load${typeof value === 'string' ? `, got ${JSON.stringify(maskUrl(value).slice(0, 200))}` : ''}`,
+    );
     return typeof value === 'string' ? value : '';
   }
   return value as string;
@@ -150,14 +181,19 @@ export function samplerKindOf(url: URL): SamplerKind | undefined {
 }
 
 function checkNumber(
-  raw: Partial<Record<string, unknown>>, key: string, fallback: number | undefined,
-  range: { min: number; max: number; integer: boolean }, problems: string[],
+  raw: Partial<Record<string, unknown>>,
+  key: string,
+  fallback: number | undefined,
+  range: { min: number; max: number; integer: boolean },
+  problems: string[],
 ): number | undefined {
   const value = raw[key];
   if (value === undefined) return fallback;
   const ok = typeof value === 'number' && Number.isFinite(value) && (!range.integer || Number.isInteger(value));
   if (!ok || value < range.min || value > range.max) {
-    problems.push(`"${key}" must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+    problems.push(
+      `"${key}" must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
+    );
     return fallback ?? range.min;
   }
   return value;
@@ -203,16 +239,23 @@ function checkShapes(value: unknown, problems: string[]): readonly DisconnectSha
     return PROBE_DEFAULTS.shapes;
   }
   const unknown = value.filter((shape) => !DISCONNECT_SHAPES.includes(shape as DisconnectShape));
-  if (unknown.length > 0) problems.push(`unknown disconnect shape(s) ${unknown.map((shape) => JSON.stringify(shape)).join(', ')} (known: ${DISCONNECT_SHAPES.join(', ')})`);
+  if (unknown.length > 0)
+    problems.push(
+      `unknown disconnect shape(s) ${unknown.map((shape) => JSON.stringify(shape)).join(', ')} (known: ${DISCONNECT_SHAPES.join(', ')})`,
+    );
   return [...new Set(value as DisconnectShape[])];
 }
 
 function checkSettlePoints(value: unknown, problems: string[]): readonly number[] {
   if (value === undefined) return PROBE_DEFAULTS.settlePointsMs;
-  const ok = Array.isArray(value) && value.length > 0 && value.length <= 20
-    && value.every((point, i) => Number.isInteger(point) && point > 0 && point <= HOUR_MS && (i === 0 || point > (value[i - 1] as number)));
+  const ok =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.length <= 20 &&
+    value.every((point, i) => Number.isInteger(point) && point > 0 && point <= HOUR_MS && (i === 0 || point > (value[i - 1] as number)));
   // A count taken the moment the load stops is high even on a correct server, hence > 0.
-  if (!ok) problems.push(`"settlePointsMs" must be 1 to 20 rising whole numbers of ms, each > 0 and <= ${HOUR_MS}, got ${JSON.stringify(value)}`);
+  if (!ok)
+    problems.push(`"settlePointsMs" must be 1 to 20 rising whole numbers of ms, each > 0 and <= ${HOUR_MS}, got ${JSON.stringify(value)}`);
   return ok ? [...(value as number[])] : PROBE_DEFAULTS.settlePointsMs;
 }
 
@@ -233,7 +276,8 @@ function checkFilter(value: unknown, dbUrl: string, kind: SamplerKind | undefine
     else if (typeof field !== 'string' || field === '') problems.push(`filter "${key}" must be a non-empty string`);
     else filter[key] = field;
   }
-  if (kind === 'prometheus' && Object.keys(filter).length > 0) problems.push('"filter" applies to mysql:// and postgres:// samplers only; pick the series with "metric" instead');
+  if (kind === 'prometheus' && Object.keys(filter).length > 0)
+    problems.push('"filter" applies to mysql:// and postgres:// samplers only; pick the series with "metric" instead');
   return filter;
 }
 

@@ -65,7 +65,13 @@ export class ProbeRun {
   readonly #shapes = new Map<DisconnectShape, { planned: number; disconnected: number; completed: number }>();
 
   /** `stopper` ends the run early; the run also uses it to stop its own load when it fails. */
-  constructor(config: ProbeConfig, reader: SampleReader, client: LoadClient, stopper: AbortController, onProgress?: ProbeHooks['onProgress']) {
+  constructor(
+    config: ProbeConfig,
+    reader: SampleReader,
+    client: LoadClient,
+    stopper: AbortController,
+    onProgress?: ProbeHooks['onProgress'],
+  ) {
     this.#config = config;
     this.#reader = reader;
     this.#client = client;
@@ -89,7 +95,17 @@ export class ProbeRun {
     const settle = await this.#settle(loadEnd);
     const complete = !this.#stop.aborted && settle.length === this.#config.settlePointsMs.length;
     const shapes = [...this.#shapes].map(([shape, counts]) => ({ shape, ...counts }));
-    return { timeline: this.#timeline, baseline, rounds: this.#rounds, settle, complete, tracker: this.#tracker, sessionsListed: this.#sessionsListed, checkedAt, shapes };
+    return {
+      timeline: this.#timeline,
+      baseline,
+      rounds: this.#rounds,
+      settle,
+      complete,
+      tracker: this.#tracker,
+      sessionsListed: this.#sessionsListed,
+      checkedAt,
+      shapes,
+    };
   }
 
   async #baseline(): Promise<number> {
@@ -109,7 +125,9 @@ export class ProbeRun {
     this.#tally = new RoundTally();
     const startedAt = this.#timeline.now();
     let done = false;
-    const load = runRound(this.#client, this.#config, (outcome, kind) => this.#record(outcome, kind), this.#stop).finally(() => (done = true));
+    const load = runRound(this.#client, this.#config, (outcome, kind) => this.#record(outcome, kind), this.#stop).finally(
+      () => (done = true),
+    );
     try {
       while (!done && !this.#stop.aborted) {
         await this.#sample();
@@ -170,8 +188,12 @@ export class ProbeRun {
 
   #observe(sample: Sample, reading: SessionReading): void {
     this.#sessionsListed = true;
-    const atRest = sample.inFlight === 0 && sample.phase !== 'load' && sample.phase !== 'baseline' && sample.t >= this.#lastLoadEnd + REST_GRACE_MS;
-    this.#tracker.observe({ t: sample.t, inFlight: sample.inFlight, atRest, round: sample.round, baseline: sample.phase === 'baseline' }, reading);
+    const atRest =
+      sample.inFlight === 0 && sample.phase !== 'load' && sample.phase !== 'baseline' && sample.t >= this.#lastLoadEnd + REST_GRACE_MS;
+    this.#tracker.observe(
+      { t: sample.t, inFlight: sample.inFlight, atRest, round: sample.round, baseline: sample.phase === 'baseline' },
+      reading,
+    );
   }
 
   /** A reading that must succeed: retried each interval until the reader gives up (it throws). */

@@ -53,7 +53,9 @@ export async function runProbe(options: ProbeOptions, hooks: ProbeHooks = {}): P
     const serverMaxConnections = await sampler.maxConnections().catch(() => undefined);
     const reader = new SampleReader(sampler, resolved.config.db, secrets);
     const target = client;
-    const record = await new ProbeRun(resolved.config, reader, client, stopper, hooks.onProgress).execute(() => checkTarget(target, resolved, secrets));
+    const record = await new ProbeRun(resolved.config, reader, client, stopper, hooks.onProgress).execute(() =>
+      checkTarget(target, resolved, secrets),
+    );
     const durationMs = Math.round(performance.now() - began);
     return buildResult(record, { config: resolved.config, kind: resolved.samplerKind, serverMaxConnections, startedAt, durationMs });
   } finally {
@@ -77,7 +79,13 @@ async function openSampler(resolved: ResolvedProbe, secrets: readonly string[]):
 function targetSpec(resolved: ResolvedProbe, options: ProbeOptions): RequestSpec {
   const { config } = resolved;
   const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
-  return requestSpec(resolved.targetUrl, { method: config.method, headers, body: config.body, timeoutMs: config.requestTimeoutMs, abortAfterMs: config.abortAfterMs });
+  return requestSpec(resolved.targetUrl, {
+    method: config.method,
+    headers,
+    body: config.body,
+    timeoutMs: config.requestTimeoutMs,
+    abortAfterMs: config.abortAfterMs,
+  });
 }
 
 /** One request before the load: any HTTP answer will do; no answer is `PROBE_UNREACHABLE`. */

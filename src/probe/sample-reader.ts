@@ -37,7 +37,9 @@ export class SampleReader {
     } catch (error) {
       if (++this.#failures < MAX_CONSECUTIVE_FAILURES) return undefined;
       const message = scrub(error instanceof Error ? error.message : String(error), this.#secrets);
-      throw new ProbeError('PROBE_UNREACHABLE', [`the database at ${this.#where} stopped answering the sampler (${this.#failures} readings failed in a row): ${message}`]);
+      throw new ProbeError('PROBE_UNREACHABLE', [
+        `the database at ${this.#where} stopped answering the sampler (${this.#failures} readings failed in a row): ${message}`,
+      ]);
     }
   }
 }

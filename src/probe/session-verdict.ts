@@ -19,16 +19,20 @@ export function sessionFindings(input: VerdictInput): Finding[] {
     const closed = sessions.stranded.filter((session) => session.closedAtMs !== undefined).length;
     findings.push({
       kind: 'leak',
-      reason: `${sessions.strandedTotal} sessions were stranded: each went idle during a round (round ${rounds.join(', ')}), was never used again, `
-        + `and sat idle while nothing was in flight, while the app opened new sessions: ${namedList(sessions.stranded, sessions.strandedTotal)}.`
-        + (closed > 0 ? ` ${closed} of them closed later without being used again (a garbage collector or a timeout closing leaked connections is still a leak).` : ''),
+      reason:
+        `${sessions.strandedTotal} sessions were stranded: each went idle during a round (round ${rounds.join(', ')}), was never used again, ` +
+        `and sat idle while nothing was in flight, while the app opened new sessions: ${namedList(sessions.stranded, sessions.strandedTotal)}.` +
+        (closed > 0
+          ? ` ${closed} of them closed later without being used again (a garbage collector or a timeout closing leaked connections is still a leak).`
+          : ''),
     });
   }
   if (sessions.idleInTransaction.length > 0) {
     findings.push({
       kind: 'leak',
-      reason: `${sessions.idleInTransaction.length} sessions sat idle inside a transaction with nothing in flight: a request ended without COMMIT or ROLLBACK: `
-        + `${namedList(sessions.idleInTransaction, sessions.idleInTransaction.length)}.`,
+      reason:
+        `${sessions.idleInTransaction.length} sessions sat idle inside a transaction with nothing in flight: a request ended without COMMIT or ROLLBACK: ` +
+        `${namedList(sessions.idleInTransaction, sessions.idleInTransaction.length)}.`,
     });
   }
   return findings;

@@ -13,7 +13,10 @@ export interface VerdictInput {
   readonly settle: readonly SettlePoint[];
   readonly config: Pick<ProbeConfig, 'allowedIdle' | 'maxConnections' | 'settlePointsMs'> & Partial<Pick<ProbeConfig, 'acceptNoEffect'>>;
   /** What each session did, when the source lists sessions (absent for a count-only source). */
-  readonly sessions?: Pick<SessionsSummary, 'stranded' | 'strandedTotal' | 'idleInTransaction' | 'learnedRestingLevel' | 'touched' | 'transactionsVisible'>;
+  readonly sessions?: Pick<
+    SessionsSummary,
+    'stranded' | 'strandedTotal' | 'idleInTransaction' | 'learnedRestingLevel' | 'touched' | 'transactionsVisible'
+  >;
   /** The server's limit for non-superusers, when the sampler could read it. */
   readonly serverMaxConnections: number | undefined;
   /** False when the run was stopped early. */

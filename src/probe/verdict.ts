@@ -25,7 +25,7 @@ import type { Finding, VerdictInput } from './verdict-input.js';
 export type { Finding, VerdictInput } from './verdict-input.js';
 
 const ORDER: readonly VerdictKind[] = ['leak', 'over-budget', 'inconclusive', 'capacity'];
-const EXIT_CODES: Readonly<Record<VerdictKind, 0 | 1 | 2>> = { 'leak': 1, 'over-budget': 1, 'inconclusive': 2, 'capacity': 0, 'no-leak': 0 };
+const EXIT_CODES: Readonly<Record<VerdictKind, 0 | 1 | 2>> = { leak: 1, 'over-budget': 1, inconclusive: 2, capacity: 0, 'no-leak': 0 };
 
 /**
  * @example
@@ -64,7 +64,9 @@ export function restLimit(input: Pick<VerdictInput, 'baseline' | 'config' | 'rou
 }
 
 function allowedText(input: VerdictInput): string {
-  return input.config.allowedIdle === 'learned' ? `${allowedIdleOf(input)} idle (the resting level learned from the run)` : `${input.config.allowedIdle} allowed idle`;
+  return input.config.allowedIdle === 'learned'
+    ? `${allowedIdleOf(input)} idle (the resting level learned from the run)`
+    : `${input.config.allowedIdle} allowed idle`;
 }
 
 /** A load that reached nothing tested nothing: every answer an error, or no session touched. */
@@ -74,10 +76,20 @@ function noEffect(input: VerdictInput): Finding[] {
   const ok = input.rounds.reduce((sum, round) => sum + (round.ok ?? 1), 0);
   // Requests the probe cut off on purpose got no answer: only answered ones can say the URL is wrong.
   const answered = input.rounds.reduce((sum, round) => sum + (round.requests ?? 1) - (round.disconnects ?? 0), 0);
-  if (ok === 0 && answered > 0) findings.push({ kind: 'inconclusive', reason: 'No request got a 2xx or 3xx answer: the target URL may be wrong (every answer an error), so the app\'s own request path was never tested.' });
+  if (ok === 0 && answered > 0)
+    findings.push({
+      kind: 'inconclusive',
+      reason:
+        "No request got a 2xx or 3xx answer: the target URL may be wrong (every answer an error), so the app's own request path was never tested.",
+    });
   // Only a source that lists sessions can tell: they carry the server's own idle clocks, so a
   // session used between two readings is still seen. A count can miss short activity.
-  if (input.sessions?.touched === 0) findings.push({ kind: 'inconclusive', reason: 'The load never moved the database: no session on the watched database was opened or used. The --db URL may name another database or server than the app uses.' });
+  if (input.sessions?.touched === 0)
+    findings.push({
+      kind: 'inconclusive',
+      reason:
+        'The load never moved the database: no session on the watched database was opened or used. The --db URL may name another database or server than the app uses.',
+    });
   return findings;
 }
 
@@ -90,11 +102,14 @@ function settleLeak(input: VerdictInput): Finding[] {
   const last = input.settle.at(-1);
   const limit = restLimit(input);
   if (last === undefined || last.connections <= limit) return [];
-  const history = input.settle.length > 1 ? ` (${input.settle.map((point) => `${point.connections} at ${point.afterMs} ms`).join(', ')})` : '';
-  return [{
-    kind: 'leak',
-    reason: `${last.connections} connections were still open ${last.afterMs} ms after the load stopped${history}, above the baseline of ${input.baseline} plus ${allowedText(input)} (${limit}): connections are not being released.`,
-  }];
+  const history =
+    input.settle.length > 1 ? ` (${input.settle.map((point) => `${point.connections} at ${point.afterMs} ms`).join(', ')})` : '';
+  return [
+    {
+      kind: 'leak',
+      reason: `${last.connections} connections were still open ${last.afterMs} ms after the load stopped${history}, above the baseline of ${input.baseline} plus ${allowedText(input)} (${limit}): connections are not being released.`,
+    },
+  ];
 }
 
 function risingFloor(input: VerdictInput): Finding[] {
@@ -102,10 +117,12 @@ function risingFloor(input: VerdictInput): Finding[] {
   const rising = floors.every((floor, i) => i === 0 || floor > (floors[i - 1] ?? Infinity));
   const last = floors.at(-1) ?? 0;
   if (floors.length < 3 || !rising || last <= restLimit(input)) return [];
-  return [{
-    kind: 'leak',
-    reason: `The count at rest rose after every round (baseline ${floors.join(' → ')}) and ended above ${restLimit(input)}: each round left connections behind.`,
-  }];
+  return [
+    {
+      kind: 'leak',
+      reason: `The count at rest rose after every round (baseline ${floors.join(' → ')}) and ended above ${restLimit(input)}: each round left connections behind.`,
+    },
+  ];
 }
 
 function overBudget(input: VerdictInput): Finding[] {
@@ -118,7 +135,10 @@ function capacity(input: VerdictInput): Finding[] {
   const refusals = input.rounds.reduce((sum, round) => sum + round.refusals, 0);
   const findings: Finding[] = [];
   if (refusals > 0) {
-    findings.push({ kind: 'capacity', reason: `${refusals} requests were refused by the database for its connection limit (Too many connections, 1040 / 53300, DATABASE_REFUSED).` });
+    findings.push({
+      kind: 'capacity',
+      reason: `${refusals} requests were refused by the database for its connection limit (Too many connections, 1040 / 53300, DATABASE_REFUSED).`,
+    });
   }
   const max = input.serverMaxConnections;
   if (max !== undefined && input.peak >= max - capacityMargin(max)) {
@@ -129,19 +149,27 @@ function capacity(input: VerdictInput): Finding[] {
 
 function settledNote(input: VerdictInput): string {
   const last = input.settle.at(-1);
-  const settled = last === undefined ? 'It did not leave connections behind in the pauses' : `It settled to ${last.connections} connections ${last.afterMs} ms after the load`;
+  const settled =
+    last === undefined
+      ? 'It did not leave connections behind in the pauses'
+      : `It settled to ${last.connections} connections ${last.afterMs} ms after the load`;
   return `${settled}, so this is a sizing problem, not a leak: keep the app's pool (times its processes) below the server's max_connections, or raise it; an app without a pool (a connection per request) needs its concurrent requests bounded below that limit, or a pool.`;
 }
 
 function noLeakReasons(input: VerdictInput): string[] {
   const last = input.settle.at(-1);
-  const reasons = [last === undefined
-    ? 'The run ended before the first settle point, so the settled count is unknown; no leak was seen while it ran.'
-    : `The count settled to ${last.connections} connections ${last.afterMs} ms after the load, within the baseline of ${input.baseline} plus ${allowedText(input)} (${restLimit(input)}).`];
-  if (input.sessions !== undefined) reasons.push(`No session was stranded or left idle in a transaction (${input.sessions.touched} sessions touched by the load).`);
+  const reasons = [
+    last === undefined
+      ? 'The run ended before the first settle point, so the settled count is unknown; no leak was seen while it ran.'
+      : `The count settled to ${last.connections} connections ${last.afterMs} ms after the load, within the baseline of ${input.baseline} plus ${allowedText(input)} (${restLimit(input)}).`,
+  ];
+  if (input.sessions !== undefined)
+    reasons.push(`No session was stranded or left idle in a transaction (${input.sessions.touched} sessions touched by the load).`);
   const floors = input.rounds.flatMap((round) => (round.floor === undefined ? [] : [round.floor]));
   if (floors.length > 0) reasons.push(`The count at rest between rounds did not keep rising (${[input.baseline, ...floors].join(' → ')}).`);
-  reasons.push(`The peak was ${input.peak}${input.config.maxConnections === undefined ? '' : `, within the budget of ${input.config.maxConnections}`}${input.serverMaxConnections === undefined ? '' : ` (server limit ${input.serverMaxConnections})`}.`);
+  reasons.push(
+    `The peak was ${input.peak}${input.config.maxConnections === undefined ? '' : `, within the budget of ${input.config.maxConnections}`}${input.serverMaxConnections === undefined ? '' : ` (server limit ${input.serverMaxConnections})`}.`,
+  );
   return reasons;
 }
 

@@ -38,26 +38,37 @@ export interface ChartOptions {
 export function renderChartSvg(result: ProbeResult, options: ChartOptions = {}): string {
   const size = options.size ?? DEFAULT_SIZE;
   const frame = chartFrame(result, size);
-  return el('svg', {
-    // Inline in HTML the parser supplies the namespace, and the report then holds no URL at all.
-    xmlns: options.inline === true ? undefined : 'http://www.w3.org/2000/svg', class: 'probe-chart', viewBox: `0 0 ${size.width} ${size.height}`,
-    width: size.width, height: size.height, role: 'img', 'aria-labelledby': 'chart-title chart-desc',
-    'data-plot-left': frame.plot.left, 'data-plot-right': frame.plot.right, 'data-time-max': frame.time.max,
-  }, [
-    el('title', { id: 'chart-title' }, 'Database connections over time'),
-    el('desc', { id: 'chart-desc' }, escapeHtml(chartDescription(result))),
-    el('style', {}, CHART_CSS),
-    el('rect', { x: 0, y: 0, width: size.width, height: size.height, fill: '#ffffff' }),
-    legendSvg(frame.legend),
-    phaseBandsSvg(result, frame),
-    axesSvg(frame),
-    sessionBandSvg(result, frame),
-    seriesSvg(result, frame),
-    referenceLinesSvg(frame),
-    pointMarksSvg(result, frame),
-    eventTicksSvg(result, frame),
-    hoverLayer(frame),
-  ]);
+  return el(
+    'svg',
+    {
+      // Inline in HTML the parser supplies the namespace, and the report then holds no URL at all.
+      xmlns: options.inline === true ? undefined : 'http://www.w3.org/2000/svg',
+      class: 'probe-chart',
+      viewBox: `0 0 ${size.width} ${size.height}`,
+      width: size.width,
+      height: size.height,
+      role: 'img',
+      'aria-labelledby': 'chart-title chart-desc',
+      'data-plot-left': frame.plot.left,
+      'data-plot-right': frame.plot.right,
+      'data-time-max': frame.time.max,
+    },
+    [
+      el('title', { id: 'chart-title' }, 'Database connections over time'),
+      el('desc', { id: 'chart-desc' }, escapeHtml(chartDescription(result))),
+      el('style', {}, CHART_CSS),
+      el('rect', { x: 0, y: 0, width: size.width, height: size.height, fill: '#ffffff' }),
+      legendSvg(frame.legend),
+      phaseBandsSvg(result, frame),
+      axesSvg(frame),
+      sessionBandSvg(result, frame),
+      seriesSvg(result, frame),
+      referenceLinesSvg(frame),
+      pointMarksSvg(result, frame),
+      eventTicksSvg(result, frame),
+      hoverLayer(frame),
+    ],
+  );
 }
 
 /** What a screen reader says instead of the picture: the run's story in numbers. */

@@ -34,9 +34,7 @@ export function configSummary(config: ProbeConfig): ConfigItem[] {
 }
 
 function roundsValue(config: ProbeConfig): string {
-  const each = config.requests !== undefined
-    ? `${formatCount(config.requests)} requests`
-    : formatDuration(config.durationMs ?? 0);
+  const each = config.requests !== undefined ? `${formatCount(config.requests)} requests` : formatDuration(config.durationMs ?? 0);
   return `${config.rounds} × ${each}`;
 }
 

@@ -11,10 +11,12 @@ const GAP = '  ';
  * trailing spaces trimmed. Returns the header line followed by one line per row.
  */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
-  const widths = columns.map((column, index) =>
-    Math.max(textWidth(column.header), ...rows.map((row) => textWidth(row[index] ?? ''))));
+  const widths = columns.map((column, index) => Math.max(textWidth(column.header), ...rows.map((row) => textWidth(row[index] ?? ''))));
   const line = (cells: readonly string[]): string =>
-    columns.map((column, index) => pad(cells[index] ?? '', widths[index] ?? 0, column.align ?? 'left')).join(GAP).trimEnd();
+    columns
+      .map((column, index) => pad(cells[index] ?? '', widths[index] ?? 0, column.align ?? 'left'))
+      .join(GAP)
+      .trimEnd();
   return [line(columns.map((column) => column.header)), ...rows.map(line)];
 }
 

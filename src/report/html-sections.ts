@@ -31,10 +31,23 @@ export function factsSection(result: ProbeResult): string {
   const cards = [
     card('Baseline', formatCount(points.baseline.connections), `connections at ${formatSeconds(points.baseline.t)}`),
     card('Peak', formatCount(points.peak.connections), `at ${formatSeconds(points.peak.t)}${round}`),
-    card('Settled', last === undefined ? '—' : formatCount(last.connections), last === undefined ? 'not measured' : `${formatDuration(last.afterMs)} after the load`, 'verdict'),
-    card('Allowed at rest', `≤ ${formatCount(result.baseline + result.restingLevel.allowedIdle)}`, `baseline + ${formatCount(result.restingLevel.allowedIdle)} idle${result.restingLevel.source === 'learned' ? ' (learned)' : ''}`),
+    card(
+      'Settled',
+      last === undefined ? '—' : formatCount(last.connections),
+      last === undefined ? 'not measured' : `${formatDuration(last.afterMs)} after the load`,
+      'verdict',
+    ),
+    card(
+      'Allowed at rest',
+      `≤ ${formatCount(result.baseline + result.restingLevel.allowedIdle)}`,
+      `baseline + ${formatCount(result.restingLevel.allowedIdle)} idle${result.restingLevel.source === 'learned' ? ' (learned)' : ''}`,
+    ),
     card('Requests', formatCount(result.totals.requests), `${formatCount(result.totals.ok)} ok in ${result.rounds.length} rounds`),
-    card('Disconnects', formatCount(result.totals.disconnects), `clients that left early (${formatPercent(ratio(result.totals.disconnects, result.totals.requests))})`),
+    card(
+      'Disconnects',
+      formatCount(result.totals.disconnects),
+      `clients that left early (${formatPercent(ratio(result.totals.disconnects, result.totals.requests))})`,
+    ),
     card('Errors', formatCount(result.totals.errors), refusedNote(result)),
     card('Database', result.database.kind, formatLimit(result.database)),
   ];
@@ -62,10 +75,22 @@ export function timelineSection(result: ProbeResult): string {
   const allowed = result.baseline + result.restingLevel.allowedIdle;
   const rows = [
     row('Baseline', 'before the load', points.baseline.t, points.baseline.connections, ''),
-    row('Peak', points.peak.round === undefined ? 'under load' : `round ${points.peak.round + 1}`, points.peak.t, points.peak.connections, ''),
+    row(
+      'Peak',
+      points.peak.round === undefined ? 'under load' : `round ${points.peak.round + 1}`,
+      points.peak.t,
+      points.peak.connections,
+      '',
+    ),
     ...points.settle.map((point, index) => {
       const settledLater = points.settle.slice(index + 1).some((later) => later.connections <= allowed);
-      return row('Settle', `${formatDuration(point.afterMs)} after the load`, point.t, point.connections, settleStatus(point.connections, allowed, settledLater));
+      return row(
+        'Settle',
+        `${formatDuration(point.afterMs)} after the load`,
+        point.t,
+        point.connections,
+        settleStatus(point.connections, allowed, settledLater),
+      );
     }),
   ];
   return `<section class="timeline"><h2>Baseline, peak and settle points</h2>
@@ -87,11 +112,20 @@ function settleStatus(connections: number, allowed: number, settledLater: boolea
 /** One row per load round and a total, the same columns as the text report. */
 export function roundsSection(result: ProbeResult): string {
   const head = ['Round', 'Time', 'Requests', 'OK', 'Errors', 'Disconnects', 'Refusals', 'Peak', 'Floor', 'p50', 'p99']
-    .map((name, index) => `<th scope="col"${index > 1 ? ' class="num"' : ''}>${name}</th>`).join('');
+    .map((name, index) => `<th scope="col"${index > 1 ? ' class="num"' : ''}>${name}</th>`)
+    .join('');
   const rows = result.rounds.map(roundRow).join('');
   const { totals } = result;
-  const total = `<tr class="total"><th scope="row">Total</th><td></td>${[totals.requests, totals.ok, totals.errors, totals.disconnects, totals.refusals, result.peak]
-    .map((n) => `<td class="num">${formatCount(n)}</td>`).join('')}<td class="num">—</td><td class="num">—</td><td class="num">—</td></tr>`;
+  const total = `<tr class="total"><th scope="row">Total</th><td></td>${[
+    totals.requests,
+    totals.ok,
+    totals.errors,
+    totals.disconnects,
+    totals.refusals,
+    result.peak,
+  ]
+    .map((n) => `<td class="num">${formatCount(n)}</td>`)
+    .join('')}<td class="num">—</td><td class="num">—</td><td class="num">—</td></tr>`;
   return `<section class="rounds"><h2>Rounds</h2><div class="table-scroll"><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody><tfoot>${total}</tfoot></table></div>
 <p class="note">Peak and floor are the database's own count: the highest during the round and the lowest in the pause after it. A floor that rises from round to round is a leak.</p>
 <p class="note">Statuses: ${h(statusList(totals.statusCounts))}</p></section>`;
@@ -99,7 +133,8 @@ export function roundsSection(result: ProbeResult): string {
 
 function roundRow(round: RoundSummary): string {
   const cells = [round.requests, round.ok, round.errors, round.disconnects, round.refusals, round.peak]
-    .map((n, index) => `<td class="num${index === 4 && n > 0 ? ' bad' : ''}">${formatCount(n)}</td>`).join('');
+    .map((n, index) => `<td class="num${index === 4 && n > 0 ? ' bad' : ''}">${formatCount(n)}</td>`)
+    .join('');
   const floor = round.floor === undefined ? '—' : formatCount(round.floor);
   return `<tr><th scope="row">${round.index + 1}</th><td>${h(formatSeconds(round.startedAt))} – ${h(formatSeconds(round.endedAt))}</td>${cells}<td class="num">${floor}</td><td class="num">${h(formatLatency(round.latencyMs.p50))}</td><td class="num">${h(formatLatency(round.latencyMs.p99))}</td></tr>`;
 }
@@ -113,7 +148,9 @@ function statusList(counts: Readonly<Record<string, number>>): string {
 
 /** The configuration the run used, every URL and credential masked. */
 export function configSection(result: ProbeResult): string {
-  const items = configSummary(result.config).map((item) => `<div><dt>${h(item.label)}</dt><dd>${h(item.value)}</dd></div>`).join('');
+  const items = configSummary(result.config)
+    .map((item) => `<div><dt>${h(item.label)}</dt><dd>${h(item.value)}</dd></div>`)
+    .join('');
   return `<section class="config"><h2>Configuration</h2><dl>${items}</dl></section>`;
 }
 

@@ -10,8 +10,20 @@ export interface Painter {
   tone(kind: VerdictKind, text: string): string;
 }
 
-const BACKGROUND: Readonly<Record<VerdictKind, string>> = { 'no-leak': '42', 'leak': '41', 'over-budget': '41', 'capacity': '43', 'inconclusive': '47' };
-const FOREGROUND: Readonly<Record<VerdictKind, string>> = { 'no-leak': '32', 'leak': '31', 'over-budget': '31', 'capacity': '33', 'inconclusive': '37' };
+const BACKGROUND: Readonly<Record<VerdictKind, string>> = {
+  'no-leak': '42',
+  leak: '41',
+  'over-budget': '41',
+  capacity: '43',
+  inconclusive: '47',
+};
+const FOREGROUND: Readonly<Record<VerdictKind, string>> = {
+  'no-leak': '32',
+  leak: '31',
+  'over-budget': '31',
+  capacity: '33',
+  inconclusive: '37',
+};
 
 export function createPainter(color: boolean): Painter {
   const sgr = (codes: string, text: string): string => (color ? `\x1b[${codes}m${text}\x1b[0m` : text);

@@ -15,16 +15,24 @@ export const LISTED_SESSIONS = 10;
 export function sessionClassItems(result: ProbeResult): string[] {
   const sessions = result.sessions;
   if (sessions === undefined) return ['not listed by this source (a count only)'];
-  const items = Object.entries(sessions.counts).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${formatCount(count)}`);
+  const items = Object.entries(sessions.counts)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind} ${formatCount(count)}`);
   const reused = sessions.reusedPerRound.map(formatCount).join('/');
-  return [...(items.length > 0 ? items : ['none seen']), `resting level ${formatCount(sessions.learnedRestingLevel)} (used again per round ${reused})`];
+  return [
+    ...(items.length > 0 ? items : ['none seen']),
+    `resting level ${formatCount(sessions.learnedRestingLevel)} (used again per round ${reused})`,
+  ];
 }
 
 /** One line per stranded or idle-in-transaction session, oldest first. */
 export function namedSessionLines(result: ProbeResult): string[] {
   const sessions = result.sessions;
   if (sessions === undefined) return [];
-  const named = [...sessions.stranded.map((session) => ['stranded', session] as const), ...sessions.idleInTransaction.map((session) => ['idle in transaction', session] as const)];
+  const named = [
+    ...sessions.stranded.map((session) => ['stranded', session] as const),
+    ...sessions.idleInTransaction.map((session) => ['idle in transaction', session] as const),
+  ];
   const lines = named.slice(0, LISTED_SESSIONS).map(([kind, session]) => `${kind}: ${sessionText(session)}`);
   const total = sessions.strandedTotal + sessions.idleInTransaction.length;
   if (total > LISTED_SESSIONS) lines.push(`… and ${formatCount(total - LISTED_SESSIONS)} more (all in --json)`);

@@ -50,7 +50,12 @@ function sessionLines(result: ProbeResult): string[] {
   const named = namedSessionLines(result).flatMap((line) => wrapWords(line, { prefix: '  ', width: TEXT_WIDTH }));
   const warnings = result.warnings.flatMap((warning) => wrapWords(maskText(warning), { prefix: '  ! ', width: TEXT_WIDTH }));
   const shapes = shapeItems(result);
-  return [...labelled('Sessions', sessionClassItems(result)), ...named, ...(shapes.length > 0 ? labelled('Shapes', shapes) : []), ...warnings];
+  return [
+    ...labelled('Sessions', sessionClassItems(result)),
+    ...named,
+    ...(shapes.length > 0 ? labelled('Shapes', shapes) : []),
+    ...warnings,
+  ];
 }
 
 function reasonLines(reasons: readonly string[]): string[] {
@@ -61,8 +66,10 @@ function reasonLines(reasons: readonly string[]): string[] {
 function connectionLines(result: ProbeResult, paint: Painter): string[] {
   const points = keyPoints(result);
   const round = points.peak.round === undefined ? '' : ` (round ${points.peak.round + 1})`;
-  const settle = points.settle.map((point, index) =>
-    `${index === 0 ? 'settled ' : ''}${paint.tone(result.verdict.kind, formatCount(point.connections))} after ${formatDuration(point.afterMs)} (${formatSeconds(point.t)})`);
+  const settle = points.settle.map(
+    (point, index) =>
+      `${index === 0 ? 'settled ' : ''}${paint.tone(result.verdict.kind, formatCount(point.connections))} after ${formatDuration(point.afterMs)} (${formatSeconds(point.t)})`,
+  );
   const items = [
     `baseline ${formatCount(points.baseline.connections)} at ${formatSeconds(points.baseline.t)}`,
     `peak ${paint.bold(formatCount(points.peak.connections))} at ${formatSeconds(points.peak.t)}${round}`,
@@ -86,9 +93,17 @@ function databaseValue(result: ProbeResult): string {
 }
 
 const ROUND_COLUMNS: readonly Column[] = [
-  { header: 'Round' }, { header: 'Time' }, { header: 'Requests', align: 'right' }, { header: 'OK', align: 'right' },
-  { header: 'Errors', align: 'right' }, { header: 'Disconnects', align: 'right' }, { header: 'Refusals', align: 'right' },
-  { header: 'Peak', align: 'right' }, { header: 'Floor', align: 'right' }, { header: 'p50', align: 'right' }, { header: 'p99', align: 'right' },
+  { header: 'Round' },
+  { header: 'Time' },
+  { header: 'Requests', align: 'right' },
+  { header: 'OK', align: 'right' },
+  { header: 'Errors', align: 'right' },
+  { header: 'Disconnects', align: 'right' },
+  { header: 'Refusals', align: 'right' },
+  { header: 'Peak', align: 'right' },
+  { header: 'Floor', align: 'right' },
+  { header: 'p50', align: 'right' },
+  { header: 'p99', align: 'right' },
 ];
 const TIME_COLUMN = 1;
 
@@ -97,7 +112,10 @@ function roundTable(result: ProbeResult, paint: Painter): string[] {
   const rows = [...result.rounds.map(roundRow), totalRow(result)];
   let lines = formatTable(ROUND_COLUMNS, rows);
   if (Math.max(...lines.map(textWidth)) > TEXT_WIDTH) {
-    lines = formatTable(ROUND_COLUMNS.filter((_, i) => i !== TIME_COLUMN), rows.map((row) => row.filter((_, i) => i !== TIME_COLUMN)));
+    lines = formatTable(
+      ROUND_COLUMNS.filter((_, i) => i !== TIME_COLUMN),
+      rows.map((row) => row.filter((_, i) => i !== TIME_COLUMN)),
+    );
   }
   const [header = '', ...body] = lines;
   return [paint.bold(header), ...body];
@@ -105,10 +123,12 @@ function roundTable(result: ProbeResult, paint: Painter): string[] {
 
 function roundRow(round: RoundSummary): string[] {
   return [
-    String(round.index + 1), timeSpan(round.startedAt, round.endedAt),
+    String(round.index + 1),
+    timeSpan(round.startedAt, round.endedAt),
     ...[round.requests, round.ok, round.errors, round.disconnects, round.refusals, round.peak].map(formatCount),
     round.floor === undefined ? '—' : formatCount(round.floor),
-    formatLatency(round.latencyMs.p50), formatLatency(round.latencyMs.p99),
+    formatLatency(round.latencyMs.p50),
+    formatLatency(round.latencyMs.p99),
   ];
 }
 
@@ -116,9 +136,12 @@ function totalRow(result: ProbeResult): string[] {
   const { totals, rounds } = result;
   const span = rounds.length === 0 ? '—' : timeSpan(rounds[0]?.startedAt ?? 0, rounds.at(-1)?.endedAt ?? 0);
   return [
-    'total', span,
+    'total',
+    span,
     ...[totals.requests, totals.ok, totals.errors, totals.disconnects, totals.refusals, result.peak].map(formatCount),
-    '—', '—', '—',
+    '—',
+    '—',
+    '—',
   ];
 }
 

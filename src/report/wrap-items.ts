@@ -25,7 +25,10 @@ export function wrapItems(items: readonly string[], options: { prefix: string; s
 
 /** Word-wraps prose to `width` columns, continuation lines indented like the first. */
 export function wrapWords(text: string, options: { prefix: string; width: number }): string[] {
-  return wrapItems(text.split(/\s+/).filter((word) => word !== ''), { ...options, separator: ' ' });
+  return wrapItems(
+    text.split(/\s+/).filter((word) => word !== ''),
+    { ...options, separator: ' ' },
+  );
 }
 
 function truncate(text: string, room: number): string {

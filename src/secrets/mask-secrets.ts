@@ -20,14 +20,21 @@ export const MASK = '***';
 
 /** Headers whose values are credentials. */
 const SECRET_HEADERS: ReadonlySet<string> = new Set([
-  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
 ]);
 
 /** Query parameters (and driver options) whose values are credentials. */
-const SECRET_KEY = /^(password|passwd|pass|pwd|secret|token|api[-_]?key|access[-_]?token|sslpassword|ssl[-_]?passphrase|passphrase|auth[-_]?token)$/i;
+const SECRET_KEY =
+  /^(password|passwd|pass|pwd|secret|token|api[-_]?key|access[-_]?token|sslpassword|ssl[-_]?passphrase|passphrase|auth[-_]?token)$/i;
 
 /** `?password=…` and its kin anywhere in a text, up to the next `&`, `#`, quote or space. */
-const SECRET_PARAM = /([?&;](?:password|passwd|pass|pwd|secret|token|api[-_]?key|access[-_]?token|sslpassword|ssl[-_]?passphrase|passphrase|auth[-_]?token)=)[^&#\s"'<>]*/gi;
+const SECRET_PARAM =
+  /([?&;](?:password|passwd|pass|pwd|secret|token|api[-_]?key|access[-_]?token|sslpassword|ssl[-_]?passphrase|passphrase|auth[-_]?token)=)[^&#\s"'<>]*/gi;
 
 /** `scheme://rest`, taken as one URL from start to end (for {@link maskUrl}). */
 const WHOLE_URL = /^([a-z][a-z0-9+.-]*:)?\/\/([\s\S]*)$/i;

@@ -146,7 +146,10 @@ export function mysqlSocket(connection: MysqlConnection): Socket {
 
 async function closeMysql(connection: MysqlConnection): Promise<void> {
   // end() waits for the server's goodbye; bound it, then destroy.
-  const ended = connection.end().then(() => true, () => false);
+  const ended = connection.end().then(
+    () => true,
+    () => false,
+  );
   const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
   if (!(await Promise.race([ended, timeout]))) connection.destroy();
 }
@@ -206,7 +209,10 @@ function rowsOf(result: unknown): Row[] {
 }
 
 /** Connection options from a URL, decoding the percent-encoded parts. */
-export function urlParts(url: string, defaultPort: number): { host: string; port: number; user: string; password: string; database: string | undefined } {
+export function urlParts(
+  url: string,
+  defaultPort: number,
+): { host: string; port: number; user: string; password: string; database: string | undefined } {
   const parsed = new URL(url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return {

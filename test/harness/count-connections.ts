@@ -88,7 +88,11 @@ export async function listConnections(server: TestServer, filter: ConnectionFilt
  * assert.equal(await waitForCount(server, 0, { timeoutMs: 2000 }), 0);
  * assert.ok((await waitForCount(server, (n) => n <= 5)) <= 5);
  */
-export async function waitForCount(server: TestServer, expected: number | ((count: number) => boolean), options: WaitForCountOptions = {}): Promise<number> {
+export async function waitForCount(
+  server: TestServer,
+  expected: number | ((count: number) => boolean),
+  options: WaitForCountOptions = {},
+): Promise<number> {
   const done = typeof expected === 'number' ? (count: number) => count === expected : expected;
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   let count = await countConnections(server, options);
@@ -107,9 +111,8 @@ export async function waitForCount(server: TestServer, expected: number | ((coun
  */
 function sessionFilter(server: TestServer, filter: ConnectionFilter): { where: string; params: unknown[] } {
   const user = filter.user === undefined ? server.user : filter.user;
-  const selected: SessionFilter = user === null
-    ? { notUsers: server.engine === 'postgres' ? [adminUser(server)] : [adminUser(server), BALLAST_USER] }
-    : { user };
+  const selected: SessionFilter =
+    user === null ? { notUsers: server.engine === 'postgres' ? [adminUser(server)] : [adminUser(server), BALLAST_USER] } : { user };
   const { sql, params } = server.engine === 'postgres' ? postgresSessionsWhere(selected) : mysqlSessionsWhere(selected);
   return { where: sql, params };
 }

@@ -21,7 +21,12 @@ export type TemplateBuilder = (dataDir: string, workDir: string) => Promise<void
  * Copies the template named `key` to `dest` (which must not exist), building it first with
  * `build` if this process has none yet. `cp -a` keeps ownership and modes, which PostgreSQL checks.
  */
-export async function copyDataDirTemplate(key: string, build: TemplateBuilder, dest: string, owner?: { uid: number; gid: number }): Promise<void> {
+export async function copyDataDirTemplate(
+  key: string,
+  build: TemplateBuilder,
+  dest: string,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   const template = await templateFor(key, build, owner);
   await run('cp', ['-a', template, dest], { timeout: 60_000 });
 }

@@ -119,16 +119,24 @@ export async function pipelinedRequests(
  * GET `http://127.0.0.1:<port><path>` on a fresh connection (no keep-alive agent to leak),
  * rejecting after `timeoutMs` (default 10000).
  */
-export function httpGet(port: number, path: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+export function httpGet(
+  port: number,
+  path: string,
+  options: { timeoutMs?: number; headers?: Record<string, string> } = {},
+): Promise<HttpResponse> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const request = get({ host: HOST, port, path, headers: options.headers, agent: false }, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
-    request.setTimeout(timeoutMs, () => request.destroy(new Error(`GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)));
+    request.setTimeout(timeoutMs, () =>
+      request.destroy(new Error(`GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)),
+    );
     request.on('error', reject);
   });
 }
@@ -138,7 +146,9 @@ export function httpGet(port: number, path: string, options: { timeoutMs?: numbe
  * stream with RST_STREAM CANCEL, as a browser does for a cancelled fetch; then closes the
  * session. A reset arrives at the server as a response that "finished" without ending.
  */
-export async function http2Cancel(options: AbortTiming & { port: number; path: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<AbortOutcome> {
+export async function http2Cancel(
+  options: AbortTiming & { port: number; path: string; method?: string; headers?: Record<string, string>; body?: string },
+): Promise<AbortOutcome> {
   const session = await openHttp2(options.port);
   const chunks: Buffer[] = [];
   try {
@@ -164,7 +174,10 @@ export async function http2Get(port: number, path: string, timeoutMs = 10_000): 
   try {
     return await new Promise<HttpResponse>((resolve, reject) => {
       const stream = session.request({ ':path': path });
-      const timer = setTimeout(() => stream.destroy(new Error(`h2 GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => stream.destroy(new Error(`h2 GET ${path} on port ${port}: no complete response within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const chunks: Buffer[] = [];
       let headers: IncomingHttpHeaders = {};
       stream.on('response', (received) => (headers = received as IncomingHttpHeaders));
@@ -186,7 +199,10 @@ export async function http2Get(port: number, path: string, timeoutMs = 10_000): 
 function openHttp2(port: number): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const session = connectHttp2(`http://${HOST}:${port}`);
-    const timer = setTimeout(() => session.destroy(new Error(`h2 connect to ${HOST}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => session.destroy(new Error(`h2 connect to ${HOST}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`)),
+      CONNECT_TIMEOUT_MS,
+    );
     session.once('connect', () => {
       clearTimeout(timer);
       session.off('error', reject);
@@ -205,14 +221,19 @@ function formatRequest(request: RawRequest, connection: 'close' | 'keep-alive' =
   const body = request.body === undefined ? undefined : Buffer.from(request.body);
   const headers: Record<string, string> = { host: HOST, connection, ...request.headers };
   if (body !== undefined) headers['content-length'] = String(body.length);
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return `${request.method ?? 'GET'} ${request.path} HTTP/1.1\r\n${head}\r\n${body?.toString('latin1') ?? ''}`;
 }
 
 function openSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: HOST, port });
-    const timer = setTimeout(() => socket.destroy(new Error(`connect to ${HOST}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`connect to ${HOST}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`)),
+      CONNECT_TIMEOUT_MS,
+    );
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.off('error', reject);

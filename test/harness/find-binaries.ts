@@ -37,9 +37,13 @@ export function postgresBinaries(): PostgresBinaries | undefined {
 /** Why `engine` cannot run here, or `undefined` if it can. */
 export function missingBinaries(engine: Engine): string | undefined {
   if (engine === 'mariadb') {
-    return mariadbBinaries() ? undefined : 'MariaDB server binaries (mariadbd, mariadb-install-db) not found; set LEAKPROOF_MARIADB_BIN_DIR or install mariadb-server';
+    return mariadbBinaries()
+      ? undefined
+      : 'MariaDB server binaries (mariadbd, mariadb-install-db) not found; set LEAKPROOF_MARIADB_BIN_DIR or install mariadb-server';
   }
-  return postgresBinaries() ? undefined : 'PostgreSQL server binaries (initdb, postgres) not found; set LEAKPROOF_POSTGRES_BIN_DIR or install postgresql';
+  return postgresBinaries()
+    ? undefined
+    : 'PostgreSQL server binaries (initdb, postgres) not found; set LEAKPROOF_POSTGRES_BIN_DIR or install postgresql';
 }
 
 function findIn(dirs: readonly string[], name: string): string | undefined {

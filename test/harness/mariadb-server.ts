@@ -13,7 +13,16 @@ import { freePort } from './free-port.js';
 import { ManagedServer } from './managed-server.js';
 import { ServerProcess } from './server-process.js';
 import { TempDir } from './temp-dir.js';
-import { APP_PASSWORD, APP_USER, TEST_DATABASE, appUrl, createUser, prepareTestDatabase, type ServerTls, type TestServer } from './test-server.js';
+import {
+  APP_PASSWORD,
+  APP_USER,
+  TEST_DATABASE,
+  appUrl,
+  createUser,
+  prepareTestDatabase,
+  type ServerTls,
+  type TestServer,
+} from './test-server.js';
 
 const run = promisify(execFile);
 
@@ -26,7 +35,6 @@ export interface MariadbOptions {
   /** Serve TLS with this certificate and key (signed by `ca`). Default: no TLS. */
   tls?: ServerTls;
 }
-
 
 /** MariaDB rejects `max_connections` below this; lower limits are made with ballast sessions. */
 export const MARIADB_MIN_MAX_CONNECTIONS = 10;
@@ -75,7 +83,11 @@ async function startOnFreePorts(binaries: MariadbBinaries, dir: TempDir, options
   }
 }
 
-async function createServer(binaries: MariadbBinaries, dir: TempDir, options: MariadbOptions): Promise<{ server: ManagedServer; serverProcess: ServerProcess }> {
+async function createServer(
+  binaries: MariadbBinaries,
+  dir: TempDir,
+  options: MariadbOptions,
+): Promise<{ server: ManagedServer; serverProcess: ServerProcess }> {
   const [port, extraPort] = await twoFreePorts();
   const maxConnections = options.maxConnections ?? 151;
   const address = {
@@ -127,8 +139,10 @@ async function prepare(server: TestServer, withBallast: boolean): Promise<void> 
 }
 
 function checkOptions({ maxConnections, waitTimeout }: MariadbOptions): void {
-  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1)) throw new Error(`maxConnections must be an integer >= 1, got ${maxConnections}`);
-  if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 1)) throw new Error(`waitTimeout must be whole seconds >= 1, got ${waitTimeout}`);
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new Error(`maxConnections must be an integer >= 1, got ${maxConnections}`);
+  if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 1))
+    throw new Error(`waitTimeout must be whole seconds >= 1, got ${waitTimeout}`);
 }
 
 function serverArgs(dir: string, port: number, extraPort: number, options: MariadbOptions): string[] {

@@ -82,7 +82,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   }
 }
 
-async function startOnFreePort(binaries: PostgresBinaries, dir: TempDir, options: PostgresOptions, runAs: OsUser | undefined): Promise<ManagedServer> {
+async function startOnFreePort(
+  binaries: PostgresBinaries,
+  dir: TempDir,
+  options: PostgresOptions,
+  runAs: OsUser | undefined,
+): Promise<ManagedServer> {
   for (let attempt = 1; ; attempt++) {
     const { server, serverProcess } = await createServer(binaries, dir, options, runAs);
     try {
@@ -97,7 +102,12 @@ async function startOnFreePort(binaries: PostgresBinaries, dir: TempDir, options
   }
 }
 
-async function createServer(binaries: PostgresBinaries, dir: TempDir, options: PostgresOptions, runAs: OsUser | undefined): Promise<{ server: ManagedServer; serverProcess: ServerProcess }> {
+async function createServer(
+  binaries: PostgresBinaries,
+  dir: TempDir,
+  options: PostgresOptions,
+  runAs: OsUser | undefined,
+): Promise<{ server: ManagedServer; serverProcess: ServerProcess }> {
   const port = await freePort();
   const dataDir = join(dir.path, 'data');
   const address = {
@@ -133,8 +143,10 @@ async function createServer(binaries: PostgresBinaries, dir: TempDir, options: P
 }
 
 function checkOptions({ maxConnections, idleSessionTimeout }: PostgresOptions): void {
-  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1)) throw new Error(`maxConnections must be an integer >= 1, got ${maxConnections}`);
-  if (idleSessionTimeout !== undefined && !(Number.isInteger(idleSessionTimeout) && idleSessionTimeout >= 0)) throw new Error(`idleSessionTimeout must be whole ms >= 0, got ${idleSessionTimeout}`);
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new Error(`maxConnections must be an integer >= 1, got ${maxConnections}`);
+  if (idleSessionTimeout !== undefined && !(Number.isInteger(idleSessionTimeout) && idleSessionTimeout >= 0))
+    throw new Error(`idleSessionTimeout must be whole ms >= 0, got ${idleSessionTimeout}`);
 }
 
 function serverArgs(dir: string, port: number, options: PostgresOptions): string[] {
@@ -159,7 +171,8 @@ function serverArgs(dir: string, port: number, options: PostgresOptions): string
     dynamic_shared_memory_type: 'mmap',
     log_line_prefix: '%m [%p] %q%u@%d ',
   };
-  if (options.tls !== undefined) Object.assign(settings, { ssl: 'on', ssl_ca_file: options.tls.ca, ssl_cert_file: options.tls.cert, ssl_key_file: options.tls.key });
+  if (options.tls !== undefined)
+    Object.assign(settings, { ssl: 'on', ssl_ca_file: options.tls.ca, ssl_cert_file: options.tls.cert, ssl_key_file: options.tls.key });
   const flags = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   return ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, ...flags];
 }
@@ -185,7 +198,20 @@ async function copyTlsFiles(tls: ServerTls, dir: string, runAs: OsUser | undefin
  */
 async function buildTemplate(binaries: PostgresBinaries, dataDir: string, runAs: OsUser | undefined): Promise<void> {
   // 1 MB WAL segments instead of 16: every server starts with a copy of this directory.
-  const initdbArgs = ['-D', dataDir, '--no-sync', '--no-instructions', '--wal-segsize=1', '-A', 'trust', '-U', 'postgres', '--locale=C', '-E', 'UTF8'];
+  const initdbArgs = [
+    '-D',
+    dataDir,
+    '--no-sync',
+    '--no-instructions',
+    '--wal-segsize=1',
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--locale=C',
+    '-E',
+    'UTF8',
+  ];
   await runTool(binaries.initdb, initdbArgs, runAs);
   // Overwriting keeps the file's owner (postgres) and mode.
   writeFileSync(join(dataDir, 'pg_hba.conf'), PG_HBA);
@@ -199,14 +225,23 @@ async function buildTemplate(binaries: PostgresBinaries, dataDir: string, runAs:
 /** Runs a PostgreSQL tool to completion (bounded), feeding `input` on stdin; throws with its output. */
 function runTool(command: string, args: readonly string[], runAs: OsUser | undefined, input = ''): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C' }, timeout: 60_000, ...(runAs ?? {}) });
+    const child = spawn(command, args, {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C' },
+      timeout: 60_000,
+      ...(runAs ?? {}),
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${basename(command)} ${args.join(' ')} failed (${signal ?? `code ${String(code)}`}):\n${output.trim().split('\n').slice(-25).join('\n')}`));
+      else
+        reject(
+          new Error(
+            `${basename(command)} ${args.join(' ')} failed (${signal ?? `code ${String(code)}`}):\n${output.trim().split('\n').slice(-25).join('\n')}`,
+          ),
+        );
     });
     child.stdin.end(input);
   });

@@ -58,7 +58,10 @@ export class SecretScanner {
   #scan(text: string, where: string): void {
     for (const form of this.#forms) {
       for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) {
-        const context = text.slice(Math.max(0, at - 60), at + form.length + 60).replaceAll(form, '<SECRET>').replace(/\s+/g, ' ');
+        const context = text
+          .slice(Math.max(0, at - 60), at + form.length + 60)
+          .replaceAll(form, '<SECRET>')
+          .replace(/\s+/g, ' ');
         if (!this.finds.some((find) => find.context === context)) this.finds.push({ where, context });
       }
     }

@@ -34,7 +34,16 @@ import { adminQuery, urlParts } from './admin-client.js';
 import { onLoopDrained } from './exit-cleanup.js';
 import { missingBinaries } from './find-binaries.js';
 import { startServer, type StartOptions } from './start-server.js';
-import { ENGINES, TEST_DATABASE, createAppUser, prepareTestDatabase, type AppUser, type Engine, type ServerLocation, type TestServer } from './test-server.js';
+import {
+  ENGINES,
+  TEST_DATABASE,
+  createAppUser,
+  prepareTestDatabase,
+  type AppUser,
+  type Engine,
+  type ServerLocation,
+  type TestServer,
+} from './test-server.js';
 
 /** `max_connections` (for app users) of shared servers: room for every concurrent test file. */
 export const SHARED_MAX_CONNECTIONS = 300;
@@ -133,7 +142,9 @@ async function appPort(engine: Engine, adminUrl: string): Promise<number> {
 
 function notOwned(server: ServerLocation, appUser: AppUser): TestServer {
   const refuse = async (): Promise<never> => {
-    throw new Error(`not owned: the shared ${server.engine} server outlives this test file; use target.start() for a server you can stop, kill or restart`);
+    throw new Error(
+      `not owned: the shared ${server.engine} server outlives this test file; use target.start() for a server you can stop, kill or restart`,
+    );
   };
   const { engine, host, port, adminUrl, database } = server;
   return { engine, host, port, adminUrl, database, ...appUser, stop: refuse, kill: refuse, restart: refuse };
@@ -147,5 +158,7 @@ function warnSkipping(engine: Engine, reason: string): void {
   if (warned.has(engine)) return;
   warned.add(engine);
   const bar = '*'.repeat(78);
-  process.stderr.write(`\n${bar}\n* WARNING: SKIPPING ${engine} TESTS: ${reason}\n* Set LEAKPROOF_REQUIRE_DB=1 to make this an error.\n${bar}\n\n`);
+  process.stderr.write(
+    `\n${bar}\n* WARNING: SKIPPING ${engine} TESTS: ${reason}\n* Set LEAKPROOF_REQUIRE_DB=1 to make this an error.\n${bar}\n\n`,
+  );
 }

@@ -31,10 +31,53 @@ export async function makeTlsFiles(): Promise<TlsFiles> {
   const path = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir, timeout: 30_000 });
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl('req', '-x509', ...ecKey, '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', '2', '-subj', '/CN=leakproof test CA');
-  await openssl('req', '-x509', ...ecKey, '-keyout', path('wrong-ca.key'), '-out', path('wrong-ca.pem'), '-days', '2', '-subj', '/CN=leakproof wrong CA');
+  await openssl(
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    path('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=leakproof test CA',
+  );
+  await openssl(
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    path('wrong-ca.key'),
+    '-out',
+    path('wrong-ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=leakproof wrong CA',
+  );
   await openssl('req', ...ecKey, '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', '/CN=localhost');
-  await writeFile(path('server.ext'), 'subjectAltName = DNS:localhost\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n');
-  await openssl('x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-out', path('server.pem'), '-days', '2', '-extfile', path('server.ext'));
+  await writeFile(
+    path('server.ext'),
+    'subjectAltName = DNS:localhost\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n',
+  );
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    path('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    path('server.ext'),
+  );
   return { dir, ca: path('ca.pem'), cert: path('server.pem'), key: path('server.key'), wrongCa: path('wrong-ca.pem') };
 }

@@ -6,8 +6,14 @@
  * @module
  */
 import {
-  PROBE_SCHEMA_VERSION, type DisconnectShape, type ProbeConfig, type ProbeEvent, type ProbeResult,
-  type RoundSummary, type Sample, type Verdict,
+  PROBE_SCHEMA_VERSION,
+  type DisconnectShape,
+  type ProbeConfig,
+  type ProbeEvent,
+  type ProbeResult,
+  type RoundSummary,
+  type Sample,
+  type Verdict,
 } from '../../src/probe/probe-result.js';
 
 const SAMPLE_MS = 75;
@@ -44,10 +50,17 @@ interface Facts {
 /** Three rounds; the count rises under load and is back at baseline in every pause and at settle. */
 export function noLeakResult(): ProbeResult {
   return simulate({
-    seed: 7, concurrency: 40, requestsPerRound: 1200, baseline: 2, serverMax: 151, budget: 20, errorRatio: 0.002,
+    seed: 7,
+    concurrency: 40,
+    requestsPerRound: 1200,
+    baseline: 2,
+    serverMax: 151,
+    budget: 20,
+    errorRatio: 0.002,
     target: (inFlight, phase) => (phase === 'load' ? 2 + Math.min(16, inFlight * 0.45) : 2),
     verdict: (facts) => ({
-      kind: 'no-leak', exitCode: 0,
+      kind: 'no-leak',
+      exitCode: 0,
       reasons: [
         `${SETTLE_POINTS_MS.at(-1)! / 1000} s after the load the count was ${facts.settled}, within baseline ${facts.baseline} + allowed idle 0.`,
         `The floor between rounds stayed flat: ${facts.floors.join(' → ')}.`,
@@ -59,14 +72,21 @@ export function noLeakResult(): ProbeResult {
 /** Every round leaves ~6 connections behind: the floor rises and the settle count stays high. */
 export function leakResult(): ProbeResult {
   return simulate({
-    seed: 11, concurrency: 40, requestsPerRound: 1100, baseline: 2, serverMax: 151, budget: undefined, errorRatio: 0.004,
+    seed: 11,
+    concurrency: 40,
+    requestsPerRound: 1100,
+    baseline: 2,
+    serverMax: 151,
+    budget: undefined,
+    errorRatio: 0.004,
     target: (inFlight, phase, progress, round) => {
       if (phase === 'baseline') return 2;
       const leaked = 6 * (round + (phase === 'load' ? progress : 1));
       return 2 + Math.round(leaked) + (phase === 'load' ? Math.min(14, inFlight * 0.35) : 0);
     },
     verdict: (facts) => ({
-      kind: 'leak', exitCode: 1,
+      kind: 'leak',
+      exitCode: 1,
       reasons: [
         `${SETTLE_POINTS_MS.at(-1)! / 1000} s after the load the count was still ${facts.settled}, above baseline ${facts.baseline} + allowed idle 0 = ${facts.baseline}.`,
         `The floor rose from round to round: ${facts.floors.join(' → ')}.`,
@@ -79,10 +99,17 @@ export function leakResult(): ProbeResult {
 /** The load asks for more than max_connections: refusals at the limit, then a clean settle. */
 export function capacityResult(): ProbeResult {
   return simulate({
-    seed: 23, concurrency: 80, requestsPerRound: 1500, baseline: 3, serverMax: 40, budget: undefined, errorRatio: 0.001,
+    seed: 23,
+    concurrency: 80,
+    requestsPerRound: 1500,
+    baseline: 3,
+    serverMax: 40,
+    budget: undefined,
+    errorRatio: 0.001,
     target: (inFlight, phase) => (phase === 'load' ? 3 + inFlight * 0.8 : 3),
     verdict: (facts) => ({
-      kind: 'capacity', exitCode: 0,
+      kind: 'capacity',
+      exitCode: 0,
       reasons: [
         `The database refused ${facts.refusals} requests ("Too many connections") while the count sat at its max_connections of ${facts.peak}.`,
         `The load (concurrency 80) needs more connections than the server allows; the count settled back to ${facts.settled} after the load, so this is sizing, not a leak.`,
@@ -107,7 +134,13 @@ function simulate(scenario: Scenario): ProbeResult {
   const settle = SETTLE_POINTS_MS.map((afterMs) => ({ afterMs, connections: countAt(samples, loadEnd + afterMs) }));
   const peak = Math.max(...samples.map((sample) => sample.connections));
   const totals = sumRounds(rounds);
-  const facts = { baseline: scenario.baseline, peak, floors: floors(rounds), settled: settle.at(-1)!.connections, refusals: totals.refusals };
+  const facts = {
+    baseline: scenario.baseline,
+    peak,
+    floors: floors(rounds),
+    settled: settle.at(-1)!.connections,
+    refusals: totals.refusals,
+  };
   return {
     schemaVersion: PROBE_SCHEMA_VERSION,
     tool: { name: 'leakproof', version: '0.1.0' },
@@ -131,11 +164,25 @@ function simulate(scenario: Scenario): ProbeResult {
 
 function probeConfig(scenario: Scenario): ProbeConfig {
   return {
-    url: 'http://127.0.0.1:3000/polls/1/vote', method: 'POST', headers: { 'content-type': 'application/json' },
-    body: '{"choice":2}', concurrency: scenario.concurrency, requests: scenario.requestsPerRound, durationMs: undefined,
-    rounds: 3, pauseMs: PAUSE_MS, abortRatio: 0.2, abortAfterMs: 50, shapes: SHAPES,
-    db: 'mysql://app:***@127.0.0.1:3306/polls', sampleIntervalMs: SAMPLE_MS, settlePointsMs: SETTLE_POINTS_MS,
-    allowedIdle: 0, maxConnections: scenario.budget, filter: { user: 'app' }, requestTimeoutMs: 10_000,
+    url: 'http://127.0.0.1:3000/polls/1/vote',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"choice":2}',
+    concurrency: scenario.concurrency,
+    requests: scenario.requestsPerRound,
+    durationMs: undefined,
+    rounds: 3,
+    pauseMs: PAUSE_MS,
+    abortRatio: 0.2,
+    abortAfterMs: 50,
+    shapes: SHAPES,
+    db: 'mysql://app:***@127.0.0.1:3306/polls',
+    sampleIntervalMs: SAMPLE_MS,
+    settlePointsMs: SETTLE_POINTS_MS,
+    allowedIdle: 0,
+    maxConnections: scenario.budget,
+    filter: { user: 'app' },
+    requestTimeoutMs: 10_000,
     ...scenario.config,
   };
 }
@@ -190,8 +237,19 @@ function simulateRound(scenario: Scenario, index: number, samples: readonly Samp
   const load = samples.filter((sample) => sample.phase === 'load' && sample.round === index);
   const pause = samples.filter((sample) => sample.phase === 'pause' && sample.round === index);
   const summary: RoundSummary = {
-    index, startedAt, endedAt, requests: scenario.requestsPerRound, ok, errors, disconnects, refusals,
-    statusCounts: { '200': ok, ...(errors - refusals > 0 ? { '500': errors - refusals } : {}), ...(refusals > 0 ? { '503': refusals } : {}) },
+    index,
+    startedAt,
+    endedAt,
+    requests: scenario.requestsPerRound,
+    ok,
+    errors,
+    disconnects,
+    refusals,
+    statusCounts: {
+      '200': ok,
+      ...(errors - refusals > 0 ? { '500': errors - refusals } : {}),
+      ...(refusals > 0 ? { '503': refusals } : {}),
+    },
     peak: Math.max(...load.map((sample) => sample.connections)),
     floor: pause.length === 0 ? undefined : Math.min(...pause.map((sample) => sample.connections)),
     latencyMs: { p50: round1(18 + random() * 10 + (refusals > 0 ? 25 : 0)), p99: round1(120 + random() * 90 + (refusals > 0 ? 400 : 0)) },
@@ -199,7 +257,13 @@ function simulateRound(scenario: Scenario, index: number, samples: readonly Samp
   return { summary, events };
 }
 
-function requestEvent(scenario: Scenario, t: number, round: number, samples: readonly Sample[], random: () => number): ProbeEvent | undefined {
+function requestEvent(
+  scenario: Scenario,
+  t: number,
+  round: number,
+  samples: readonly Sample[],
+  random: () => number,
+): ProbeEvent | undefined {
   const roll = random();
   if (roll < 0.2) return { t, kind: 'disconnect', round, detail: SHAPES[Math.floor(random() * SHAPES.length)] ?? 'abort-before-response' };
   const atLimit = scenario.serverMax !== undefined && countAt(samples, t) >= scenario.serverMax;
@@ -228,7 +292,14 @@ function sumRounds(rounds: readonly RoundSummary[]): ProbeResult['totals'] {
   }
   const sum = (key: 'requests' | 'ok' | 'errors' | 'disconnects' | 'refusals'): number =>
     rounds.reduce((total, round) => total + round[key], 0);
-  return { requests: sum('requests'), ok: sum('ok'), errors: sum('errors'), disconnects: sum('disconnects'), refusals: sum('refusals'), statusCounts };
+  return {
+    requests: sum('requests'),
+    ok: sum('ok'),
+    errors: sum('errors'),
+    disconnects: sum('disconnects'),
+    refusals: sum('refusals'),
+    statusCounts,
+  };
 }
 
 function round1(value: number): number {
@@ -262,7 +333,7 @@ export function hostileResult(): ProbeResult {
       ...base.config,
       url: `http://admin:${SECRET}@127.0.0.1:3000/search?q=<script>alert(1)</script>&x="'`,
       db: `mysql://app:${SECRET}@127.0.0.1:3306/polls?ssl=true&password=${SECRET}`,
-      headers: { 'authorization': `Bearer ${SECRET}`, 'x-note': '<b>bold</b> & "quoted"' },
+      headers: { authorization: `Bearer ${SECRET}`, 'x-note': '<b>bold</b> & "quoted"' },
     },
     verdict: {
       ...base.verdict,

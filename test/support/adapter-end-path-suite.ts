@@ -123,7 +123,7 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.deepEqual([stats.acquired, stats.released, stats.created, stats.closed], [1, 1, 1, 1]);
       });
 
-      also('currentScope() in the handler is the request\'s own, for a GET and after a JSON body was parsed', async () => {
+      also("currentScope() in the handler is the request's own, for a GET and after a JSON body was parsed", async () => {
         open();
         const seen = new Map<string, RequestScope | undefined>();
         await serve(async (request) => {
@@ -131,11 +131,19 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
           seen.set(request.path, currentScope());
           return 'ok';
         });
-        const post = abortingRequest({ port: served!.port, method: 'POST', path: '/post', headers: JSON_HEADERS, body: '{"a":1}', abortWhen: () => eventually(() => seen.has('/post')) });
+        const post = abortingRequest({
+          port: served!.port,
+          method: 'POST',
+          path: '/post',
+          headers: JSON_HEADERS,
+          body: '{"a":1}',
+          abortWhen: () => eventually(() => seen.has('/post')),
+        });
         const [a, b] = await Promise.all([httpGet(served!.port, '/a'), httpGet(served!.port, '/b'), post]);
         assert.deepEqual([a.status, b.status], [200, 200]);
         const scopes = ['/a', '/b', '/post'].map((path) => seen.get(path));
-        for (const [i, method] of ['GET /a', 'GET /b', 'POST /post'].entries()) assert.equal(scopes[i]?.label, method, `the handler of ${method} ran in ${scopes[i]?.label ?? 'no scope'}`);
+        for (const [i, method] of ['GET /a', 'GET /b', 'POST /post'].entries())
+          assert.equal(scopes[i]?.label, method, `the handler of ${method} ran in ${scopes[i]?.label ?? 'no scope'}`);
         assert.equal(new Set(scopes).size, 3);
         assert.equal(dbs!.stats().default!.acquired, 3, 'each request leased its own connection');
       });
@@ -161,7 +169,9 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
             const signal = currentScope()!.signal;
             await sleep(1);
             outcome.aborted = signal.aborted;
-            outcome.next = await calls().selectOne().catch((error: unknown) => error);
+            outcome.next = await calls()
+              .selectOne()
+              .catch((error: unknown) => error);
             return 'late';
           });
           const body = method === 'POST' ? { headers: JSON_HEADERS, body: '{"vote":1}' } : {};
@@ -186,7 +196,11 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
           abortedAtEnd = currentScope()!.signal.aborted;
           return 'ok';
         });
-        const response = await fetch(`http://127.0.0.1:${served!.port}/vote`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ label }) });
+        const response = await fetch(`http://127.0.0.1:${served!.port}/vote`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ label }),
+        });
         assert.equal(response.status, 200);
         assert.equal(await response.text(), 'ok');
         assert.equal(abortedAtEnd, false);
@@ -213,7 +227,14 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
           beforeBody: async () => void (await db.query('SELECT 1 AS one')),
           handle: () => 'ok',
         });
-        await postWithAbortedBody({ port: served!.port, path: '/upload', headers: JSON_HEADERS, declaredLength: 1_000_000, sentBytes: 1000, abortWhen: () => eventually(() => dbs!.stats().default!.acquired === 1) });
+        await postWithAbortedBody({
+          port: served!.port,
+          path: '/upload',
+          headers: JSON_HEADERS,
+          declaredLength: 1_000_000,
+          sentBytes: 1000,
+          abortWhen: () => eventually(() => dbs!.stats().default!.acquired === 1),
+        });
         assert.equal(await engine().waitForCount(0, 5000), 0);
         assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
         assert.equal(dbs!.stats().default!.acquired, 1, 'the request never queried before its body');
@@ -263,7 +284,12 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
             })(),
           };
         });
-        const outcome = await abortingRequest({ port: served!.port, method: 'GET', path: '/stream', abortWhen: () => eventually(() => written >= 3) });
+        const outcome = await abortingRequest({
+          port: served!.port,
+          method: 'GET',
+          path: '/stream',
+          abortWhen: () => eventually(() => written >= 3),
+        });
         assert.ok(outcome.responded, 'no chunk arrived before the hang-up');
         assert.equal(await engine().waitForCount(0, 5000), 0);
         assert.ok(await eventually(() => stoppedWith !== undefined), 'the stream went on after the client left');
@@ -273,31 +299,35 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
       });
 
-      it('a db.stream() response whose client leaves mid-stream: the stream stops (REQUEST_ENDED) and the connection is released', { skip: layer.noStream ?? false }, async () => {
-        open();
-        let stoppedWith: unknown;
-        await serve(() => ({
-          chunks: (async function* () {
-            try {
-              for await (const n of calls().endless!(10)) {
-                yield `${n}\n`;
+      it(
+        'a db.stream() response whose client leaves mid-stream: the stream stops (REQUEST_ENDED) and the connection is released',
+        { skip: layer.noStream ?? false },
+        async () => {
+          open();
+          let stoppedWith: unknown;
+          await serve(() => ({
+            chunks: (async function* () {
+              try {
+                for await (const n of calls().endless!(10)) {
+                  yield `${n}\n`;
+                }
+              } catch (error) {
+                stoppedWith = error;
+                throw error;
               }
-            } catch (error) {
-              stoppedWith = error;
-              throw error;
-            }
-          })(),
-        }));
-        // Hangs up once rows have reached the client.
-        const received = await readThenHangUp(served!.port, '/rows', 40);
-        assert.ok(received.length >= 40, 'no row arrived before the hang-up');
-        // A hang detector, not a timing: on a loaded machine MariaDB has taken 8–12 s to end
-        // the endless statement, and releaseTimeout (10 s) is the backstop that ends it anyway.
-        assert.equal(await engine().waitForCount(0, 20_000), 0);
-        assert.ok(await eventually(() => stoppedWith !== undefined, 10_000), 'the stream went on after the client left');
-        assert.ok(stoppedWith instanceof LeakproofError && stoppedWith.code === 'REQUEST_ENDED', String(stoppedWith));
-        assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
-      });
+            })(),
+          }));
+          // Hangs up once rows have reached the client.
+          const received = await readThenHangUp(served!.port, '/rows', 40);
+          assert.ok(received.length >= 40, 'no row arrived before the hang-up');
+          // A hang detector, not a timing: on a loaded machine MariaDB has taken 8–12 s to end
+          // the endless statement, and releaseTimeout (10 s) is the backstop that ends it anyway.
+          assert.equal(await engine().waitForCount(0, 20_000), 0);
+          assert.ok(await eventually(() => stoppedWith !== undefined, 10_000), 'the stream went on after the client left');
+          assert.ok(stoppedWith instanceof LeakproofError && stoppedWith.code === 'REQUEST_ENDED', String(stoppedWith));
+          assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
+        },
+      );
 
       also('two pipelined requests on a socket that dies while the first is pending: both released', async () => {
         // The second response never gets a socket, so it never emits close: only the socket does.
@@ -322,12 +352,15 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         open();
         let scope: RequestScope | undefined;
         let signalled: boolean | undefined;
-        await serve(async () => {
-          scope = currentScope()!;
-          await sleep(1.5).catch(() => undefined);
-          signalled = scope.signal.aborted;
-          return 'too late';
-        }, { requestTimeout: 600 });
+        await serve(
+          async () => {
+            scope = currentScope()!;
+            await sleep(1.5).catch(() => undefined);
+            signalled = scope.signal.aborted;
+            return 'too late';
+          },
+          { requestTimeout: 600 },
+        );
         const answer = httpGet(served!.port, '/slow');
         // The deadline must land while the statement runs, not while the connection opens.
         await statementRunning(/sleep/i);
@@ -341,29 +374,36 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.equal(signalled, true);
       });
 
-      also('HTTP/2: a finished stream is released as finished; a stream reset (RST_STREAM CANCEL) during a query is released as aborted', { skip: adapter.http2Skip }, async () => {
-        open();
-        const reasons = new Map<string, { scope: RequestScope; aborted?: boolean }>();
-        await serve(async (request) => {
-          const scope = currentScope()!;
-          reasons.set(request.path, { scope });
-          await sleep(request.path === '/reset' ? 1 : 0.05);
-          reasons.get(request.path)!.aborted = scope.signal.aborted;
-          return 'ok';
-        }, { http2: true });
-        const ok = await http2Get(served!.port, '/ok');
-        assert.equal(ok.status, 200);
-        assert.equal(ok.body, 'ok');
-        assert.ok(await eventually(() => reasons.get('/ok')?.scope.ended === true));
-        assert.equal(reasons.get('/ok')!.scope.endReason, 'finished');
-        await http2Cancel({ port: served!.port, path: '/reset', abortWhen: () => statementRunning(/sleep/i) });
-        assert.ok(await eventually(() => reasons.get('/reset')?.scope.ended === true), 'the reset stream\'s scope never ended');
-        assert.equal(reasons.get('/reset')!.scope.endReason, 'aborted');
-        assert.equal(await engine().waitForCount(0, 5000), 0);
-        assert.ok(await eventually(() => reasons.get('/reset')!.aborted !== undefined));
-        assert.equal(reasons.get('/reset')!.aborted, true);
-        assert.ok(await eventually(() => dbs!.stats().default!.released === 2));
-      });
+      also(
+        'HTTP/2: a finished stream is released as finished; a stream reset (RST_STREAM CANCEL) during a query is released as aborted',
+        { skip: adapter.http2Skip },
+        async () => {
+          open();
+          const reasons = new Map<string, { scope: RequestScope; aborted?: boolean }>();
+          await serve(
+            async (request) => {
+              const scope = currentScope()!;
+              reasons.set(request.path, { scope });
+              await sleep(request.path === '/reset' ? 1 : 0.05);
+              reasons.get(request.path)!.aborted = scope.signal.aborted;
+              return 'ok';
+            },
+            { http2: true },
+          );
+          const ok = await http2Get(served!.port, '/ok');
+          assert.equal(ok.status, 200);
+          assert.equal(ok.body, 'ok');
+          assert.ok(await eventually(() => reasons.get('/ok')?.scope.ended === true));
+          assert.equal(reasons.get('/ok')!.scope.endReason, 'finished');
+          await http2Cancel({ port: served!.port, path: '/reset', abortWhen: () => statementRunning(/sleep/i) });
+          assert.ok(await eventually(() => reasons.get('/reset')?.scope.ended === true), "the reset stream's scope never ended");
+          assert.equal(reasons.get('/reset')!.scope.endReason, 'aborted');
+          assert.equal(await engine().waitForCount(0, 5000), 0);
+          assert.ok(await eventually(() => reasons.get('/reset')!.aborted !== undefined));
+          assert.equal(reasons.get('/reset')!.aborted, true);
+          assert.ok(await eventually(() => dbs!.stats().default!.released === 2));
+        },
+      );
 
       also('server close with a request in flight: released, then close() leaves nothing', async () => {
         open();
@@ -380,37 +420,43 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.equal(await engine().waitForCount(0, 5000), 0);
         assert.ok(await eventually(() => dbs!.stats().default!.released === 1), 'the cut request never released its connection');
         await dbs!.close();
-        const closed = await dbs!.get().query('SELECT 1').catch((error: unknown) => error);
+        const closed = await dbs!
+          .get()
+          .query('SELECT 1')
+          .catch((error: unknown) => error);
         assert.ok(closed instanceof LeakproofError && closed.code === 'POOL_CLOSED', String(closed));
       });
 
-      also('graceful shutdown with requests in flight: the quick one finishes and commits, the slow one ends as shutdown and rolls back, the server count reaches 0', async () => {
-        open({ transactionPerRequest: true, cancelOnAbort: true });
-        const [quick, slow] = [uniq('quick'), uniq('slow')];
-        const scopes = new Map<string, RequestScope>();
-        await serve(async (request) => {
-          const label = request.path === '/quick' ? quick : slow;
-          scopes.set(request.path, currentScope()!);
-          await insert(label);
-          await sleep(request.path === '/quick' ? 0.3 : 10);
-          return 'done';
-        });
-        const quickResponse = httpGet(served!.port, '/quick');
-        const slowResponse = httpGet(served!.port, '/slow').catch((error: unknown) => error);
-        await statementRunning(/sleep/i, 2);
-        const result = await gracefulShutdown(served!.server, dbs!, { deadline: 2000, closeGracePeriod: 1000 });
-        assert.equal((await quickResponse).status, 200);
-        assert.ok((await slowResponse) instanceof Error, 'the slow request was not cut off');
-        assert.equal(result.aborted, 1);
-        assert.equal(scopes.get('/quick')!.endReason, 'finished');
-        assert.equal(scopes.get('/slow')!.endReason, 'shutdown');
-        assert.equal(scopes.get('/slow')!.signal.aborted, true);
-        assert.equal(served!.server.listening, false);
-        assert.equal(await engine().waitForCount(0, 5000), 0);
-        const rows = await labels();
-        assert.ok(rows.includes(quick), 'the finished request\'s row was not committed');
-        assert.ok(!rows.includes(slow), 'the shut-down request\'s row was committed');
-      });
+      also(
+        'graceful shutdown with requests in flight: the quick one finishes and commits, the slow one ends as shutdown and rolls back, the server count reaches 0',
+        async () => {
+          open({ transactionPerRequest: true, cancelOnAbort: true });
+          const [quick, slow] = [uniq('quick'), uniq('slow')];
+          const scopes = new Map<string, RequestScope>();
+          await serve(async (request) => {
+            const label = request.path === '/quick' ? quick : slow;
+            scopes.set(request.path, currentScope()!);
+            await insert(label);
+            await sleep(request.path === '/quick' ? 0.3 : 10);
+            return 'done';
+          });
+          const quickResponse = httpGet(served!.port, '/quick');
+          const slowResponse = httpGet(served!.port, '/slow').catch((error: unknown) => error);
+          await statementRunning(/sleep/i, 2);
+          const result = await gracefulShutdown(served!.server, dbs!, { deadline: 2000, closeGracePeriod: 1000 });
+          assert.equal((await quickResponse).status, 200);
+          assert.ok((await slowResponse) instanceof Error, 'the slow request was not cut off');
+          assert.equal(result.aborted, 1);
+          assert.equal(scopes.get('/quick')!.endReason, 'finished');
+          assert.equal(scopes.get('/slow')!.endReason, 'shutdown');
+          assert.equal(scopes.get('/slow')!.signal.aborted, true);
+          assert.equal(served!.server.listening, false);
+          assert.equal(await engine().waitForCount(0, 5000), 0);
+          const rows = await labels();
+          assert.ok(rows.includes(quick), "the finished request's row was not committed");
+          assert.ok(!rows.includes(slow), "the shut-down request's row was committed");
+        },
+      );
 
       also('many requests, a third of them aborted mid-query: the server count returns to 0', async () => {
         open({ maxConnections: 5 });
@@ -425,9 +471,11 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         // request surely held a connection however slow connecting is on a loaded machine.
         const first = abortingRequest({ port, method: 'GET', path: '/a0', abortWhen: () => statementRunning(/sleep/i) });
         await statementRunning(/sleep/i);
-        const jobs = Array.from({ length: 29 }, (_, n) => n + 1).map((i) => i % 3 === 0
-          ? abortingRequest({ port, method: 'GET', path: `/a${i}`, abortAfterMs: 50 + (i % 7) * 20 })
-          : httpGet(port, `/r${i}`).then((r) => assert.equal(r.status, 200)));
+        const jobs = Array.from({ length: 29 }, (_, n) => n + 1).map((i) =>
+          i % 3 === 0
+            ? abortingRequest({ port, method: 'GET', path: `/a${i}`, abortAfterMs: 50 + (i % 7) * 20 })
+            : httpGet(port, `/r${i}`).then((r) => assert.equal(r.status, 200)),
+        );
         await Promise.all([first, ...jobs]);
         await delay(50);
         assert.equal(await engine().waitForCount(0, 5000), 0);
@@ -437,10 +485,13 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.equal(stats.acquired, stats.released);
         // The 20 requests that stay acquire once each: more means aborted ones held connections too.
         assert.ok(stats.acquired > 20, `no aborted request ever held a connection (acquired ${stats.acquired})`);
-        assert.ok(scopes.some((scope) => scope.endReason === 'aborted'), 'no scope ended as aborted');
+        assert.ok(
+          scopes.some((scope) => scope.endReason === 'aborted'),
+          'no scope ended as aborted',
+        );
       });
 
-      it('ACQUIRE_TIMEOUT is answered 503 with Retry-After, the framework\'s own way', async () => {
+      it("ACQUIRE_TIMEOUT is answered 503 with Retry-After, the framework's own way", async () => {
         // acquireTimeout also bounds the holder's own connect, so it must not be tight.
         open({ maxConnections: 1, acquireTimeout: 1000, retryAfter: 2000 });
         await serve(async (request) => {
@@ -470,70 +521,85 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
         assert.equal((await httpGet(served!.port, '/fail')).status, 500);
         assert.equal(await engine().waitForCount(0), 0);
         const rows = await labels();
-        assert.ok(rows.includes(kept), 'the successful request\'s row is missing');
-        assert.ok(!rows.includes(thrown), 'the failed request\'s row was committed');
+        assert.ok(rows.includes(kept), "the successful request's row is missing");
+        assert.ok(!rows.includes(thrown), "the failed request's row was committed");
       });
 
-      also('transactionPerRequest: one rule on every adapter: commit on a 2xx/3xx answer, roll back on any other, thrown or not', async () => {
-        open({ transactionPerRequest: true });
-        const statuses = [200, 201, 302, 400, 404, 409, 500, 503];
-        const ids = new Map(statuses.map((status) => [status, uniq(`s${status}`)]));
-        const thrown = uniq('thrown400');
-        await serve(async (request) => {
-          const status = Number(request.path.slice(1));
-          await insert(ids.get(status) ?? thrown);
-          if (request.path === '/throw') throw Object.assign(new Error('bad input'), { status: 400, statusCode: 400 });
-          return { status, text: `answered ${status}` };
-        });
-        for (const status of statuses) assert.equal((await httpGet(served!.port, `/${status}`)).status, status);
-        assert.ok([400, 500].includes((await httpGet(served!.port, '/throw')).status));
-        assert.equal(await engine().waitForCount(0), 0);
-        assert.ok(await eventually(() => dbs!.stats().default!.released === statuses.length + 1));
-        const rows = await labels();
-        for (const [status, id] of ids) {
-          assert.equal(rows.includes(id), status < 400, `the row of the ${status} answer was ${rows.includes(id) ? 'committed' : 'rolled back'}`);
-        }
-        assert.ok(!rows.includes(thrown), 'the row of a thrown 400 was committed');
-      });
+      also(
+        'transactionPerRequest: one rule on every adapter: commit on a 2xx/3xx answer, roll back on any other, thrown or not',
+        async () => {
+          open({ transactionPerRequest: true });
+          const statuses = [200, 201, 302, 400, 404, 409, 500, 503];
+          const ids = new Map(statuses.map((status) => [status, uniq(`s${status}`)]));
+          const thrown = uniq('thrown400');
+          await serve(async (request) => {
+            const status = Number(request.path.slice(1));
+            await insert(ids.get(status) ?? thrown);
+            if (request.path === '/throw') throw Object.assign(new Error('bad input'), { status: 400, statusCode: 400 });
+            return { status, text: `answered ${status}` };
+          });
+          for (const status of statuses) assert.equal((await httpGet(served!.port, `/${status}`)).status, status);
+          assert.ok([400, 500].includes((await httpGet(served!.port, '/throw')).status));
+          assert.equal(await engine().waitForCount(0), 0);
+          assert.ok(await eventually(() => dbs!.stats().default!.released === statuses.length + 1));
+          const rows = await labels();
+          for (const [status, id] of ids) {
+            assert.equal(
+              rows.includes(id),
+              status < 400,
+              `the row of the ${status} answer was ${rows.includes(id) ? 'committed' : 'rolled back'}`,
+            );
+          }
+          assert.ok(!rows.includes(thrown), 'the row of a thrown 400 was committed');
+        },
+      );
 
       // PostgreSQL can make a COMMIT fail on demand (a deferred constraint); MariaDB cannot.
-      also('transactionPerRequest: a COMMIT that fails leaves no row and releases; answered 500 where the answer waits for the COMMIT', async (t) => {
-        if (engine().name !== 'postgres') return t.skip('MariaDB has no deferred constraint to make a COMMIT fail on demand');
-        const deferred = `${table}_deferred`;
-        const admin = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
-        await admin.run(() => admin.get().execute(`CREATE TABLE ${deferred} (id INT, CONSTRAINT ${deferred}_once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`));
-        const warnings: Error[] = [];
-        const onWarning = (warning: Error): void => void warnings.push(warning);
-        process.on('warning', onWarning);
-        try {
-          const db = open({ transactionPerRequest: true }).get();
-          await serve(async () => {
-            // Both inserts succeed; the duplicate is only checked, and refused, at COMMIT.
-            await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
-            await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
-            return 'ok';
-          });
-          const response = await httpGet(served!.port, '/commit');
-          if (adapter.name === 'node:http') {
-            // This app's handler calls res.end() itself before it returns, so its answer is out before the COMMIT (documented; onError gets the failure).
-            assert.equal(response.status, 200);
-          } else if (adapter.name === 'express') {
-            assert.equal(response.status, 200, 'Express settles with the response: the answer goes out before the COMMIT');
-            assert.ok(await eventually(() => warnings.some((w) => (w as { code?: string }).code === 'LEAKPROOF_COMMIT')), 'the failed COMMIT was not reported');
-          } else {
-            // Fastify and Hono send what the handler returned only after the COMMIT.
-            assert.equal(response.status, 500, 'a failed COMMIT must not be answered as a success');
+      also(
+        'transactionPerRequest: a COMMIT that fails leaves no row and releases; answered 500 where the answer waits for the COMMIT',
+        async (t) => {
+          if (engine().name !== 'postgres') return t.skip('MariaDB has no deferred constraint to make a COMMIT fail on demand');
+          const deferred = `${table}_deferred`;
+          const admin = createDatabases({ default: { url: engine().url, ...engine().aliasOptions, maxLifetime: 0 } });
+          await admin.run(() =>
+            admin.get().execute(`CREATE TABLE ${deferred} (id INT, CONSTRAINT ${deferred}_once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`),
+          );
+          const warnings: Error[] = [];
+          const onWarning = (warning: Error): void => void warnings.push(warning);
+          process.on('warning', onWarning);
+          try {
+            const db = open({ transactionPerRequest: true }).get();
+            await serve(async () => {
+              // Both inserts succeed; the duplicate is only checked, and refused, at COMMIT.
+              await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
+              await db.execute(`INSERT INTO ${deferred} (id) VALUES (1)`);
+              return 'ok';
+            });
+            const response = await httpGet(served!.port, '/commit');
+            if (adapter.name === 'node:http') {
+              // This app's handler calls res.end() itself before it returns, so its answer is out before the COMMIT (documented; onError gets the failure).
+              assert.equal(response.status, 200);
+            } else if (adapter.name === 'express') {
+              assert.equal(response.status, 200, 'Express settles with the response: the answer goes out before the COMMIT');
+              assert.ok(
+                await eventually(() => warnings.some((w) => (w as { code?: string }).code === 'LEAKPROOF_COMMIT')),
+                'the failed COMMIT was not reported',
+              );
+            } else {
+              // Fastify and Hono send what the handler returned only after the COMMIT.
+              assert.equal(response.status, 500, 'a failed COMMIT must not be answered as a success');
+            }
+            assert.equal(await engine().waitForCount(0, 5000), 0);
+            assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
+            const [count] = await admin.run(() => admin.get().query(`SELECT COUNT(*) AS n FROM ${deferred}`));
+            assert.equal(Number(count!['n']), 0, 'a row of the failed transaction is in the table');
+          } finally {
+            process.off('warning', onWarning);
+            await admin.run(() => admin.get().execute(`DROP TABLE IF EXISTS ${deferred}`)).catch(() => undefined);
+            await admin.close();
           }
-          assert.equal(await engine().waitForCount(0, 5000), 0);
-          assert.ok(await eventually(() => dbs!.stats().default!.released === 1));
-          const [count] = await admin.run(() => admin.get().query(`SELECT COUNT(*) AS n FROM ${deferred}`));
-          assert.equal(Number(count!['n']), 0, 'a row of the failed transaction is in the table');
-        } finally {
-          process.off('warning', onWarning);
-          await admin.run(() => admin.get().execute(`DROP TABLE IF EXISTS ${deferred}`)).catch(() => undefined);
-          await admin.close();
-        }
-      });
+        },
+      );
 
       it('transactionPerRequest: a client that leaves mid-request leaves no row behind', async () => {
         open({ transactionPerRequest: true });

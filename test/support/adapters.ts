@@ -63,36 +63,46 @@ export interface AdapterUnderTest {
 export const ADAPTERS: readonly AdapterUnderTest[] = [
   { name: 'node:http', serve: serveNodeHttp },
   { name: 'fastify', serve: serveFastify },
-  { name: 'express', http2Skip: 'Express 5 does not serve HTTP/2 (its req/res extend the HTTP/1 IncomingMessage/ServerResponse)', serve: serveExpress },
+  {
+    name: 'express',
+    http2Skip: 'Express 5 does not serve HTTP/2 (its req/res extend the HTTP/1 IncomingMessage/ServerResponse)',
+    serve: serveExpress,
+  },
   { name: 'hono', serve: serveHonoApp },
 ];
 
 async function serveNodeHttp(dbs: Databases, app: App, options: ServeOptions = {}): Promise<ServedApp> {
-  const handler = withDatabases(dbs, async (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
-    await app.beforeBody?.();
-    const body = req.method === 'POST' ? JSON.parse(await readBody(req)) as unknown : undefined;
-    const reply = await app.handle({ method: req.method ?? 'GET', path: req.url ?? '/', body });
-    if (typeof reply === 'string') {
-      res.end(reply);
-      return;
-    }
-    if ('status' in reply) {
-      res.statusCode = reply.status;
-      res.end(reply.text);
-      return;
-    }
-    const out = res as http.ServerResponse;
-    out.writeHead(200, { 'content-type': 'text/plain' });
-    for await (const chunk of reply.chunks) out.write(chunk);
-    out.end();
-  }, { onError: () => {}, logger: false, requestTimeout: options.requestTimeout });
+  const handler = withDatabases(
+    dbs,
+    async (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+      await app.beforeBody?.();
+      const body = req.method === 'POST' ? (JSON.parse(await readBody(req)) as unknown) : undefined;
+      const reply = await app.handle({ method: req.method ?? 'GET', path: req.url ?? '/', body });
+      if (typeof reply === 'string') {
+        res.end(reply);
+        return;
+      }
+      if ('status' in reply) {
+        res.statusCode = reply.status;
+        res.end(reply.text);
+        return;
+      }
+      const out = res as http.ServerResponse;
+      out.writeHead(200, { 'content-type': 'text/plain' });
+      for await (const chunk of reply.chunks) out.write(chunk);
+      out.end();
+    },
+    { onError: () => {}, logger: false, requestTimeout: options.requestTimeout },
+  );
   const server = options.http2 ? http2.createServer(handler) : http.createServer(handler);
   return listening(server);
 }
 
 async function serveFastify(dbs: Databases, app: App, options: ServeOptions = {}): Promise<ServedApp> {
   // One code path for both protocols: the HTTP/2 instance's types differ only in the raw objects.
-  const fastify = (options.http2 ? Fastify({ logger: false, http2: true }) : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
+  const fastify = (options.http2
+    ? Fastify({ logger: false, http2: true })
+    : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
   await fastify.register(leakproofFastify, { databases: dbs, requestTimeout: options.requestTimeout });
   fastify.addHook('preParsing', async (_request, _reply, payload) => {
     await app.beforeBody?.();
@@ -157,12 +167,19 @@ async function serveHonoApp(dbs: Databases, app: App, options: ServeOptions = {}
     const reply = await app.handle({ method: c.req.method, path: c.req.path, body });
     if (typeof reply === 'string') return c.text(reply);
     if ('status' in reply) return c.text(reply.text, reply.status as 200);
-    return stream(c, async (out) => {
-      for await (const chunk of reply.chunks) await out.write(chunk);
-    }, async () => {});
+    return stream(
+      c,
+      async (out) => {
+        for await (const chunk of reply.chunks) await out.write(chunk);
+      },
+      async () => {},
+    );
   });
   const server = await new Promise<ShutdownServer>((resolve) => {
-    const s = serveHono({ fetch: hono.fetch, port: 0, hostname: '127.0.0.1', ...(options.http2 ? { createServer: http2.createServer } : {}) }, () => resolve(s));
+    const s = serveHono(
+      { fetch: hono.fetch, port: 0, hostname: '127.0.0.1', ...(options.http2 ? { createServer: http2.createServer } : {}) },
+      () => resolve(s),
+    );
   });
   return closeable(server);
 }
@@ -176,11 +193,15 @@ export async function listening(server: ShutdownServer): Promise<ServedApp> {
 /** Closes by cutting every connection (and HTTP/2 session), then waiting for the close. */
 function closeable(server: ShutdownServer): ServedApp {
   const sessions = trackSessions(server);
-  return served(server, () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
-    destroyAll(sessions);
-  }));
+  return served(
+    server,
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+        destroyAll(sessions);
+      }),
+  );
 }
 
 function served(server: ShutdownServer, close: () => Promise<void>): ServedApp {

@@ -41,20 +41,82 @@ export interface GeneratedAlias {
 
 const SCHEMES = ['mysql', 'mariadb', 'postgres', 'postgresql', 'sqlite', 'MySQL', 'oracle', 'http', ''];
 const OPTION_NAMES = [
-  'maxConnections', 'acquireTimeout', 'maxWaiting', 'maxLifetime', 'idleTimeout', 'healthCheckAfter', 'connectTimeout',
-  'transactionPerRequest', 'cancelOnAbort', 'leakTimeout', 'statementTimeout', 'retryAfter', 'strict', 'client', 'maxConection', 'ssl',
+  'maxConnections',
+  'acquireTimeout',
+  'maxWaiting',
+  'maxLifetime',
+  'idleTimeout',
+  'healthCheckAfter',
+  'connectTimeout',
+  'transactionPerRequest',
+  'cancelOnAbort',
+  'leakTimeout',
+  'statementTimeout',
+  'retryAfter',
+  'strict',
+  'client',
+  'maxConection',
+  'ssl',
 ];
-const DRIVER_NAMES = [...new Set([
-  ...Object.keys(PG_OPTION_RULES), ...Object.keys(MYSQL2_OPTION_RULES), ...Object.keys(MARIADB_OPTION_RULES),
-  ...Object.keys(SQLITE_OPTION_RULES), ...Object.keys(SQLITE_URL_RULES), 'busy_timeout', 'unknownOption', '__proto__', 'constructor',
-])];
-const TLS_VALUES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify', 'REQUIRED', 'PREFERRED', 'VERIFY_IDENTITY', 'VERIFY_CA', 'DISABLED', 'system', '/etc/hostname', '/nope.pem'];
+const DRIVER_NAMES = [
+  ...new Set([
+    ...Object.keys(PG_OPTION_RULES),
+    ...Object.keys(MYSQL2_OPTION_RULES),
+    ...Object.keys(MARIADB_OPTION_RULES),
+    ...Object.keys(SQLITE_OPTION_RULES),
+    ...Object.keys(SQLITE_URL_RULES),
+    'busy_timeout',
+    'unknownOption',
+    '__proto__',
+    'constructor',
+  ]),
+];
+const TLS_VALUES = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+  'no-verify',
+  'REQUIRED',
+  'PREFERRED',
+  'VERIFY_IDENTITY',
+  'VERIFY_CA',
+  'DISABLED',
+  'system',
+  '/etc/hostname',
+  '/nope.pem',
+];
 
 /** Text that breaks URLs and parsers: delimiters, escapes, unicode, NUL, long runs. */
 const nasty = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
-  fc.constantFrom('@', '#', '/', '?', ':', '%', '%2', '%zz', '%40', '%23', ' ', '+', '&', '=', '\0', '\n', '[', ']', '..', '\u202e', '😀', 'é'),
+  fc.constantFrom(
+    '@',
+    '#',
+    '/',
+    '?',
+    ':',
+    '%',
+    '%2',
+    '%zz',
+    '%40',
+    '%23',
+    ' ',
+    '+',
+    '&',
+    '=',
+    '\0',
+    '\n',
+    '[',
+    ']',
+    '..',
+    '\u202e',
+    '😀',
+    'é',
+  ),
   fc.string({ unit: fc.constantFrom('a', '@', '#', '/', ':', '%', '?', '&', '=', 'é', '1'), maxLength: 10 }),
 );
 
@@ -72,7 +134,11 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   nasty,
   fc.constantFrom(...TLS_VALUES),
   fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.integer()), { maxLength: 3 }),
-  fc.dictionary(fc.constantFrom('ca', 'key', 'cert', 'rejectUnauthorized', 'getTypeParser', 'x'), fc.oneof(fc.string({ maxLength: 4 }), fc.boolean(), fc.integer()), { maxKeys: 3 }),
+  fc.dictionary(
+    fc.constantFrom('ca', 'key', 'cert', 'rejectUnauthorized', 'getTypeParser', 'x'),
+    fc.oneof(fc.string({ maxLength: 4 }), fc.boolean(), fc.integer()),
+    { maxKeys: 3 },
+  ),
   fc.constant(() => undefined),
   fc.constant(Buffer.from('x')),
   fc.constant({ getTypeParser: () => String }),
@@ -84,15 +150,39 @@ const password = fc.tuple(nasty, nasty).map(([before, after]) => `${before}${TOK
 
 const paramValue = fc.oneof(numberText, nasty, fc.constantFrom('true', 'false', 'TRUE', '1', '0', 'yes', ...TLS_VALUES));
 /** A credential parameter (`?password=`, `?sslpassword=`), its value holding the token, raw or encoded. */
-const secretParam = fc.tuple(fc.constantFrom('password', 'sslpassword', 'passphrase'), password, fc.boolean())
+const secretParam = fc
+  .tuple(fc.constantFrom('password', 'sslpassword', 'passphrase'), password, fc.boolean())
   .map(([key, value, encode]) => [key, encode ? encodeURIComponent(value) : value] as const);
 /** Objects whose reading throws: a getter, a Proxy. */
-const hostile: fc.Arbitrary<unknown> = fc.constantFrom(
-  () => Object.defineProperty({}, 'url', { enumerable: true, get: () => { throw new Error(`getter ${TOKEN}`); } }),
-  () => new Proxy({}, { ownKeys: () => { throw new Error(`proxy ${TOKEN}`); } }),
-  () => new Proxy({ url: 'sqlite:./x' }, { get: () => { throw new Error(`proxy get ${TOKEN}`); } }),
-).map((make) => make());
-
+const hostile: fc.Arbitrary<unknown> = fc
+  .constantFrom(
+    () =>
+      Object.defineProperty({}, 'url', {
+        enumerable: true,
+        get: () => {
+          throw new Error(`getter ${TOKEN}`);
+        },
+      }),
+    () =>
+      new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error(`proxy ${TOKEN}`);
+          },
+        },
+      ),
+    () =>
+      new Proxy(
+        { url: 'sqlite:./x' },
+        {
+          get: () => {
+            throw new Error(`proxy get ${TOKEN}`);
+          },
+        },
+      ),
+  )
+  .map((make) => make());
 
 /** Mostly right, sometimes wrong: so that both sides of the property are reached often. */
 function mostly<T>(right: fc.Arbitrary<T>, wrong: fc.Arbitrary<T>, weight = 4): fc.Arbitrary<T> {
@@ -117,14 +207,23 @@ const goodParam = fc.constantFrom(...GOOD_PARAMS).chain(([key, value]) => value.
 export const urlParts: fc.Arbitrary<UrlParts> = fc.record({
   scheme: mostly(fc.constantFrom('mysql', 'mariadb', 'postgres', 'postgresql', 'sqlite'), fc.constantFrom(...SCHEMES), 8),
   user: fc.option(mostly(fc.constantFrom('app', 'root', 'u'), nasty), { nil: undefined, freq: 6 }),
-  password: fc.option(mostly(fc.string({ unit: fc.constantFrom('a', 'B', '7', '-', '_'), maxLength: 6 }).map((x) => `${x}${TOKEN}`), password, 2), { nil: undefined, freq: 2 }),
+  password: fc.option(
+    mostly(
+      fc.string({ unit: fc.constantFrom('a', 'B', '7', '-', '_'), maxLength: 6 }).map((x) => `${x}${TOKEN}`),
+      password,
+      2,
+    ),
+    { nil: undefined, freq: 2 },
+  ),
   host: mostly(fc.constantFrom('127.0.0.1', 'localhost', '[::1]', 'db.example'), fc.oneof(fc.constantFrom('', '256.1.1.1', '::1'), nasty)),
   port: fc.option(mostly(fc.integer({ min: 1, max: 65_535 }).map(String), numberText), { nil: undefined }),
   database: fc.option(mostly(fc.constantFrom('app', 'test', './x.sqlite3', ':memory:'), nasty), { nil: undefined, freq: 6 }),
-  params: fc.tuple(
-    fc.array(mostly(goodParam, fc.tuple(fc.oneof(fc.constantFrom(...DRIVER_NAMES), nasty), paramValue), 3), { maxLength: 3 }),
-    fc.option(secretParam, { nil: undefined, freq: 6 }),
-  ).map(([plain, secret]) => (secret === undefined ? plain : [...plain, secret])),
+  params: fc
+    .tuple(
+      fc.array(mostly(goodParam, fc.tuple(fc.oneof(fc.constantFrom(...DRIVER_NAMES), nasty), paramValue), 3), { maxLength: 3 }),
+      fc.option(secretParam, { nil: undefined, freq: 6 }),
+    )
+    .map(([plain, secret]) => (secret === undefined ? plain : [...plain, secret])),
   encode: mostly(fc.constant(true), fc.constant(false), 2),
 });
 
@@ -144,7 +243,8 @@ const GOOD_OPTIONS: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   strict: fc.boolean(),
   client: fc.constantFrom('mysql2', 'mariadb'),
 };
-const goodOptions = fc.dictionary(fc.constantFrom(...Object.keys(GOOD_OPTIONS)), fc.constant(0), { maxKeys: 3 })
+const goodOptions = fc
+  .dictionary(fc.constantFrom(...Object.keys(GOOD_OPTIONS)), fc.constant(0), { maxKeys: 3 })
   .chain((keys) => fc.record(Object.fromEntries(Object.keys(keys).map((key) => [key, GOOD_OPTIONS[key]!]))));
 const GOOD_DRIVER: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   application_name: fc.constantFrom('a', 'b'),
@@ -158,18 +258,29 @@ const GOOD_DRIVER: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   timezone: fc.constantFrom('Z', 'local'),
   readonly: fc.constant(false),
 };
-const goodDriver = fc.dictionary(fc.constantFrom(...Object.keys(GOOD_DRIVER)), fc.constant(0), { maxKeys: 2 })
+const goodDriver = fc
+  .dictionary(fc.constantFrom(...Object.keys(GOOD_DRIVER)), fc.constant(0), { maxKeys: 2 })
   .chain((keys) => fc.record(Object.fromEntries(Object.keys(keys).map((key) => [key, GOOD_DRIVER[key]!]))));
 
 export const generatedAlias: fc.Arbitrary<GeneratedAlias> = fc.record({
   url: urlParts,
-  options: fc.option(mostly<Record<string, unknown>>(goodOptions, fc.dictionary(fc.constantFrom(...OPTION_NAMES), anyValue, { maxKeys: 4 }), 2), { nil: undefined }),
-  driver: fc.option(fc.oneof(
-    { weight: 10, arbitrary: goodDriver },
-    { weight: 10, arbitrary: fc.tuple(fc.dictionary(fc.constantFrom(...DRIVER_NAMES), anyValue, { maxKeys: 4 }), fc.option(password, { nil: undefined }))
-      .map(([options, secret]) => (secret === undefined ? options : { ...options, password: secret })) },
-    { weight: 1, arbitrary: hostile as fc.Arbitrary<Record<string, unknown>> },
-  ), { nil: undefined, freq: 2 }),
+  options: fc.option(
+    mostly<Record<string, unknown>>(goodOptions, fc.dictionary(fc.constantFrom(...OPTION_NAMES), anyValue, { maxKeys: 4 }), 2),
+    { nil: undefined },
+  ),
+  driver: fc.option(
+    fc.oneof(
+      { weight: 10, arbitrary: goodDriver },
+      {
+        weight: 10,
+        arbitrary: fc
+          .tuple(fc.dictionary(fc.constantFrom(...DRIVER_NAMES), anyValue, { maxKeys: 4 }), fc.option(password, { nil: undefined }))
+          .map(([options, secret]) => (secret === undefined ? options : { ...options, password: secret })),
+      },
+      { weight: 1, arbitrary: hostile as fc.Arbitrary<Record<string, unknown>> },
+    ),
+    { nil: undefined, freq: 2 },
+  ),
 });
 
 export interface GeneratedConfig {
@@ -180,7 +291,10 @@ export interface GeneratedConfig {
 
 /** A whole `createDatabases` argument: usually a `default` alias, sometimes more or none, sometimes not an object. */
 export const generatedConfig: fc.Arbitrary<GeneratedConfig> = fc.record({
-  aliases: fc.array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constant('default') }, fc.constantFrom('replica', 'other', '')), generatedAlias), { minLength: 1, maxLength: 2 }),
+  aliases: fc.array(
+    fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constant('default') }, fc.constantFrom('replica', 'other', '')), generatedAlias),
+    { minLength: 1, maxLength: 2 },
+  ),
   raw: fc.oneof({ weight: 40, arbitrary: fc.constant(undefined) }, anyValue, hostile),
 });
 

@@ -43,7 +43,13 @@ export function checkConfig(config: GeneratedConfig, tally: FuzzTally): Database
   tally.valid++;
   for (const alias of dbs.aliases) {
     const options = dbs.options(alias);
-    for (const view of [inspect(options, { depth: 6 }), JSON.stringify(options), options.url, inspect(dbs, { depth: 4 }), JSON.stringify(dbs.stats())]) {
+    for (const view of [
+      inspect(options, { depth: 6 }),
+      JSON.stringify(options),
+      options.url,
+      inspect(dbs, { depth: 4 }),
+      JSON.stringify(dbs.stats()),
+    ]) {
       assert.ok(!leaks(view), `a secret in options(): ${view}`);
     }
   }
@@ -66,16 +72,29 @@ const NOISY = ['debug', 'trace', 'verbose', 'logger', 'logPackets', 'logParam'];
  * end (within `deadlineMs`) in rows, a LeakproofError, or a driver's own statement error.
  * Returns false when the config is not for that engine (nothing to try).
  */
-export async function connectConfig(config: GeneratedConfig, target: ConnectTarget, tally: FuzzTally, deadlineMs = 15_000): Promise<boolean> {
+export async function connectConfig(
+  config: GeneratedConfig,
+  target: ConnectTarget,
+  tally: FuzzTally,
+  deadlineMs = 15_000,
+): Promise<boolean> {
   const entry = config.aliases.find(([name]) => name === 'default');
   if (entry === undefined || config.raw !== undefined) return false;
   const alias: GeneratedAlias = entry[1];
   const scheme = alias.url.scheme.toLowerCase();
-  const engine = scheme === 'mysql' || scheme === 'mariadb' ? 'mysql' : scheme === 'postgres' || scheme === 'postgresql' ? 'postgres' : undefined;
+  const engine =
+    scheme === 'mysql' || scheme === 'mariadb' ? 'mysql' : scheme === 'postgres' || scheme === 'postgresql' ? 'postgres' : undefined;
   if (engine !== target.engine) return false;
   let driver: Record<string, unknown> | undefined;
   try {
-    driver = alias.driver === undefined ? undefined : Object.fromEntries(Object.entries(alias.driver).filter(([key]) => !NOISY.includes(key) && !['host', 'port', 'user', 'password', 'database', 'socketPath'].includes(key)));
+    driver =
+      alias.driver === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(alias.driver).filter(
+              ([key]) => !NOISY.includes(key) && !['host', 'port', 'user', 'password', 'database', 'socketPath'].includes(key),
+            ),
+          );
   } catch {
     return false; // a hostile object: the config check covered it, there is nothing to connect
   }
@@ -93,15 +112,26 @@ export async function connectConfig(config: GeneratedConfig, target: ConnectTarg
     const outcome = await withDeadline(dbs.get().query('SELECT 1 AS one'), deadlineMs);
     count(tally, outcome);
   } finally {
-    await withDeadline(dbs.close({ gracePeriod: 1000 }).then(() => 'closed'), deadlineMs);
+    await withDeadline(
+      dbs.close({ gracePeriod: 1000 }).then(() => 'closed'),
+      deadlineMs,
+    );
   }
   return true;
 }
 
 function count(tally: FuzzTally, outcome: unknown): void {
   const key = outcome instanceof LeakproofError ? outcome.code : outcome instanceof Error ? `driver:${outcome.name}` : 'ok';
-  assert.ok(!(outcome instanceof Error) || outcome instanceof LeakproofError || /^(Error|QueryError|SqlError|DatabaseError|TypeError)$/.test(outcome.name), `an unexpected kind of error: ${inspect(outcome)}`);
-  assert.ok(!leaks(outcome instanceof Error ? `${outcome.message}${inspect(outcome, { depth: 4 })}` : ''), `a secret in a connect error: ${inspect(outcome)}`);
+  assert.ok(
+    !(outcome instanceof Error) ||
+      outcome instanceof LeakproofError ||
+      /^(Error|QueryError|SqlError|DatabaseError|TypeError)$/.test(outcome.name),
+    `an unexpected kind of error: ${inspect(outcome)}`,
+  );
+  assert.ok(
+    !leaks(outcome instanceof Error ? `${outcome.message}${inspect(outcome, { depth: 4 })}` : ''),
+    `a secret in a connect error: ${inspect(outcome)}`,
+  );
   tally.outcomes.set(key, (tally.outcomes.get(key) ?? 0) + 1);
 }
 
@@ -112,7 +142,13 @@ async function withDeadline(promise: Promise<unknown>, ms: number): Promise<unkn
     timer = setTimeout(() => reject(new assert.AssertionError({ message: `hung for ${ms} ms` })), ms);
   });
   try {
-    return await Promise.race([promise.then((value) => value, (error: unknown) => error), hang]);
+    return await Promise.race([
+      promise.then(
+        (value) => value,
+        (error: unknown) => error,
+      ),
+      hang,
+    ]);
   } finally {
     clearTimeout(timer);
   }

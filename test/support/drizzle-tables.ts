@@ -10,8 +10,15 @@ import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { EngineName } from './dialect.js';
 
 export function mysqlTables<P extends string>(prefix: P) {
-  const items = mysqlTable(`${prefix}_items`, { id: int('id').autoincrement().primaryKey(), label: varchar('label', { length: 100 }).notNull() });
-  const tags = mysqlTable(`${prefix}_tags`, { id: int('id').autoincrement().primaryKey(), itemId: int('item_id').notNull(), name: varchar('name', { length: 100 }).notNull() });
+  const items = mysqlTable(`${prefix}_items`, {
+    id: int('id').autoincrement().primaryKey(),
+    label: varchar('label', { length: 100 }).notNull(),
+  });
+  const tags = mysqlTable(`${prefix}_tags`, {
+    id: int('id').autoincrement().primaryKey(),
+    itemId: int('item_id').notNull(),
+    name: varchar('name', { length: 100 }).notNull(),
+  });
   const itemsRelations = relations(items, ({ many }) => ({ tags: many(tags) }));
   const tagsRelations = relations(tags, ({ one }) => ({ item: one(items, { fields: [tags.itemId], references: [items.id] }) }));
   return { items, tags, itemsRelations, tagsRelations };
@@ -19,7 +26,11 @@ export function mysqlTables<P extends string>(prefix: P) {
 
 export function pgTables<P extends string>(prefix: P) {
   const items = pgTable(`${prefix}_items`, { id: serial('id').primaryKey(), label: pgVarchar('label', { length: 100 }).notNull() });
-  const tags = pgTable(`${prefix}_tags`, { id: serial('id').primaryKey(), itemId: pgInteger('item_id').notNull(), name: pgVarchar('name', { length: 100 }).notNull() });
+  const tags = pgTable(`${prefix}_tags`, {
+    id: serial('id').primaryKey(),
+    itemId: pgInteger('item_id').notNull(),
+    name: pgVarchar('name', { length: 100 }).notNull(),
+  });
   const itemsRelations = relations(items, ({ many }) => ({ tags: many(tags) }));
   const tagsRelations = relations(tags, ({ one }) => ({ item: one(items, { fields: [tags.itemId], references: [items.id] }) }));
   return { items, tags, itemsRelations, tagsRelations };
@@ -27,7 +38,11 @@ export function pgTables<P extends string>(prefix: P) {
 
 export function sqliteTables<P extends string>(prefix: P) {
   const items = sqliteTable(`${prefix}_items`, { id: integer('id').primaryKey({ autoIncrement: true }), label: text('label').notNull() });
-  const tags = sqliteTable(`${prefix}_tags`, { id: integer('id').primaryKey({ autoIncrement: true }), itemId: integer('item_id').notNull(), name: text('name').notNull() });
+  const tags = sqliteTable(`${prefix}_tags`, {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    itemId: integer('item_id').notNull(),
+    name: text('name').notNull(),
+  });
   const itemsRelations = relations(items, ({ many }) => ({ tags: many(tags) }));
   const tagsRelations = relations(tags, ({ one }) => ({ item: one(items, { fields: [tags.itemId], references: [items.id] }) }));
   return { items, tags, itemsRelations, tagsRelations };
@@ -35,7 +50,12 @@ export function sqliteTables<P extends string>(prefix: P) {
 
 /** DROP and CREATE TABLE statements for both tables. */
 export function drizzleDdl(engine: EngineName, prefix: string): string[] {
-  const auto = engine === 'mariadb' ? 'INT AUTO_INCREMENT PRIMARY KEY' : engine === 'postgres' ? 'SERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  const auto =
+    engine === 'mariadb'
+      ? 'INT AUTO_INCREMENT PRIMARY KEY'
+      : engine === 'postgres'
+        ? 'SERIAL PRIMARY KEY'
+        : 'INTEGER PRIMARY KEY AUTOINCREMENT';
   return [
     ...dropDrizzleTables(prefix),
     `CREATE TABLE ${prefix}_items (id ${auto}, label VARCHAR(100) NOT NULL)`,

@@ -82,7 +82,12 @@ function describeServer(title: string, name: 'mariadb' | 'postgres', body: (engi
     let context: EngineContext | undefined;
     before(async () => {
       const server = await target!.server();
-      context = serverContext(name, server, (options) => target!.start({ maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutSeconds === undefined ? undefined : options.idleTimeoutSeconds * 1000 }));
+      context = serverContext(name, server, (options) =>
+        target!.start({
+          maxConnections: options.maxConnections,
+          idleTimeoutMs: options.idleTimeoutSeconds === undefined ? undefined : options.idleTimeoutSeconds * 1000,
+        }),
+      );
     });
     afterEach(closeTracked);
     body(() => context ?? fail(name));

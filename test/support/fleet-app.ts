@@ -17,11 +17,17 @@ const sleepSql = url.startsWith('postgres') ? 'SELECT pg_sleep(0.2)' : 'SELECT S
 const warnings: string[] = [];
 process.on('warning', (warning) => warnings.push((warning as Error & { code?: string }).code ?? warning.name));
 const dbs = createDatabases({ default: { url, maxConnections, acquireTimeout: 3000, retryAfter: 1000 } });
-const server = http.createServer(withDatabases(dbs, async (req, res) => {
-  if (req.url === '/stats') return void res.end(JSON.stringify({ stats: dbs.stats().default, warnings }));
-  await dbs.get().query(sleepSql);
-  res.end('ok');
-}, { logger: false }));
+const server = http.createServer(
+  withDatabases(
+    dbs,
+    async (req, res) => {
+      if (req.url === '/stats') return void res.end(JSON.stringify({ stats: dbs.stats().default, warnings }));
+      await dbs.get().query(sleepSql);
+      res.end('ok');
+    },
+    { logger: false },
+  ),
+);
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
 process.on('SIGTERM', () => {
   server.close();

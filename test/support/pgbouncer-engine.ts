@@ -18,10 +18,15 @@ import type { EngineContext } from './engines.js';
 /** Sessions PgBouncer may open to the server per user and database. */
 export const PGBOUNCER_POOL_SIZE = 5;
 
-export function describeBehindPgbouncer(title: string, body: (engine: () => EngineContext) => void, contextOf: (server: TestServer, bouncer: Pgbouncer) => EngineContext): void {
+export function describeBehindPgbouncer(
+  title: string,
+  body: (engine: () => EngineContext) => void,
+  contextOf: (server: TestServer, bouncer: Pgbouncer) => EngineContext,
+): void {
   const [target] = engineTargets(['postgres']);
   const missing = pgbouncerMissing();
-  const skip = target!.skip !== false ? target!.skip : missing !== undefined && process.env['LEAKPROOF_REQUIRE_DB'] !== '1' ? missing : false;
+  const skip =
+    target!.skip !== false ? target!.skip : missing !== undefined && process.env['LEAKPROOF_REQUIRE_DB'] !== '1' ? missing : false;
   describe(`${title} [postgres behind pgbouncer]`, { skip }, () => {
     let server: TestServer | undefined;
     let bouncer: Pgbouncer | undefined;
@@ -42,7 +47,10 @@ export function describeBehindPgbouncer(title: string, body: (engine: () => Engi
 }
 
 /** The context's parts that differ from a direct server: the URL, the pooler option and the counts. */
-export function pgbouncerParts(server: TestServer, bouncer: Pgbouncer): Pick<EngineContext, 'name' | 'dialect' | 'url' | 'aliasOptions' | 'count' | 'connections' | 'kill'> {
+export function pgbouncerParts(
+  server: TestServer,
+  bouncer: Pgbouncer,
+): Pick<EngineContext, 'name' | 'dialect' | 'url' | 'aliasOptions' | 'count' | 'connections' | 'kill'> {
   return {
     name: 'postgres',
     dialect: DIALECTS.postgres,
@@ -55,5 +63,5 @@ export function pgbouncerParts(server: TestServer, bouncer: Pgbouncer): Pick<Eng
 }
 
 function fail(): never {
-  throw new Error('PostgreSQL behind PgBouncer was not set up (see the before hook\'s error)');
+  throw new Error("PostgreSQL behind PgBouncer was not set up (see the before hook's error)");
 }

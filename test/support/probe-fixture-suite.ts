@@ -28,8 +28,14 @@ import { spawnFixture, spawnNodeFixture, type FixtureProcess } from '../probe/fi
 import { FIXTURES } from '../probe/fixtures/fixtures.js';
 
 const QUICK: Partial<ProbeOptions> = {
-  concurrency: 10, requests: 60, rounds: 3, pauseMs: 600, settlePointsMs: [300, 1000, 2000],
-  abortRatio: 0.3, abortAfterMs: 20, shapes: DISCONNECT_SHAPES,
+  concurrency: 10,
+  requests: 60,
+  rounds: 3,
+  pauseMs: 600,
+  settlePointsMs: [300, 1000, 2000],
+  abortRatio: 0.3,
+  abortAfterMs: 20,
+  shapes: DISCONNECT_SHAPES,
 };
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const PYTHON_SERVER = fileURLToPath(new URL('../probe/fixtures/python/fixture_server.py', import.meta.url));
@@ -49,23 +55,42 @@ const python = (mode: string) => (dbUrl: string) => spawnFixture(PYTHON, [PYTHON
 
 export const CASES: readonly Case[] = [
   ...FIXTURES.map((fixture) => ({
-    name: `node: ${fixture.name}`, start: (dbUrl: string) => spawnNodeFixture(fixture.id, dbUrl), expected: fixture.expected,
+    name: `node: ${fixture.name}`,
+    start: (dbUrl: string) => spawnNodeFixture(fixture.id, dbUrl),
+    expected: fixture.expected,
     ...(fixture.needsTransactions === true ? { needsTransactions: true } : {}),
   })),
-  { name: 'node, probe defaults: raw pool of 10 keeping its idle connections', start: (dbUrl) => spawnNodeFixture('raw-pool', dbUrl), expected: 'no-leak', defaults: true },
-  { name: 'node, probe defaults: 1 in 25 ordinary requests leaks', start: (dbUrl) => spawnNodeFixture('leaks-one-in-25', dbUrl), expected: 'leak', defaults: true },
+  {
+    name: 'node, probe defaults: raw pool of 10 keeping its idle connections',
+    start: (dbUrl) => spawnNodeFixture('raw-pool', dbUrl),
+    expected: 'no-leak',
+    defaults: true,
+  },
+  {
+    name: 'node, probe defaults: 1 in 25 ordinary requests leaks',
+    start: (dbUrl) => spawnNodeFixture('leaks-one-in-25', dbUrl),
+    expected: 'leak',
+    defaults: true,
+  },
   { name: 'python: connection per request, closed in finally', start: python('per-request'), expected: 'no-leak' },
   { name: 'python: pool of 10, returned in finally', start: python('pool'), expected: 'no-leak' },
   { name: 'python: connection per request, never closed', start: python('never-closed'), expected: 'leak' },
   { name: 'python: leaked connections closed later by the garbage collector', start: python('gc-leak'), expected: 'leak' },
-  { name: 'wrong target URL (every answer 404)', start: (dbUrl) => spawnNodeFixture('raw-pool', dbUrl), expected: 'inconclusive', wrong: 'url' },
+  {
+    name: 'wrong target URL (every answer 404)',
+    start: (dbUrl) => spawnNodeFixture('raw-pool', dbUrl),
+    expected: 'inconclusive',
+    wrong: 'url',
+  },
   { name: 'wrong --db database', start: (dbUrl) => spawnNodeFixture('raw-pool', dbUrl), expected: 'inconclusive', wrong: 'database' },
 ];
 
 function summary(result: ProbeResult, ms: number): string {
   const sessions = result.sessions;
-  return `verdict=${result.verdict.kind} in ${ms} ms: baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')}, `
-    + `sessions ${JSON.stringify(sessions?.counts)}, resting ${result.restingLevel.allowedIdle}, statuses ${JSON.stringify(result.totals.statusCounts)}`;
+  return (
+    `verdict=${result.verdict.kind} in ${ms} ms: baseline ${result.baseline}, peak ${result.peak}, settled ${result.settle.map((point) => point.connections).join('/')}, ` +
+    `sessions ${JSON.stringify(sessions?.counts)}, resting ${result.restingLevel.allowedIdle}, statuses ${JSON.stringify(result.totals.statusCounts)}`
+  );
 }
 
 /**
@@ -102,7 +127,7 @@ export function probeFixtureSuite(engine: Engine, part: CasePart): void {
         const result = await runCase(server, testCase, `fx_${index}`);
         t.diagnostic(summary(result, Date.now() - began));
         assert.equal(result.verdict.kind, testCase.expected, result.verdict.reasons.join('\n'));
-        assert.equal(result.verdict.exitCode, { 'leak': 1, 'no-leak': 0, 'inconclusive': 2 }[testCase.expected as 'leak']);
+        assert.equal(result.verdict.exitCode, { leak: 1, 'no-leak': 0, inconclusive: 2 }[testCase.expected as 'leak']);
         checkEvidence(testCase, result);
       });
     });

@@ -16,9 +16,11 @@ export interface RecordedEvents {
  */
 export function recordEvents(dbs: Databases): RecordedEvents {
   const all: RecordedEvents['all'] = [];
-  const stops = (Object.keys(CHANNELS) as EventKind[]).map((kind) => subscribe(kind, (event) => {
-    if (event.databases === dbs) all.push({ kind, event });
-  }));
+  const stops = (Object.keys(CHANNELS) as EventKind[]).map((kind) =>
+    subscribe(kind, (event) => {
+      if (event.databases === dbs) all.push({ kind, event });
+    }),
+  );
   const stop = (): void => {
     for (const unsubscribe of stops.splice(0)) unsubscribe();
   };

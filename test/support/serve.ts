@@ -19,10 +19,11 @@ export async function serve(dbs: Databases, handler: Handler, options: WithDatab
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => (closing ??= new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
   trackForCleanup(close);
   return { server, port, close };
 }

@@ -26,7 +26,11 @@ export const STREAM_TARGETS: readonly StreamTarget[] = [
 ];
 
 /** One `describe` per driver, each with its engine's context and the alias options that pick the driver. */
-export function forEachStreamTarget(title: string, targets: readonly StreamTarget[], body: (engine: () => EngineContext, target: StreamTarget, alias: (options?: Partial<AliasOptions>) => AliasOptions) => void): void {
+export function forEachStreamTarget(
+  title: string,
+  targets: readonly StreamTarget[],
+  body: (engine: () => EngineContext, target: StreamTarget, alias: (options?: Partial<AliasOptions>) => AliasOptions) => void,
+): void {
   for (const target of targets) {
     forEachEngine(`${title} (${target.client ?? target.engine})`, [target.engine], (engine) => {
       const alias = (options: Partial<AliasOptions> = {}): AliasOptions => ({
@@ -57,7 +61,12 @@ export function rowsSql(engine: EngineName, count: number, padBytes = 0): string
  */
 export function endlessSql(engine: EngineName, padBytes = 0): string {
   if (engine === 'mariadb') return rowsSql(engine, 1_000_000_000_000, padBytes);
-  const pad = padBytes === 0 ? '' : engine === 'postgres' ? `, repeat('x', ${padBytes}) AS pad` : `, hex(zeroblob(${Math.ceil(padBytes / 2)})) AS pad`;
+  const pad =
+    padBytes === 0
+      ? ''
+      : engine === 'postgres'
+        ? `, repeat('x', ${padBytes}) AS pad`
+        : `, hex(zeroblob(${Math.ceil(padBytes / 2)})) AS pad`;
   return `WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT n${pad} FROM c`;
 }
 
@@ -66,7 +75,8 @@ export function endlessSql(engine: EngineName, padBytes = 0): string {
  * sends a row once its network buffer (16 KB) fills, so each row is padded past that.
  */
 export function slowAfterSql(engine: EngineName, fastRows: number, seconds: number): string {
-  if (engine === 'mariadb') return `SELECT seq AS n, REPEAT('x', 20000) AS pad, IF(seq > ${fastRows}, SLEEP(${seconds}), 0) AS slept FROM seq_1_to_1000`;
+  if (engine === 'mariadb')
+    return `SELECT seq AS n, REPEAT('x', 20000) AS pad, IF(seq > ${fastRows}, SLEEP(${seconds}), 0) AS slept FROM seq_1_to_1000`;
   return `SELECT i AS n, CASE WHEN i > ${fastRows} THEN pg_sleep(${seconds}) END AS slept FROM generate_series(1, 1000) AS i`;
 }
 

@@ -27,7 +27,6 @@ import { liveRequests, type LiveEntry, type LiveRequest, type LiveRequests } fro
 import { sendAnswer } from './send-answer.js';
 import type { AnyRequest, AnyResponse } from './any-request.js';
 
-
 /** How the response ended, as the detector saw it. */
 export type ResponseEnd = 'finished' | 'aborted';
 
@@ -209,7 +208,11 @@ export class RequestLifecycle implements LiveRequest {
   /** @internal Used by `beginRequest`. */
   startTimeout(ms: number, onTimeout: (error: ScopeError) => void): void {
     this.#timer = setTimeout(() => {
-      const error = new ScopeError('REQUEST_TIMEOUT', `the request (${this.scope.label ?? ''}) timed out after ${ms} ms; its work was stopped`, { retryAfterMs: 1000 });
+      const error = new ScopeError(
+        'REQUEST_TIMEOUT',
+        `the request (${this.scope.label ?? ''}) timed out after ${ms} ms; its work was stopped`,
+        { retryAfterMs: 1000 },
+      );
       this.responseEnded('timeout');
       onTimeout(error);
     }, ms);
@@ -245,7 +248,10 @@ export class RequestLifecycle implements LiveRequest {
     const settling = this.handlerSettled(failed);
     if (settling === RESOLVED) return;
     settling.catch((error: unknown) => {
-      process.emitWarning(`leakproof: the per-request transaction of ${this.scope.label ?? 'a request'} failed to commit after its response was sent: ${String(error)}`, { code: 'LEAKPROOF_COMMIT' });
+      process.emitWarning(
+        `leakproof: the per-request transaction of ${this.scope.label ?? 'a request'} failed to commit after its response was sent: ${String(error)}`,
+        { code: 'LEAKPROOF_COMMIT' },
+      );
     });
   }
 
@@ -255,7 +261,9 @@ export class RequestLifecycle implements LiveRequest {
     const ending = this.scope.end(reason);
     if (ending === RESOLVED) return;
     ending.catch((error: unknown) => {
-      process.emitWarning(`leakproof: releasing the connections of ${this.scope.label ?? 'a request'} failed: ${String(error)}`, { code: 'LEAKPROOF_RELEASE' });
+      process.emitWarning(`leakproof: releasing the connections of ${this.scope.label ?? 'a request'} failed: ${String(error)}`, {
+        code: 'LEAKPROOF_RELEASE',
+      });
     });
   }
 }

@@ -74,7 +74,10 @@ export function createErrorLog(options: ErrorLogOptions = {}): ErrorLog {
     }
     if (seen.size > 1000) seen.clear();
     seen.set(key, { last: now, suppressed: 0 });
-    const more = entry === undefined || entry.suppressed === 0 ? '' : ` (${entry.suppressed} more like it in the last ${Math.round((now - entry.last) / 1000)} s)`;
+    const more =
+      entry === undefined || entry.suppressed === 0
+        ? ''
+        : ` (${entry.suppressed} more like it in the last ${Math.round((now - entry.last) / 1000)} s)`;
     const line = maskText(`leakproof: ${label} answered ${status}${code === undefined ? '' : ` ${code}`}: ${message}${more}`);
     const level = code === 'ACQUIRE_TIMEOUT' || code === 'QUEUE_FULL' || code === 'REQUEST_TIMEOUT' ? 'warn' : 'error';
     logger[level]({ err: error, code, status, request: label }, line);

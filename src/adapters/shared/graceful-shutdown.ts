@@ -63,11 +63,20 @@ const CLOSE_WAIT_MS = 1000;
  * @example
  * const { aborted } = await gracefulShutdown(server, dbs, { deadline: 5000 });
  */
-export async function gracefulShutdown(server: ShutdownServer, dbs: Databases, options: GracefulShutdownOptions = {}): Promise<ShutdownResult> {
+export async function gracefulShutdown(
+  server: ShutdownServer,
+  dbs: Databases,
+  options: GracefulShutdownOptions = {},
+): Promise<ShutdownResult> {
   return shutdown(server, dbs, options, new Set());
 }
 
-async function shutdown(server: ShutdownServer, dbs: Databases, options: GracefulShutdownOptions, sessions: Set<Http2Session>): Promise<ShutdownResult> {
+async function shutdown(
+  server: ShutdownServer,
+  dbs: Databases,
+  options: GracefulShutdownOptions,
+  sessions: Set<Http2Session>,
+): Promise<ShutdownResult> {
   const started = Date.now();
   const live = liveRequests(dbs);
   const closed = closeServer(server);

@@ -88,19 +88,22 @@ async function probeApp(app: PollsApp, database: DemoDatabase, settings: DemoSet
 
 function introduction(app: PollsApp, database: DemoDatabase, plan: DemoPlan, metricsUrl: string): string {
   const counted = database.server ? 'on the database server itself' : `from the app's gauge at ${metricsUrl}`;
-  return [
-    'leakproof demo: the polls example app, probed with clients that walk away mid-request.',
-    `  app       http://127.0.0.1:${app.port}/polls  (examples/polls; pool of 10, idle connections closed after 1 s)`,
-    `  database  ${database.label}; connections counted ${counted}`,
-    `  load      POST /polls/1/slow, ${plan.concurrency} clients, ${plan.rounds} rounds of ${formatDuration(plan.roundMs)}, `
-    + `${Math.round(plan.abortRatio * 100)} % leaving after ${formatDuration(plan.abortAfterMs)} in all 4 ways`,
-    `  verdict   the count must be back to its baseline ${formatDuration(plan.settlePointsMs.at(-1) ?? 0)} after the load`,
-    '',
-  ].join('\n') + '\n';
+  return (
+    [
+      'leakproof demo: the polls example app, probed with clients that walk away mid-request.',
+      `  app       http://127.0.0.1:${app.port}/polls  (examples/polls; pool of 10, idle connections closed after 1 s)`,
+      `  database  ${database.label}; connections counted ${counted}`,
+      `  load      POST /polls/1/slow, ${plan.concurrency} clients, ${plan.rounds} rounds of ${formatDuration(plan.roundMs)}, ` +
+        `${Math.round(plan.abortRatio * 100)} % leaving after ${formatDuration(plan.abortAfterMs)} in all 4 ways`,
+      `  verdict   the count must be back to its baseline ${formatDuration(plan.settlePointsMs.at(-1) ?? 0)} after the load`,
+      '',
+    ].join('\n') + '\n'
+  );
 }
 
 function outro(exitCode: number, defaultReport: boolean): string {
-  const next = 'Next: point it at your own app, e.g.\n  leakproof probe http://localhost:3000/some/endpoint --db mysql://app@localhost:3306/app';
+  const next =
+    'Next: point it at your own app, e.g.\n  leakproof probe http://localhost:3000/some/endpoint --db mysql://app@localhost:3306/app';
   const open = defaultReport ? `Open ${DEMO_REPORT} in a browser for the chart.\n` : '';
   return `\n${open}${exitCode === 0 ? next : 'The demo app leaked: that is a bug in leakproof, please report it with the report attached.'}\n`;
 }

@@ -21,9 +21,11 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
   const options = doctorOptionsFrom(parsed);
   const { runDoctor } = await import('../../doctor/run-doctor.js');
   const report = await runDoctor(options);
-  io.stdout.write(optionFlag(parsed, 'json')
-    ? `${JSON.stringify(report, null, 2)}\n`
-    : renderDoctor(report, { color: wantsColor(io, io.stdout, optionFlag(parsed, 'no-color')) }));
+  io.stdout.write(
+    optionFlag(parsed, 'json')
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : renderDoctor(report, { color: wantsColor(io, io.stdout, optionFlag(parsed, 'no-color')) }),
+  );
   return EXIT_CODES.ok;
 }
 
@@ -34,7 +36,8 @@ export function doctorOptionsFrom(parsed: ParsedCommand): DoctorOptions {
   }
   const processes = optionInteger(parsed, 'processes', { min: 1 });
   const budget = optionInteger(parsed, 'budget', { min: 1 });
-  if ((processes === undefined) !== (budget === undefined)) throw usage(parsed, 'give --processes and --budget together: the check is processes × budget against max_connections');
+  if ((processes === undefined) !== (budget === undefined))
+    throw usage(parsed, 'give --processes and --budget together: the check is processes × budget against max_connections');
   const sleepingOlderThanMs = optionDuration(parsed, 'idle-older-than', { min: 0 });
   const connectTimeoutMs = optionDuration(parsed, 'timeout', { min: 1 });
   return {

@@ -9,7 +9,16 @@ import { resolve } from 'node:path';
 import { DISCONNECT_SHAPES } from '../../probe/probe-config.js';
 import type { DisconnectShape, ProbeOptions } from '../../probe/probe-result.js';
 import {
-  optionDuration, optionDurations, optionFlag, optionInteger, optionList, optionNumber, optionString, optionStrings, requireOption, usage,
+  optionDuration,
+  optionDurations,
+  optionFlag,
+  optionInteger,
+  optionList,
+  optionNumber,
+  optionString,
+  optionStrings,
+  requireOption,
+  usage,
   type ParsedCommand,
 } from '../args.js';
 import { CliUsageError } from '../usage-error.js';
@@ -92,7 +101,8 @@ function measureOptions(parsed: ParsedCommand, attempt: Attempt): Partial<Mutabl
   });
   return {
     settlePointsMs: attempt(() => settlePoints(parsed)),
-    allowedIdle: optionString(parsed, 'allowed-idle') === 'learned' ? 'learned' : attempt(() => optionInteger(parsed, 'allowed-idle', { min: 0 })),
+    allowedIdle:
+      optionString(parsed, 'allowed-idle') === 'learned' ? 'learned' : attempt(() => optionInteger(parsed, 'allowed-idle', { min: 0 })),
     acceptNoEffect: optionFlag(parsed, 'accept-no-effect') ? true : undefined,
     maxConnections: attempt(() => optionInteger(parsed, 'max-connections', { min: 1 })),
     sampleIntervalMs: attempt(() => optionDuration(parsed, 'sample-interval', { min: 10 })),

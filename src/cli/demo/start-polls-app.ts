@@ -18,7 +18,9 @@ const STOP_TIMEOUT_MS = 5000;
  * above `src/cli/demo`), run there through tsx.
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const SERVER = FROM_SOURCE ? new URL('../../../examples/polls/server.ts', import.meta.url) : new URL('../../examples/polls/server.js', import.meta.url);
+const SERVER = FROM_SOURCE
+  ? new URL('../../../examples/polls/server.ts', import.meta.url)
+  : new URL('../../examples/polls/server.js', import.meta.url);
 
 export interface PollsApp {
   readonly port: number;
@@ -34,7 +36,10 @@ export interface StartOptions {
 }
 
 export async function startPollsApp(options: StartOptions): Promise<PollsApp> {
-  if (!existsSync(SERVER)) throw new CliError(`the demo's example app is missing (${fileURLToPath(SERVER)}); from a clone, run npm ci (and npm run build for the built bin)`);
+  if (!existsSync(SERVER))
+    throw new CliError(
+      `the demo's example app is missing (${fileURLToPath(SERVER)}); from a clone, run npm ci (and npm run build for the built bin)`,
+    );
   const child = fork(fileURLToPath(SERVER), [], {
     execArgv: FROM_SOURCE ? ['--import', tsxLoader()] : [],
     env: { ...process.env, DATABASE_URL: options.databaseUrl, PORT: '0', HOST: '127.0.0.1' },
@@ -55,7 +60,9 @@ function tsxLoader(): string {
   try {
     return import.meta.resolve('tsx');
   } catch {
-    throw new CliError('the demo runs the TypeScript example through tsx, which is not installed; run npm ci in the leakproof repository first');
+    throw new CliError(
+      'the demo runs the TypeScript example through tsx, which is not installed; run npm ci in the leakproof repository first',
+    );
   }
 }
 

@@ -195,7 +195,14 @@ function resolveAlias(alias: string, value: unknown, problems: string[]): Resolv
   if (problems.length > before || url === undefined || client === undefined) return undefined;
   const settings = connectionSettings(url, numbers, driverOptions, pooler);
   return Object.freeze({
-    alias, engine: url.engine, client, url: maskedUrl(url), ...numbers, ...booleans, pooler, settings,
+    alias,
+    engine: url.engine,
+    client,
+    url: maskedUrl(url),
+    ...numbers,
+    ...booleans,
+    pooler,
+    settings,
   });
 }
 
@@ -262,7 +269,8 @@ function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, pro
     problems.push(`${at} "pooler" must be "none" or "transaction", got ${describe(pooler)}`);
     return 'none';
   }
-  if (url !== undefined && url.engine !== 'postgres') problems.push(`${at} "pooler" applies to PostgreSQL URLs only (PgBouncer and the like)`);
+  if (url !== undefined && url.engine !== 'postgres')
+    problems.push(`${at} "pooler" applies to PostgreSQL URLs only (PgBouncer and the like)`);
   return pooler;
 }
 
@@ -272,11 +280,22 @@ function readPooler(at: string, pooler: unknown, url: ParsedUrl | undefined, pro
  * float32). A transaction pooler hands each transaction another server session, which lacks
  * this connection's statements: off there unless set (PgBouncer 1.21+ `max_prepared_statements`).
  */
-function readStatementCache(at: string, given: unknown, url: ParsedUrl | undefined, client: ResolvedAlias['client'] | undefined, pooler: ResolvedAlias['pooler'], n: Record<keyof typeof NUMBERS, number>, problems: string[]): void {
+function readStatementCache(
+  at: string,
+  given: unknown,
+  url: ParsedUrl | undefined,
+  client: ResolvedAlias['client'] | undefined,
+  pooler: ResolvedAlias['pooler'],
+  n: Record<keyof typeof NUMBERS, number>,
+  problems: string[],
+): void {
   if (url === undefined) return;
   if (url.engine === 'mysql') {
     // Opt-in there: the binary protocol returns FLOAT columns as float32 (1.1 reads 1.100000023841858).
-    if (given !== undefined && given !== 0 && client === 'mariadb') problems.push(`${at} "statementCache" on MySQL/MariaDB needs client "mysql2" (its execute()); the mariadb client's statements are not cached`);
+    if (given !== undefined && given !== 0 && client === 'mariadb')
+      problems.push(
+        `${at} "statementCache" on MySQL/MariaDB needs client "mysql2" (its execute()); the mariadb client's statements are not cached`,
+      );
     if (given === undefined || client === 'mariadb') n.statementCache = 0;
   } else if (pooler === 'transaction' && given === undefined) {
     n.statementCache = 0;
@@ -297,22 +316,40 @@ function checkRelations(at: string, url: ParsedUrl, n: Record<keyof typeof NUMBE
     problems.push(`${at} "idleTimeout" (${n.idleTimeout}) must not exceed "maxLifetime" (${n.maxLifetime})`);
   }
   if (url.engine === 'sqlite' && url.filename === ':memory:' && (n.maxConnections !== 1 || n.maxLifetime === 0)) {
-    problems.push(`${at} sqlite::memory: is a separate empty database per connection: set maxConnections: 1 and maxLifetime > 0, or use a file`);
+    problems.push(
+      `${at} sqlite::memory: is a separate empty database per connection: set maxConnections: 1 and maxLifetime > 0, or use a file`,
+    );
   }
   // Accepting it and ignoring it would promise a limit nobody enforces (a 4.4 s statement ran).
   if (url.engine === 'sqlite' && n.statementTimeout > 0) {
-    problems.push(`${at} "statementTimeout" cannot be honoured on SQLite: better-sqlite3 runs each statement to its end on the calling thread and cannot interrupt it; leave it 0 (bound the work in SQL instead, e.g. LIMIT)`);
+    problems.push(
+      `${at} "statementTimeout" cannot be honoured on SQLite: better-sqlite3 runs each statement to its end on the calling thread and cannot interrupt it; leave it 0 (bound the work in SQL instead, e.g. LIMIT)`,
+    );
   }
 }
 
-function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, number>, driverOptions: Readonly<Record<string, unknown>>, pooler: ResolvedAlias['pooler']): ConnectionSettings {
+function connectionSettings(
+  url: ParsedUrl,
+  n: Record<keyof typeof NUMBERS, number>,
+  driverOptions: Readonly<Record<string, unknown>>,
+  pooler: ResolvedAlias['pooler'],
+): ConnectionSettings {
   // A transaction pooler refuses statement_timeout as a startup parameter (PgBouncer: FATAL
   // "unsupported startup parameter"); leakproof enforces it with a cancel instead (pool.ts).
   const statementTimeout = pooler === 'transaction' ? 0 : n.statementTimeout;
   const settings = {
-    engine: url.engine, host: url.host, port: url.port, user: url.user, database: url.database,
-    filename: url.filename, params: url.params, statementTimeout, statementCache: n.statementCache,
-    driverOptions, connectTimeout: n.connectTimeout, keepAliveDelay: n.keepAliveDelay,
+    engine: url.engine,
+    host: url.host,
+    port: url.port,
+    user: url.user,
+    database: url.database,
+    filename: url.filename,
+    params: url.params,
+    statementTimeout,
+    statementCache: n.statementCache,
+    driverOptions,
+    connectTimeout: n.connectTimeout,
+    keepAliveDelay: n.keepAliveDelay,
   };
   // The password is a non-enumerable property: JSON.stringify, spread, inspect and
   // structured logs of the settings never carry it.
@@ -320,7 +357,10 @@ function connectionSettings(url: ParsedUrl, n: Record<keyof typeof NUMBERS, numb
   // Inspected or serialised, the URL's parameters and the driver options show with their
   // credentials (`?password=`, `driver: { password }`, a TLS key) masked.
   const shown = (): Record<string, unknown> => ({
-    ...settings, params: maskOptions(settings.params), driverOptions: maskOptions(settings.driverOptions), password: url.password === undefined ? undefined : '***',
+    ...settings,
+    params: maskOptions(settings.params),
+    driverOptions: maskOptions(settings.driverOptions),
+    password: url.password === undefined ? undefined : '***',
   });
   Object.defineProperty(settings, inspect.custom, { value: shown });
   Object.defineProperty(settings, 'toJSON', { value: () => ({ ...shown(), password: undefined }) });

@@ -43,8 +43,15 @@ function parseSqliteUrl(url: string, scheme: string): ParsedUrl {
   const filename = pathPart.startsWith('//') ? pathPart.slice(2) : pathPart;
   if (filename === '') throw new Error('sqlite URL has no file name (use sqlite:./app.sqlite3 or sqlite::memory:)');
   return {
-    engine: 'sqlite', scheme, host: '', port: undefined, user: undefined, password: undefined,
-    database: undefined, filename: decodeComponent(filename, scheme, 'file name'), params: searchParams(query, scheme),
+    engine: 'sqlite',
+    scheme,
+    host: '',
+    port: undefined,
+    user: undefined,
+    password: undefined,
+    database: undefined,
+    filename: decodeComponent(filename, scheme, 'file name'),
+    params: searchParams(query, scheme),
   };
 }
 
@@ -60,7 +67,8 @@ function parseNetworkUrl(url: string, scheme: string, engine: Engine): ParsedUrl
   const port = parsed.port === '' ? undefined : Number(parsed.port);
   const database = decodeComponent(parsed.pathname.replace(/^\//, ''), scheme, 'database name');
   return {
-    engine, scheme,
+    engine,
+    scheme,
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
     user: parsed.username === '' ? undefined : decodeComponent(parsed.username, scheme, 'user name'),
@@ -71,7 +79,8 @@ function parseNetworkUrl(url: string, scheme: string, engine: Engine): ParsedUrl
   };
 }
 
-const PERCENT_ENCODE = 'if the password (or user name) contains any of @ # / ? : % or a space, percent-encode it (encodeURIComponent(password))';
+const PERCENT_ENCODE =
+  'if the password (or user name) contains any of @ # / ? : % or a space, percent-encode it (encodeURIComponent(password))';
 
 /**
  * A password with an unencoded `#`, `/` or `?` ends the URL's authority early: a URL parser
@@ -83,12 +92,16 @@ const PERCENT_ENCODE = 'if the password (or user name) contains any of @ # / ? :
 function checkDelimiters(url: string, scheme: string): void {
   const rest = url.slice(url.indexOf(':') + 1).replace(/^\/\//, '');
   if (rest.includes('#')) {
-    throw new Error(`the ${scheme}: URL contains a "#" (nothing in a database URL may follow a #): percent-encode it as %23; ${PERCENT_ENCODE}`);
+    throw new Error(
+      `the ${scheme}: URL contains a "#" (nothing in a database URL may follow a #): percent-encode it as %23; ${PERCENT_ENCODE}`,
+    );
   }
   const at = rest.lastIndexOf('@');
   const delimiter = rest.search(/[/?]/);
   if (at !== -1 && delimiter !== -1 && delimiter < at) {
-    throw new Error(`the ${scheme}: URL has an unencoded "@" after its host, or a "/" or "?" in its user information: percent-encode it (@ as %40, / as %2F, ? as %3F); ${PERCENT_ENCODE}`);
+    throw new Error(
+      `the ${scheme}: URL has an unencoded "@" after its host, or a "/" or "?" in its user information: percent-encode it (@ as %40, / as %2F, ? as %3F); ${PERCENT_ENCODE}`,
+    );
   }
 }
 
@@ -96,7 +109,9 @@ function decodeComponent(text: string, scheme: string, what: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw new Error(`the ${scheme}: URL's ${what} has a "%" that does not start a percent-encoded character: write a literal % as %25; ${PERCENT_ENCODE}`);
+    throw new Error(
+      `the ${scheme}: URL's ${what} has a "%" that does not start a percent-encoded character: write a literal % as %25; ${PERCENT_ENCODE}`,
+    );
   }
 }
 
@@ -116,4 +131,3 @@ function searchParams(query: string, scheme: string): Readonly<Record<string, st
   }
   return Object.freeze(params);
 }
-

@@ -10,7 +10,15 @@
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { Connection, ConnectionConfig, QueryOptions } from 'mariadb';
-import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type {
+  ArrayResult,
+  ConnectionSettings,
+  Driver,
+  DriverConnection,
+  DriverRowStream,
+  DriverStreamOptions,
+  ExecuteResult,
+} from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -33,7 +41,9 @@ const SERVER_STATUS_IN_TRANS = 0x0001;
 /** Loads the mariadb connector (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMariadbDriver(settings: ConnectionSettings): Promise<Driver> {
   const mariadb = await importPackage<Mariadb>('mariadb', 'mariadb');
-  return mysqlDriver('mariadb', settings, (connectSettings) => connectMysql(connectSettings, 'mariadb', (tlsSettings) => MariadbConnection.open(mariadb, tlsSettings)));
+  return mysqlDriver('mariadb', settings, (connectSettings) =>
+    connectMysql(connectSettings, 'mariadb', (tlsSettings) => MariadbConnection.open(mariadb, tlsSettings)),
+  );
 }
 
 class MariadbConnection implements DriverConnection {
@@ -135,7 +145,10 @@ class MariadbConnection implements DriverConnection {
   async close(): Promise<void> {
     this.#broken.closing();
     if (this.#broken.broken) return this.destroy();
-    await closeGracefully(() => this.#connection.end(), () => this.destroy());
+    await closeGracefully(
+      () => this.#connection.end(),
+      () => this.destroy(),
+    );
   }
 
   /**
@@ -160,7 +173,13 @@ class MariadbConnection implements DriverConnection {
 
 function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
   return {
-    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    ...definedOnly({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+    }),
     connectTimeout: settings.connectTimeout,
     keepAliveDelay: settings.keepAliveDelay,
     // Typed as the connector expects them (checked by createDatabases); ssl-mode and its kin are mapped by connectMysql.
@@ -175,7 +194,8 @@ function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
  * TLS socket over this one and listens on that) are left to the connector's own destroy().
  */
 function withOwnSocket(options: ConnectionConfig, socket: { opened?: Socket }): ConnectionConfig {
-  if (options.socketPath !== undefined || options.stream !== undefined || (options.ssl !== undefined && options.ssl !== false)) return options;
+  if (options.socketPath !== undefined || options.stream !== undefined || (options.ssl !== undefined && options.ssl !== false))
+    return options;
   const stream = (): Socket => {
     socket.opened = connectTcp(options.port ?? 3306, options.host ?? 'localhost').setNoDelay(true);
     return socket.opened;

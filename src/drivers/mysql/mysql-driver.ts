@@ -8,7 +8,11 @@ import { killConnection, killQuery, readMysqlLimits } from './mysql-session.js';
  * `mysql2` and `mariadb` packages. A cancel is a `KILL QUERY` run on another connection of
  * the same pool, so it never takes a session beyond the budget.
  */
-export function mysqlDriver(packageName: 'mysql2' | 'mariadb', settings: ConnectionSettings, open: (settings: ConnectionSettings) => Promise<DriverConnection>): Driver {
+export function mysqlDriver(
+  packageName: 'mysql2' | 'mariadb',
+  settings: ConnectionSettings,
+  open: (settings: ConnectionSettings) => Promise<DriverConnection>,
+): Driver {
   return Object.freeze({
     engine: 'mysql',
     packageName,

@@ -42,7 +42,9 @@ function lastSet(fields: unknown): unknown {
 /** Column names of mysql2's `FieldPacket`s (`name` a string) or the mariadb connector's `meta` (`name()` a method). */
 export function fieldsOf(columns: unknown): FieldInfo[] {
   if (!Array.isArray(columns)) return [];
-  return columns.map((column: { name?: unknown }) => ({ name: typeof column.name === 'function' ? String((column.name as () => unknown).call(column)) : String(column.name) }));
+  return columns.map((column: { name?: unknown }) => ({
+    name: typeof column.name === 'function' ? String((column.name as () => unknown).call(column)) : String(column.name),
+  }));
 }
 
 /** A CALL answers its row sets followed by the OK result of the call itself: use that one. */

@@ -7,9 +7,7 @@ import { endAndAwaitGone } from '../end-session.js';
  */
 export function statementTimeoutSql(serverVersion: string, timeoutMs: number): string {
   const ms = Math.max(1, Math.round(timeoutMs));
-  return /mariadb/i.test(serverVersion)
-    ? `SET SESSION max_statement_time = ${ms / 1000}`
-    : `SET SESSION max_execution_time = ${ms}`;
+  return /mariadb/i.test(serverVersion) ? `SET SESSION max_statement_time = ${ms / 1000}` : `SET SESSION max_execution_time = ${ms}`;
 }
 
 /**
@@ -18,12 +16,15 @@ export function statementTimeoutSql(serverVersion: string, timeoutMs: number): s
  * none); `max_connections` counts every user, plus one kept for a SUPER user.
  */
 export async function readMysqlLimits(connection: DriverConnection): Promise<ServerLimits> {
-  const rows = await connection.query('SELECT @@wait_timeout AS wait_timeout, @@max_connections AS max_connections, @@max_user_connections AS max_user_connections');
+  const rows = await connection.query(
+    'SELECT @@wait_timeout AS wait_timeout, @@max_connections AS max_connections, @@max_user_connections AS max_user_connections',
+  );
   const row = rows[0] ?? {};
   const seconds = positive(row['wait_timeout']);
   const server = positive(row['max_connections']);
   const user = positive(row['max_user_connections']);
-  const [sessionLimit, sessionLimitName] = user > 0 && (server === 0 || user < server) ? [user, 'max_user_connections'] : [server, 'max_connections'];
+  const [sessionLimit, sessionLimitName] =
+    user > 0 && (server === 0 || user < server) ? [user, 'max_user_connections'] : [server, 'max_connections'];
   return { idleTimeoutMs: seconds * 1000, sessionLimit, sessionLimitName };
 }
 

@@ -11,7 +11,15 @@
  * @module
  */
 import type { Connection, ConnectionOptions, QueryError, QueryOptions } from 'mysql2';
-import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type {
+  ArrayResult,
+  ConnectionSettings,
+  Driver,
+  DriverConnection,
+  DriverRowStream,
+  DriverStreamOptions,
+  ExecuteResult,
+} from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -39,7 +47,9 @@ const MAX_PREPARED_STATEMENTS = 16;
 /** Loads mysql2 (DRIVER_MISSING if absent) and returns the driver for one alias. */
 export async function createMysql2Driver(settings: ConnectionSettings): Promise<Driver> {
   const mysql2 = await importPackage<Mysql2>('mysql2', 'mysql');
-  return mysqlDriver('mysql2', settings, (connectSettings) => connectMysql(connectSettings, 'mysql2', (tlsSettings) => Mysql2Connection.open(mysql2, tlsSettings)));
+  return mysqlDriver('mysql2', settings, (connectSettings) =>
+    connectMysql(connectSettings, 'mysql2', (tlsSettings) => Mysql2Connection.open(mysql2, tlsSettings)),
+  );
 }
 
 class Mysql2Connection implements DriverConnection {
@@ -106,7 +116,9 @@ class Mysql2Connection implements DriverConnection {
 
   /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params)).stream({ highWaterMark: options.batchSize });
+    const rows = this.#connection
+      .query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params))
+      .stream({ highWaterMark: options.batchSize });
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }
@@ -121,12 +133,16 @@ class Mysql2Connection implements DriverConnection {
           // The server could not re-prepare it (1615), or refuses to prepare it at all (1295):
           // drop mysql2's copy; outside a transaction the failed run had no effect, so run it again as text.
           this.#connection.unprepare(typeof sql === 'string' ? sql : sql.sql);
-          if (!this.#status.inTransaction) return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) => settle(again, rows, columns, false));
+          if (!this.#status.inTransaction)
+            return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) =>
+              settle(again, rows, columns, false),
+            );
         }
         this.#noteFailure(error);
         reject(error);
       };
-      if (this.#prepares && preparable(params)) this.#connection.execute(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, true));
+      if (this.#prepares && preparable(params))
+        this.#connection.execute(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, true));
       else this.#connection.query(options, mysql2Values(params), (error, result, fields) => settle(error, result, fields, false));
     });
   }
@@ -162,7 +178,10 @@ class Mysql2Connection implements DriverConnection {
   async close(): Promise<void> {
     this.#broken.closing();
     if (this.#broken.broken) return this.destroy();
-    await closeGracefully(() => quit(this.#connection), () => this.destroy());
+    await closeGracefully(
+      () => quit(this.#connection),
+      () => this.destroy(),
+    );
   }
 
   destroy(): void {
@@ -194,7 +213,13 @@ function discard(connection: Connection): void {
 
 function mysql2Options(settings: ConnectionSettings): ConnectionOptions {
   return {
-    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    ...definedOnly({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+    }),
     connectTimeout: settings.connectTimeout,
     enableKeepAlive: settings.keepAliveDelay > 0,
     keepAliveInitialDelay: settings.keepAliveDelay,
@@ -222,7 +247,16 @@ function mysql2Params(params: Readonly<Record<string, string>>): Record<string, 
  */
 function preparable(params: readonly unknown[] | undefined): boolean {
   if (params === undefined || params.length === 0) return false;
-  return params.every((value) => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Date || Buffer.isBuffer(value));
+  return params.every(
+    (value) =>
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'bigint' ||
+      typeof value === 'boolean' ||
+      value instanceof Date ||
+      Buffer.isBuffer(value),
+  );
 }
 
 /** ER_NEED_REPREPARE (1615) and ER_UNSUPPORTED_PS (1295). */
@@ -254,7 +288,8 @@ function handshake(connection: Connection): Promise<void> {
  * calls back as soon as the quit is queued), so the session is gone on the server too.
  */
 function quit(connection: Connection): Promise<void> {
-  const socket = (connection as unknown as { stream?: { destroyed?: boolean; once(event: 'close', listener: () => void): unknown } }).stream;
+  const socket = (connection as unknown as { stream?: { destroyed?: boolean; once(event: 'close', listener: () => void): unknown } })
+    .stream;
   return new Promise((resolve, reject) => {
     if (socket === undefined || socket.destroyed === true) return resolve();
     socket.once('close', () => resolve());

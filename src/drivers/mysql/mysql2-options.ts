@@ -6,7 +6,11 @@
 import { is, oneOf, RULES, type OptionRules } from '../option-rules.js';
 import { MYSQL_TLS_RULES } from './mysql-tls.js';
 
-const TIMEZONE = { type: 'string', pattern: /^(?:local|Z|[ +-]\d\d:\d\d)$/, expected: '"local", "Z" or an offset such as "+02:00"' } as const;
+const TIMEZONE = {
+  type: 'string',
+  pattern: /^(?:local|Z|[ +-]\d\d:\d\d)$/,
+  expected: '"local", "Z" or an offset such as "+02:00"',
+} as const;
 
 export const MYSQL2_OPTION_RULES: OptionRules = {
   host: RULES.string,

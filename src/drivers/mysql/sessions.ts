@@ -11,8 +11,14 @@
  * @module
  */
 import {
-  columnText, likeLiteral, statementShape,
-  type QueryRows, type SessionFilter, type SessionReading, type SessionRow, type SessionState,
+  columnText,
+  likeLiteral,
+  statementShape,
+  type QueryRows,
+  type SessionFilter,
+  type SessionReading,
+  type SessionRow,
+  type SessionState,
 } from '../server-session.js';
 
 /** Commands of server threads, not client sessions. */
@@ -67,7 +73,11 @@ export function mysqlSessionsQuery(filter: SessionFilter, features: MysqlFeature
 
 /** Finds out what this reader may see: TIME_MS (MariaDB) and INNODB_TRX (PROCESS privilege). */
 export async function mysqlFeatures(query: QueryRows): Promise<MysqlFeatures> {
-  const works = (sql: string): Promise<boolean> => query(sql, []).then(() => true, () => false);
+  const works = (sql: string): Promise<boolean> =>
+    query(sql, []).then(
+      () => true,
+      () => false,
+    );
   const timeMs = await works('SELECT TIME_MS FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()');
   // LIMIT 0 would skip the privilege check, which runs when the table is filled.
   const transactions = await works('SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX');
@@ -104,7 +114,12 @@ export class MysqlSessionReader {
     const rows = await this.#query(sql, params);
     const serverNow = rows.length > 0 ? Number(rows[0]!['serverNow']) : await mysqlServerNow(this.#query);
     const open = features.transactions ? await this.#openTransactions() : undefined;
-    return { sessions: rows.map((row) => mysqlSessionRow(row, serverNow, open)), serverNow, transactionsVisible: features.transactions, idleResolutionMs: features.timeMs ? 1 : 1000 };
+    return {
+      sessions: rows.map((row) => mysqlSessionRow(row, serverNow, open)),
+      serverNow,
+      transactionsVisible: features.transactions,
+      idleResolutionMs: features.timeMs ? 1 : 1000,
+    };
   }
 
   async #openTransactions(): Promise<Set<number>> {

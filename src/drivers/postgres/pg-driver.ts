@@ -8,7 +8,15 @@
  * @module
  */
 import type { Client, ClientConfig } from 'pg';
-import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type {
+  ArrayResult,
+  ConnectionSettings,
+  Driver,
+  DriverConnection,
+  DriverRowStream,
+  DriverStreamOptions,
+  ExecuteResult,
+} from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, withSettings } from '../connect-params.js';
 import { typedParams } from '../option-rules.js';
@@ -82,7 +90,12 @@ class PgConnection implements DriverConnection {
     this.#statements = statementCache > 0 ? new StatementCache(statementCache) : undefined;
     this.serverId = internals.processID ?? 0;
     // The client's own host and port: driverOptions or PG* environment variables may have set them.
-    this.cancelTarget = { host: client.host || 'localhost', port: client.port || DEFAULT_PORT, processID: this.serverId, secretKey: internals.secretKey ?? 0 };
+    this.cancelTarget = {
+      host: client.host || 'localhost',
+      port: client.port || DEFAULT_PORT,
+      processID: this.serverId,
+      secretKey: internals.secretKey ?? 0,
+    };
     // pg emits 'error' at once when the server ends an idle session (57P01 after
     // pg_terminate_backend) or the socket drops, and throws if nobody listens.
     client.on('error', (error: Error) => this.#broken.fire(error));
@@ -120,11 +133,18 @@ class PgConnection implements DriverConnection {
 
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
     const Cursor = await loadCursor();
-    const cursor = this.#client.query(new Cursor(sql, params as unknown[] | undefined, options.rowMode === 'array' ? { rowMode: 'array' } : undefined));
+    const cursor = this.#client.query(
+      new Cursor(sql, params as unknown[] | undefined, options.rowMode === 'array' ? { rowMode: 'array' } : undefined),
+    );
     return new PgRowStream(cursor, options.batchSize, (error) => this.#noteFailure(error));
   }
 
-  #send<T>(sql: string, params: readonly unknown[] | undefined, shape: (result: PgResult | PgResult[]) => T, rowMode?: 'array'): Promise<T> {
+  #send<T>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    shape: (result: PgResult | PgResult[]) => T,
+    rowMode?: 'array',
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const settle = (error: Error | null, result: unknown, stale: boolean): void => {
         if (error === null || error === undefined) return resolve(shape(result as PgResult | PgResult[]));
@@ -149,7 +169,12 @@ class PgConnection implements DriverConnection {
    * statement is issued only once pg has nothing queued, so pg never queues two of ours.
    * `rowMode` is pg's alone (rows as arrays): the statement prepared is the same.
    */
-  #run(sql: string, params: readonly unknown[] | undefined, rowMode: 'array' | undefined, done: (error: Error | null, result: unknown) => void): void {
+  #run(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    rowMode: 'array' | undefined,
+    done: (error: Error | null, result: unknown) => void,
+  ): void {
     const name = this.#statements !== undefined && params !== undefined && params.length > 0 ? this.#nameFor(sql) : undefined;
     const send = (): void => {
       // A text, not a config object, where it can be: pg copies a config object's property
@@ -208,7 +233,10 @@ class PgConnection implements DriverConnection {
   async close(): Promise<void> {
     this.#broken.closing();
     if (this.#broken.broken) return this.destroy();
-    await closeGracefully(() => this.#client.end(), () => this.destroy());
+    await closeGracefully(
+      () => this.#client.end(),
+      () => this.destroy(),
+    );
   }
 
   destroy(): void {
@@ -267,7 +295,13 @@ function destroyClient(client: Client | undefined): void {
 
 function pgOptions(settings: ConnectionSettings): ClientConfig {
   return {
-    ...definedOnly({ host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database }),
+    ...definedOnly({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+    }),
     connectionTimeoutMillis: settings.connectTimeout,
     // Off in pg by default: without it a pooled connection behind a dead network looks alive.
     ...(settings.keepAliveDelay > 0 ? { keepAlive: true, keepAliveInitialDelayMillis: settings.keepAliveDelay } : {}),

@@ -34,7 +34,16 @@ export const PG_OPTION_RULES: OptionRules = {
   enableChannelBinding: RULES.boolean,
   scramMaxIterations: RULES.count(1, 100_000_000),
   sslnegotiation: { type: 'enum', values: ['postgres', 'direct'] },
-  types: { type: 'value', expected: 'an object with a getTypeParser function (pg.types)', check: (value) => (isPlainObject(value) || typeof value === 'object') && value !== null && typeof (value as { getTypeParser?: unknown }).getTypeParser === 'function' ? undefined : 'must be an object with a getTypeParser function (pg.types)' },
+  types: {
+    type: 'value',
+    expected: 'an object with a getTypeParser function (pg.types)',
+    check: (value) =>
+      (isPlainObject(value) || typeof value === 'object') &&
+      value !== null &&
+      typeof (value as { getTypeParser?: unknown }).getTypeParser === 'function'
+        ? undefined
+        : 'must be an object with a getTypeParser function (pg.types)',
+  },
   ssl: { type: 'value', expected: 'true, false or an object of TLS options', check: checkSslObject },
   sslmode: { type: 'enum', values: SSL_MODES },
   sslrootcert: { type: 'file', words: ['system'] },
@@ -55,7 +64,9 @@ function checkSslObject(value: unknown): string | undefined {
   if (typeof value === 'boolean') return undefined;
   if (!isPlainObject(value)) return 'must be true, false or an object of TLS options';
   const wrong = Object.entries(value).find(([key, item]) => !sslFieldOk(key, item));
-  return wrong === undefined ? undefined : `has a bad "${wrong[0].slice(0, 30)}" (ca/cert/key: PEM strings or Buffers; rejectUnauthorized: a boolean; servername, passphrase: strings; checkServerIdentity: a function)`;
+  return wrong === undefined
+    ? undefined
+    : `has a bad "${wrong[0].slice(0, 30)}" (ca/cert/key: PEM strings or Buffers; rejectUnauthorized: a boolean; servername, passphrase: strings; checkServerIdentity: a function)`;
 }
 
 function sslFieldOk(key: string, value: unknown): boolean {

@@ -27,12 +27,18 @@ let loading: Promise<CursorConstructor> | undefined;
  */
 export function loadCursor(): Promise<CursorConstructor> {
   // Kept for the life of the process, so made outside the request that asks first.
-  loading ??= detached(() => importPackage<CursorConstructor>('pg-cursor', 'postgres').catch((error: unknown) => {
-    loading = undefined;
-    throw error instanceof LeakproofError && error.code === 'DRIVER_MISSING'
-      ? new UsageError('DRIVER_MISSING', 'db.stream() on PostgreSQL reads through a cursor, which needs the "pg-cursor" package; run: npm install pg-cursor', { cause: error })
-      : error;
-  }));
+  loading ??= detached(() =>
+    importPackage<CursorConstructor>('pg-cursor', 'postgres').catch((error: unknown) => {
+      loading = undefined;
+      throw error instanceof LeakproofError && error.code === 'DRIVER_MISSING'
+        ? new UsageError(
+            'DRIVER_MISSING',
+            'db.stream() on PostgreSQL reads through a cursor, which needs the "pg-cursor" package; run: npm install pg-cursor',
+            { cause: error },
+          )
+        : error;
+    }),
+  );
   return loading;
 }
 

@@ -20,7 +20,8 @@ const CONNECTION_SQLSTATES: ReadonlySet<string> = new Set([
  * pg's own messages for a dead client; they carry no `code`. "timeout expired" is its connect
  * timeout, "Connection terminated" covers "… unexpectedly" and "… due to connection timeout".
  */
-const CONNECTION_MESSAGES = /Connection terminated|is not queryable|timeout expired|Connection ended unexpectedly|server closed the connection unexpectedly/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|is not queryable|timeout expired|Connection ended unexpectedly|server closed the connection unexpectedly/i;
 
 /** query_canceled: a CancelRequest hit the statement, or `statement_timeout` ran out. */
 const QUERY_CANCELED = '57014';

@@ -19,10 +19,13 @@ export async function readPostgresLimits(connection: DriverConnection): Promise<
   // -1 means no limit for a role or a database.
   const limits: [number, string][] = [
     [Number(row['max_connections']), 'max_connections − superuser_reserved_connections'],
-    [Number(row['role_limit']), 'the role\'s CONNECTION LIMIT'],
-    [Number(row['database_limit']), 'the database\'s CONNECTION LIMIT'],
+    [Number(row['role_limit']), "the role's CONNECTION LIMIT"],
+    [Number(row['database_limit']), "the database's CONNECTION LIMIT"],
   ];
-  const [sessionLimit, sessionLimitName] = limits.filter(([n]) => Number.isFinite(n) && n > 0).sort((a, b) => a[0] - b[0])[0] ?? [0, 'max_connections'];
+  const [sessionLimit, sessionLimitName] = limits.filter(([n]) => Number.isFinite(n) && n > 0).sort((a, b) => a[0] - b[0])[0] ?? [
+    0,
+    'max_connections',
+  ];
   return { idleTimeoutMs: typeof value === 'string' ? parsePostgresDuration(value) : 0, sessionLimit, sessionLimitName };
 }
 

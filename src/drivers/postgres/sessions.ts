@@ -7,8 +7,14 @@
  * @module
  */
 import {
-  columnText, epochMs, statementShape,
-  type QueryRows, type SessionFilter, type SessionReading, type SessionRow, type SessionState,
+  columnText,
+  epochMs,
+  statementShape,
+  type QueryRows,
+  type SessionFilter,
+  type SessionReading,
+  type SessionRow,
+  type SessionState,
 } from '../server-session.js';
 
 /** The WHERE clause (over alias `p`) that selects the app's sessions; `$n` placeholders from `$first`. */
@@ -20,7 +26,8 @@ export function postgresSessionsWhere(filter: SessionFilter): { sql: string; par
     where.push(sql(`$${params.length}`));
   };
   if (filter.user !== undefined) add((n) => `p.usename = ${n}`, filter.user);
-  if (filter.notUsers !== undefined && filter.notUsers.length > 0) add((n) => `(p.usename IS NULL OR p.usename <> ALL(${n}::text[]))`, [...filter.notUsers]);
+  if (filter.notUsers !== undefined && filter.notUsers.length > 0)
+    add((n) => `(p.usename IS NULL OR p.usename <> ALL(${n}::text[]))`, [...filter.notUsers]);
   if (filter.database !== undefined) add((n) => `p.datname = ${n}`, filter.database);
   if (filter.host !== undefined) add((n) => `(host(p.client_addr) = ${n} OR p.client_hostname = ${n})`, filter.host);
   return { sql: where.join(' AND '), params };

@@ -9,7 +9,16 @@
  * @module
  */
 import type { Database, Options, Statement } from 'better-sqlite3';
-import type { ArrayResult, ConnectionSettings, Driver, DriverConnection, DriverRow, DriverRowStream, DriverStreamOptions, ExecuteResult } from '../driver.js';
+import type {
+  ArrayResult,
+  ConnectionSettings,
+  Driver,
+  DriverConnection,
+  DriverRow,
+  DriverRowStream,
+  DriverStreamOptions,
+  ExecuteResult,
+} from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { typedParams } from '../option-rules.js';
 import { SQLITE_URL_RULES } from './sqlite-options.js';
@@ -223,8 +232,7 @@ function sqliteOptions(settings: ConnectionSettings): { busyTimeout: number; opt
   // Typed as better-sqlite3 expects them (checked by createDatabases).
   const { busy_timeout: fromUrl, ...rest } = typedParams(SQLITE_URL_RULES, settings.params);
   const { timeout: fromDriver, ...driverOptions } = settings.driverOptions as Options;
-  const busyTimeout = typeof fromDriver === 'number' ? fromDriver
-    : typeof fromUrl === 'number' ? fromUrl : DEFAULT_BUSY_TIMEOUT_MS;
+  const busyTimeout = typeof fromDriver === 'number' ? fromDriver : typeof fromUrl === 'number' ? fromUrl : DEFAULT_BUSY_TIMEOUT_MS;
   return { busyTimeout, options: { ...rest, ...driverOptions, timeout: 0 } };
 }
 

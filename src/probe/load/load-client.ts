@@ -22,7 +22,13 @@ export class LoadClient {
     this.#spec = spec;
     this.#stop = stop;
     // Our own timers bound each request; undici's would only race them.
-    this.#pool = new Pool(spec.origin, { connections: concurrency, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: spec.timeoutMs } });
+    this.#pool = new Pool(spec.origin, {
+      connections: concurrency,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: { timeout: spec.timeoutMs },
+    });
   }
 
   get inFlight(): number {

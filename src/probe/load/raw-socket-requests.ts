@@ -54,7 +54,9 @@ class RawExchange {
     this.#timers.push(setTimeout(() => this.#finish({ kind: 'error', code: 'TIMEOUT', refusal: false }), this.#spec.timeoutMs));
     socket.once(this.#spec.tls ? 'secureConnect' : 'connect', () => this.#send());
     socket.on('data', (chunk: Buffer) => this.#keep(chunk));
-    socket.once('error', (error) => this.#finish(this.#size > 0 ? atServerClose(this.#text()) : { kind: 'error', code: errorCode(error), refusal: false }));
+    socket.once('error', (error) =>
+      this.#finish(this.#size > 0 ? atServerClose(this.#text()) : { kind: 'error', code: errorCode(error), refusal: false }),
+    );
     socket.once('close', () => this.#finish(atServerClose(this.#text())));
     if (this.#stop.aborted) this.#onStop();
   }
@@ -129,6 +131,8 @@ function pipelinedPair(spec: RequestSpec): Buffer {
 
 function head(spec: RequestSpec, method: string, headers: Record<string, string>, connection: string): Buffer {
   const all: Record<string, string> = { host: spec.host, 'user-agent': 'leakproof-probe', ...headers, connection };
-  const lines = Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const lines = Object.entries(all)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return Buffer.from(`${method} ${spec.path} HTTP/1.1\r\n${lines}\r\n`, 'latin1');
 }

@@ -8,7 +8,8 @@
  * @module
  */
 
-const REFUSAL = /too many connections|too many clients|connection slots are reserved|no more connections allowed|DATABASE_REFUSED|\b1040\b|\b53300\b/i;
+const REFUSAL =
+  /too many connections|too many clients|connection slots are reserved|no more connections allowed|DATABASE_REFUSED|\b1040\b|\b53300\b/i;
 
 /** True when `text` (an error body or message) mentions a database refusal. */
 export function mentionsRefusal(text: string): boolean {

@@ -20,7 +20,12 @@ export interface RoundPlan {
 }
 
 /** Runs a round; `onOutcome` sees every request's end. Resolves when the last request ended. */
-export async function runRound(client: LoadClient, plan: RoundPlan, onOutcome: (outcome: RequestOutcome, kind: RequestKind) => void, stop: AbortSignal): Promise<void> {
+export async function runRound(
+  client: LoadClient,
+  plan: RoundPlan,
+  onOutcome: (outcome: RequestOutcome, kind: RequestKind) => void,
+  stop: AbortSignal,
+): Promise<void> {
   const deadline = plan.durationMs === undefined ? Infinity : Date.now() + plan.durationMs;
   let next = 0;
   const claim = (): number | undefined => {

@@ -28,7 +28,10 @@ export function sendWithUndici(dispatcher: Dispatcher, spec: RequestSpec, mode: 
   return new Promise((resolve) => {
     const exchange = new Exchange(spec, mode, stop, resolve);
     try {
-      dispatcher.dispatch({ path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body ?? null }, exchange);
+      dispatcher.dispatch(
+        { path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body ?? null },
+        exchange,
+      );
     } catch (error) {
       exchange.onError(error instanceof Error ? error : new Error(String(error)));
     }
@@ -84,7 +87,12 @@ class Exchange implements Dispatcher.DispatchHandlers {
 
   onComplete(): void {
     const text = Buffer.concat(this.#kept).toString('utf8');
-    this.#finish({ kind: 'response', status: this.#status, refusal: this.#status >= 400 && mentionsRefusal(text), latencyMs: performance.now() - this.#started });
+    this.#finish({
+      kind: 'response',
+      status: this.#status,
+      refusal: this.#status >= 400 && mentionsRefusal(text),
+      latencyMs: performance.now() - this.#started,
+    });
   }
 
   onError(error: Error): void {

@@ -45,7 +45,10 @@ function mysqlSession(connection: Connection): SqlSession {
     },
     close: async () => {
       dead = true;
-      await closeWithin(() => connection.end(), () => connection.destroy());
+      await closeWithin(
+        () => connection.end(),
+        () => connection.destroy(),
+      );
     },
   };
 }

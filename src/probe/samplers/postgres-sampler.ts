@@ -43,6 +43,10 @@ function postgresSession(client: Client, isDead: () => boolean): SqlSession {
       return isDead();
     },
     query: async (sql, params) => (await client.query(sql, [...params])).rows as SqlRow[],
-    close: () => closeWithin(() => client.end(), () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()),
+    close: () =>
+      closeWithin(
+        () => client.end(),
+        () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
+      ),
   };
 }

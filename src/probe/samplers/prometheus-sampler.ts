@@ -46,7 +46,11 @@ export class PrometheusSampler implements Sampler {
   async close(): Promise<void> {}
 
   async #fetch(): Promise<string> {
-    const response = await request(this.#url, { method: 'GET', headers: { accept: 'text/plain' }, signal: AbortSignal.timeout(SAMPLE_TIMEOUT_MS) });
+    const response = await request(this.#url, {
+      method: 'GET',
+      headers: { accept: 'text/plain' },
+      signal: AbortSignal.timeout(SAMPLE_TIMEOUT_MS),
+    });
     if (response.statusCode !== 200) {
       await response.body.dump();
       throw new Error(`the metrics page answered HTTP ${response.statusCode}`);

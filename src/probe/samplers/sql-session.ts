@@ -51,7 +51,10 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 
 /** Ends a connection politely, and destroys it if that takes longer than `ms`. */
 export async function closeWithin(end: () => Promise<unknown>, destroy: () => void, ms = 2000): Promise<void> {
-  const ended = end().then(() => true, () => false);
+  const ended = end().then(
+    () => true,
+    () => false,
+  );
   const timedOut = new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref());
   if (!(await Promise.race([ended, timedOut]))) destroy();
 }

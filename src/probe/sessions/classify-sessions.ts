@@ -21,7 +21,14 @@ import type { SessionTimeline } from './session-timeline.js';
 
 export type SessionClass = 'stranded' | 'idle-in-transaction' | 'opened-and-closed' | 'reused' | 'kept-idle' | 'untouched';
 
-export const SESSION_CLASSES: readonly SessionClass[] = ['stranded', 'idle-in-transaction', 'opened-and-closed', 'reused', 'kept-idle', 'untouched'];
+export const SESSION_CLASSES: readonly SessionClass[] = [
+  'stranded',
+  'idle-in-transaction',
+  'opened-and-closed',
+  'reused',
+  'kept-idle',
+  'untouched',
+];
 
 /**
  * A new session counts as evidence only when it opened this long after the idle one's last
@@ -68,7 +75,10 @@ export interface Classified {
  * stranded.length > 0 // a leak, with each session named
  */
 export function classifySessions(timelines: readonly SessionTimeline[], rounds: readonly RoundSpan[]): Classified {
-  const openings = timelines.filter((timeline) => !timeline.atBaseline).map(openedAt).sort((a, b) => a - b);
+  const openings = timelines
+    .filter((timeline) => !timeline.atBaseline)
+    .map(openedAt)
+    .sort((a, b) => a - b);
   const classOf = new Map<string, SessionClass>();
   const stranded: NamedSession[] = [];
   const idleInTransaction: NamedSession[] = [];
@@ -96,7 +106,9 @@ function isStranded(timeline: SessionTimeline, rounds: readonly RoundSpan[], ope
   if (roundOf(idleSince, rounds) === undefined) return false;
   const end = timeline.closedAt ?? Infinity;
   const satAtRest = timeline.lastIdleAtRest !== undefined && timeline.lastIdleAtRest > idleSince;
-  const satThroughRound = rounds.some((round) => round.startedAt > idleSince && timeline.firstSeen <= round.startedAt && timeline.lastSeen >= round.endedAt);
+  const satThroughRound = rounds.some(
+    (round) => round.startedAt > idleSince && timeline.firstSeen <= round.startedAt && timeline.lastSeen >= round.endedAt,
+  );
   if (!satAtRest && !satThroughRound) return false;
   return openings.some((opened) => opened > idleSince + OPENED_AFTER_MS && opened < end);
 }

@@ -17,14 +17,21 @@ export interface SessionsOutcome {
   readonly samples: readonly Sample[];
 }
 
-export function summarizeSessions(tracker: SessionTracker, rounds: readonly RoundSpan[], samples: readonly Sample[], peakAboveBaseline: number): SessionsOutcome {
+export function summarizeSessions(
+  tracker: SessionTracker,
+  rounds: readonly RoundSpan[],
+  samples: readonly Sample[],
+  peakAboveBaseline: number,
+): SessionsOutcome {
   const timelines = tracker.timelines();
   const classified = classifySessions(timelines, rounds);
   const counts = Object.fromEntries(SESSION_CLASSES.map((kind) => [kind, 0])) as Record<SessionClass, number>;
   for (const kind of classified.classOf.values()) counts[kind]++;
   // The pool's own sessions: used again in the last round and still there at the end, not lost.
   const lastRound = rounds.at(-1)?.index;
-  const lastReused = timelines.filter((timeline) => lastRound !== undefined && timeline.reusedInRounds.has(lastRound) && classified.classOf.get(timeline.key) === 'reused').length;
+  const lastReused = timelines.filter(
+    (timeline) => lastRound !== undefined && timeline.reusedInRounds.has(lastRound) && classified.classOf.get(timeline.key) === 'reused',
+  ).length;
   const summary: SessionsSummary = {
     touched: timelines.length - counts.untouched,
     counts,
@@ -39,10 +46,16 @@ export function summarizeSessions(tracker: SessionTracker, rounds: readonly Roun
 }
 
 /** A stranded session counts as stranded in a reading once its last statement had ended. */
-function withBands(tracker: SessionTracker, samples: readonly Sample[], classOf: ReadonlyMap<string, SessionClass>, timelines: ReturnType<SessionTracker['timelines']>): Sample[] {
+function withBands(
+  tracker: SessionTracker,
+  samples: readonly Sample[],
+  classOf: ReadonlyMap<string, SessionClass>,
+  timelines: ReturnType<SessionTracker['timelines']>,
+): Sample[] {
   const strandedSince = new Map<string, number>();
   for (const timeline of timelines) {
-    if (classOf.get(timeline.key) === 'stranded' || classOf.get(timeline.key) === 'idle-in-transaction') strandedSince.set(timeline.key, timeline.lastActive);
+    if (classOf.get(timeline.key) === 'stranded' || classOf.get(timeline.key) === 'idle-in-transaction')
+      strandedSince.set(timeline.key, timeline.lastActive);
   }
   const byTime = new Map(tracker.snapshots().map((snapshot) => [snapshot.t, snapshot]));
   return samples.map((sample) => {

@@ -43,24 +43,47 @@ const HEADROOM = 1.12;
 
 /** Computes the chart's layout and scales from the result. */
 export function chartFrame(result: ProbeResult, size: ChartSize = DEFAULT_SIZE): ChartFrame {
-  const dataMax = Math.max(result.peak, result.baseline, maxOf(result.samples, (sample) => sample.connections));
+  const dataMax = Math.max(
+    result.peak,
+    result.baseline,
+    maxOf(result.samples, (sample) => sample.connections),
+  );
   const all = referenceLevels(result);
   const fits = (level: ReferenceLevel): boolean => level.value <= Math.max(dataMax, 1) * OFF_SCALE_FACTOR;
   const levels = all.filter(fits);
   const offScale = all.filter((level) => !fits(level));
   // The legend wraps to as many rows as it needs; the plot starts below it.
   const legend = layoutLegend(legendEntries(result, levels, offScale), LEGEND_INSET, size.width - LEGEND_INSET, MARGIN.top);
-  const plot = { left: MARGIN.left, top: MARGIN.top + legend.height + 6, right: size.width - MARGIN.right, bottom: size.height - MARGIN.bottom };
+  const plot = {
+    left: MARGIN.left,
+    top: MARGIN.top + legend.height + 6,
+    right: size.width - MARGIN.right,
+    bottom: size.height - MARGIN.bottom,
+  };
   const connections = niceTicks(Math.max(dataMax, ...levels.map((level) => level.value), 1) * HEADROOM, 6, 1);
-  const inFlight = niceTicks(Math.max(result.config.concurrency, maxOf(result.samples, (sample) => sample.inFlight), 1) * HEADROOM, 6, 1);
+  const inFlight = niceTicks(
+    Math.max(
+      result.config.concurrency,
+      maxOf(result.samples, (sample) => sample.inFlight),
+      1,
+    ) * HEADROOM,
+    6,
+    1,
+  );
   const time = ticksWithin(timeExtent(result), 10);
   return {
-    ...size, plot,
+    ...size,
+    plot,
     strip: { top: plot.bottom + STRIP.offset, rowHeight: STRIP.rowHeight, gap: STRIP.gap },
     x: linearScale([0, time.max], [plot.left, plot.right]),
     y: linearScale([0, connections.max], [plot.bottom, plot.top]),
     yFlight: linearScale([0, inFlight.max], [plot.bottom, plot.top]),
-    time, connections, inFlight, levels, offScale, legend: legend.entries,
+    time,
+    connections,
+    inFlight,
+    levels,
+    offScale,
+    legend: legend.entries,
   };
 }
 

@@ -31,15 +31,23 @@ export function binEvents(times: readonly number[], x: (t: number) => number): T
 /** One row of ticks per event kind under the plot, on the same time axis; denser bins are darker. */
 export function eventTicksSvg(result: ProbeResult, frame: ChartFrame): string {
   const { plot, strip } = frame;
-  return el('g', { class: 'events' }, ROWS.map((row, index) => {
-    const top = strip.top + index * (strip.rowHeight + strip.gap);
-    const times = result.events.filter((event) => event.kind === row.kind).map((event) => event.t);
-    const ticks = binEvents(times, frame.x).map((bin) =>
-      el('rect', { x: bin.x - 0.5, y: top, width: 1.5, height: strip.rowHeight, 'fill-opacity': Math.min(1, 0.35 + bin.count * 0.2) }));
-    return el('g', { class: `event-row event-${row.kind}`, fill: row.color, 'data-count': times.length }, [
-      el('rect', { x: plot.left, y: top, width: plot.right - plot.left, height: strip.rowHeight, class: 'event-track' }),
-      svgText({ x: plot.left - 8, y: top + strip.rowHeight / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle', class: 'event-label' }, row.label),
-      ...ticks,
-    ]);
-  }));
+  return el(
+    'g',
+    { class: 'events' },
+    ROWS.map((row, index) => {
+      const top = strip.top + index * (strip.rowHeight + strip.gap);
+      const times = result.events.filter((event) => event.kind === row.kind).map((event) => event.t);
+      const ticks = binEvents(times, frame.x).map((bin) =>
+        el('rect', { x: bin.x - 0.5, y: top, width: 1.5, height: strip.rowHeight, 'fill-opacity': Math.min(1, 0.35 + bin.count * 0.2) }),
+      );
+      return el('g', { class: `event-row event-${row.kind}`, fill: row.color, 'data-count': times.length }, [
+        el('rect', { x: plot.left, y: top, width: plot.right - plot.left, height: strip.rowHeight, class: 'event-track' }),
+        svgText(
+          { x: plot.left - 8, y: top + strip.rowHeight / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle', class: 'event-label' },
+          row.label,
+        ),
+        ...ticks,
+      ]);
+    }),
+  );
 }

@@ -34,7 +34,10 @@ export function legendEntries(result: ProbeResult, levels: readonly ReferenceLev
     { swatch: { kind: 'area', color: PALETTE.inFlightFill, stroke: PALETTE.inFlightStroke }, label: 'requests in flight (right axis)' },
     ...(hasSessionBand(result) ? sessionEntries(result) : []),
     ...levels.map((level) => ({ swatch: { kind: 'line', color: level.color, width: 1.5, dash: level.dash } as const, label: level.label })),
-    ...offScale.map((level) => ({ swatch: { kind: 'line', color: level.color, width: 1.5, dash: level.dash } as const, label: `${level.label}, off the chart` })),
+    ...offScale.map((level) => ({
+      swatch: { kind: 'line', color: level.color, width: 1.5, dash: level.dash } as const,
+      label: `${level.label}, off the chart`,
+    })),
     { swatch: { kind: 'tick', color: PALETTE.disconnect }, label: `disconnects (${count('disconnect')})` },
     { swatch: { kind: 'tick', color: PALETTE.error }, label: `errors (${count('error')})` },
     { swatch: { kind: 'tick', color: PALETTE.refusal }, label: `refusals (${count('refusal')})` },
@@ -52,7 +55,12 @@ function sessionEntries(result: ProbeResult): LegendEntry[] {
 }
 
 /** Flows entries left to right from `left`, wrapping before `right`; returns them placed and the height used. */
-export function layoutLegend(entries: readonly LegendEntry[], left: number, right: number, top: number): { entries: PlacedEntry[]; height: number } {
+export function layoutLegend(
+  entries: readonly LegendEntry[],
+  left: number,
+  right: number,
+  top: number,
+): { entries: PlacedEntry[]; height: number } {
   const placed: PlacedEntry[] = [];
   let x = left;
   let y = top;
@@ -69,18 +77,41 @@ export function layoutLegend(entries: readonly LegendEntry[], left: number, righ
 }
 
 export function legendSvg(entries: readonly PlacedEntry[]): string {
-  return el('g', { class: 'legend' }, entries.map((entry) => el('g', {}, [
-    swatchSvg(entry.swatch, entry.x, entry.y),
-    svgText({ x: entry.x + SWATCH_WIDTH + 6, y: entry.y, 'dominant-baseline': 'middle', class: 'legend-label' }, entry.label),
-  ])));
+  return el(
+    'g',
+    { class: 'legend' },
+    entries.map((entry) =>
+      el('g', {}, [
+        swatchSvg(entry.swatch, entry.x, entry.y),
+        svgText({ x: entry.x + SWATCH_WIDTH + 6, y: entry.y, 'dominant-baseline': 'middle', class: 'legend-label' }, entry.label),
+      ]),
+    ),
+  );
 }
 
 function swatchSvg(swatch: Swatch, x: number, y: number): string {
   switch (swatch.kind) {
     case 'line':
-      return el('line', { x1: x, x2: x + SWATCH_WIDTH, y1: y, y2: y, stroke: swatch.color, 'stroke-width': swatch.width, 'stroke-dasharray': swatch.dash });
+      return el('line', {
+        x1: x,
+        x2: x + SWATCH_WIDTH,
+        y1: y,
+        y2: y,
+        stroke: swatch.color,
+        'stroke-width': swatch.width,
+        'stroke-dasharray': swatch.dash,
+      });
     case 'area':
-      return el('rect', { x, y: y - 6, width: SWATCH_WIDTH, height: 12, fill: swatch.color, 'fill-opacity': 0.45, stroke: swatch.stroke, 'stroke-width': 1 });
+      return el('rect', {
+        x,
+        y: y - 6,
+        width: SWATCH_WIDTH,
+        height: 12,
+        fill: swatch.color,
+        'fill-opacity': 0.45,
+        stroke: swatch.stroke,
+        'stroke-width': 1,
+      });
     case 'tick':
       return el('rect', { x: x + SWATCH_WIDTH / 2 - 1.5, y: y - 6, width: 3, height: 12, fill: swatch.color });
   }

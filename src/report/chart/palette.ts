@@ -30,8 +30,8 @@ export const PALETTE = {
 
 export const VERDICT_COLORS: Readonly<Record<VerdictKind, string>> = {
   'no-leak': '#1a7f37',
-  'leak': '#cf222e',
+  leak: '#cf222e',
   'over-budget': '#bc4c00',
-  'capacity': '#9a6700',
-  'inconclusive': '#59636e',
+  capacity: '#9a6700',
+  inconclusive: '#59636e',
 };

@@ -12,7 +12,10 @@ export interface PhaseBand {
 }
 
 const FILL: Readonly<Record<PhaseBand['kind'], string>> = {
-  baseline: PALETTE.bandBaseline, load: PALETTE.bandLoad, pause: PALETTE.bandPause, settle: PALETTE.bandSettle,
+  baseline: PALETTE.bandBaseline,
+  load: PALETTE.bandLoad,
+  pause: PALETTE.bandPause,
+  settle: PALETTE.bandSettle,
 };
 /** Below this width a band's label would not fit; the legend still explains the colour. */
 const MIN_LABEL_WIDTH = 48;
@@ -22,26 +25,43 @@ export function phaseBands(result: ProbeResult, end: number): PhaseBand[] {
   const bands: PhaseBand[] = [];
   let cursor = 0;
   result.rounds.forEach((round, index) => {
-    if (round.startedAt > cursor) bands.push({ kind: index === 0 ? 'baseline' : 'pause', from: cursor, to: round.startedAt, label: index === 0 ? 'baseline' : 'pause' });
+    if (round.startedAt > cursor)
+      bands.push({
+        kind: index === 0 ? 'baseline' : 'pause',
+        from: cursor,
+        to: round.startedAt,
+        label: index === 0 ? 'baseline' : 'pause',
+      });
     bands.push({ kind: 'load', from: round.startedAt, to: round.endedAt, label: `round ${round.index + 1}` });
     cursor = round.endedAt;
   });
-  if (end > cursor) bands.push({ kind: result.rounds.length === 0 ? 'baseline' : 'settle', from: cursor, to: end, label: result.rounds.length === 0 ? 'baseline' : 'settle' });
+  if (end > cursor)
+    bands.push({
+      kind: result.rounds.length === 0 ? 'baseline' : 'settle',
+      from: cursor,
+      to: end,
+      label: result.rounds.length === 0 ? 'baseline' : 'settle',
+    });
   return bands;
 }
 
 /** Shaded rectangles behind the series, each named at its top when there is room. */
 export function phaseBandsSvg(result: ProbeResult, frame: ChartFrame): string {
   const { plot } = frame;
-  return el('g', { class: 'bands' }, phaseBands(result, frame.time.max).map((band) => {
-    const x = frame.x(band.from);
-    const width = Math.max(0, frame.x(band.to) - x);
-    const label = width >= MIN_LABEL_WIDTH
-      ? svgText({ x: x + width / 2, y: plot.top + 14, 'text-anchor': 'middle', class: 'band-label' }, band.label)
-      : '';
-    return el('g', { 'data-phase': band.kind }, [
-      el('rect', { x, y: plot.top, width, height: plot.bottom - plot.top, fill: FILL[band.kind] }),
-      label,
-    ]);
-  }));
+  return el(
+    'g',
+    { class: 'bands' },
+    phaseBands(result, frame.time.max).map((band) => {
+      const x = frame.x(band.from);
+      const width = Math.max(0, frame.x(band.to) - x);
+      const label =
+        width >= MIN_LABEL_WIDTH
+          ? svgText({ x: x + width / 2, y: plot.top + 14, 'text-anchor': 'middle', class: 'band-label' }, band.label)
+          : '';
+      return el('g', { 'data-phase': band.kind }, [
+        el('rect', { x, y: plot.top, width, height: plot.bottom - plot.top, fill: FILL[band.kind] }),
+        label,
+      ]);
+    }),
+  );
 }

@@ -23,11 +23,16 @@ function peakMark(peak: KeyPoints['peak'], frame: ChartFrame, taken: readonly Bo
   const y = frame.y(peak.connections);
   const text = `peak ${formatCount(peak.connections)}`;
   const candidates = [
-    { x: x + 7, y: y - 7, anchor: 'start' }, { x: x - 7, y: y - 7, anchor: 'end' },
-    { x: x + 7, y: y + 16, anchor: 'start' }, { x: x - 7, y: y + 16, anchor: 'end' },
+    { x: x + 7, y: y - 7, anchor: 'start' },
+    { x: x - 7, y: y - 7, anchor: 'end' },
+    { x: x + 7, y: y + 16, anchor: 'start' },
+    { x: x - 7, y: y + 16, anchor: 'end' },
   ] as const;
-  const free = candidates.find((spot) =>
-    inside(labelBox(spot.x, spot.y, text, spot.anchor), frame) && !taken.some((box) => overlaps(box, labelBox(spot.x, spot.y, text, spot.anchor))));
+  const free = candidates.find(
+    (spot) =>
+      inside(labelBox(spot.x, spot.y, text, spot.anchor), frame) &&
+      !taken.some((box) => overlaps(box, labelBox(spot.x, spot.y, text, spot.anchor))),
+  );
   const spot = free ?? candidates[0];
   return el('g', { class: 'mark mark-peak' }, [
     el('circle', { cx: x, cy: y, r: 4, class: 'peak-dot' }, el('title', {}, escapeHtml(`${text} connections at ${formatSeconds(peak.t)}`))),
@@ -45,7 +50,7 @@ function settleMarks(settle: KeyPoints['settle'], frame: ChartFrame): string[] {
   return settle.map((point) => {
     const x = frame.x(point.t);
     const text = `+${formatDuration(point.afterMs)}: ${formatCount(point.connections)}`;
-    const half = (labelBox(0, 0, text, 'middle').right);
+    const half = labelBox(0, 0, text, 'middle').right;
     // Keep the label inside the plot: the right axis's numbers sit just past its edge.
     const labelX = Math.min(Math.max(x, frame.plot.left + half), frame.plot.right - half);
     const row = rowEnds.findIndex((end) => labelX - half > end + 4);

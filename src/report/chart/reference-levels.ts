@@ -19,7 +19,13 @@ export function referenceLevels(result: ProbeResult): ReferenceLevel[] {
   const allowed = result.baseline + result.restingLevel.allowedIdle;
   const levels: ReferenceLevel[] = [];
   if (allowed === result.baseline) {
-    levels.push({ key: 'baseline', value: result.baseline, label: `baseline = allowed at rest (${result.baseline})`, color: PALETTE.allowed, dash: '6 4' });
+    levels.push({
+      key: 'baseline',
+      value: result.baseline,
+      label: `baseline = allowed at rest (${result.baseline})`,
+      color: PALETTE.allowed,
+      dash: '6 4',
+    });
   } else {
     levels.push({ key: 'baseline', value: result.baseline, label: `baseline (${result.baseline})`, color: PALETTE.baseline, dash: '3 3' });
     levels.push({ key: 'allowed', value: allowed, label: `allowed at rest (${allowed})`, color: PALETTE.allowed, dash: '6 4' });
@@ -27,6 +33,13 @@ export function referenceLevels(result: ProbeResult): ReferenceLevel[] {
   const budget = result.config.maxConnections;
   if (budget !== undefined) levels.push({ key: 'budget', value: budget, label: `budget (${budget})`, color: PALETTE.budget, dash: '2 3' });
   const serverMax = result.database.maxConnections;
-  if (serverMax !== undefined) levels.push({ key: 'server-max', value: serverMax, label: `max_connections (${serverMax})`, color: PALETTE.serverMax, dash: undefined });
+  if (serverMax !== undefined)
+    levels.push({
+      key: 'server-max',
+      value: serverMax,
+      label: `max_connections (${serverMax})`,
+      color: PALETTE.serverMax,
+      dash: undefined,
+    });
   return levels;
 }

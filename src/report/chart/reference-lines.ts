@@ -31,8 +31,22 @@ export function placeLevels(frame: ChartFrame): PlacedLevel[] {
 /** A horizontal line per level that fits the axis, each labelled in its own colour. */
 export function referenceLinesSvg(frame: ChartFrame): string {
   const { plot } = frame;
-  return el('g', { class: 'levels' }, placeLevels(frame).map(({ level, y, labelX, labelY }) => el('g', { 'data-level': level.key }, [
-    el('line', { x1: plot.left, x2: plot.right, y1: y, y2: y, stroke: level.color, 'stroke-width': 1.5, 'stroke-dasharray': level.dash }),
-    svgText({ x: labelX, y: labelY, fill: level.color, class: 'level-label halo' }, level.label),
-  ])));
+  return el(
+    'g',
+    { class: 'levels' },
+    placeLevels(frame).map(({ level, y, labelX, labelY }) =>
+      el('g', { 'data-level': level.key }, [
+        el('line', {
+          x1: plot.left,
+          x2: plot.right,
+          y1: y,
+          y2: y,
+          stroke: level.color,
+          'stroke-width': 1.5,
+          'stroke-dasharray': level.dash,
+        }),
+        svgText({ x: labelX, y: labelY, fill: level.color, class: 'level-label halo' }, level.label),
+      ]),
+    ),
+  );
 }

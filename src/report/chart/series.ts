@@ -8,7 +8,11 @@ export function seriesSvg(result: ProbeResult, frame: ChartFrame): string {
   const connections = result.samples.map((sample) => ({ t: sample.t, value: sample.connections }));
   const inFlight = result.samples.map((sample) => ({ t: sample.t, value: sample.inFlight }));
   return el('g', { class: 'series' }, [
-    el('path', { class: 'series-in-flight', d: stepArea(inFlight, frame.x, frame.yFlight, frame.plot.bottom), 'data-samples': inFlight.length }),
+    el('path', {
+      class: 'series-in-flight',
+      d: stepArea(inFlight, frame.x, frame.yFlight, frame.plot.bottom),
+      'data-samples': inFlight.length,
+    }),
     el('path', { class: 'series-connections', d: stepPath(connections, frame.x, frame.y), 'data-samples': connections.length }),
   ]);
 }

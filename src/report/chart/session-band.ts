@@ -20,12 +20,24 @@ const LAYERS: readonly { key: string; color: string; height: (band: Band) => num
   { key: 'active', color: PALETTE.sessionActive, height: (band) => band.active },
 ];
 
-
 export function sessionBandSvg(result: ProbeResult, frame: ChartFrame): string {
   const banded = result.samples.filter((sample): sample is Sample & { band: Band } => sample.band !== undefined);
   if (banded.length === 0) return '';
-  return el('g', { class: 'session-band' }, LAYERS.map((layer) => el('path', {
-    class: `band-${layer.key}`, fill: layer.color, 'fill-opacity': layer.key === 'stranded' ? 0.75 : 0.5,
-    d: stepArea(banded.map((sample) => ({ t: sample.t, value: layer.height(sample.band) })), frame.x, frame.y, frame.plot.bottom),
-  })));
+  return el(
+    'g',
+    { class: 'session-band' },
+    LAYERS.map((layer) =>
+      el('path', {
+        class: `band-${layer.key}`,
+        fill: layer.color,
+        'fill-opacity': layer.key === 'stranded' ? 0.75 : 0.5,
+        d: stepArea(
+          banded.map((sample) => ({ t: sample.t, value: layer.height(sample.band) })),
+          frame.x,
+          frame.y,
+          frame.plot.bottom,
+        ),
+      }),
+    ),
+  );
 }

@@ -50,37 +50,42 @@ export async function startSoakApp(dbs: Databases, engine: EngineName, table: st
   const db = dbs.get();
   const dialect = DIALECTS[engine];
   const streamSql = rowsSql(engine, 5000, 40);
-  const handler = withDatabases(dbs, async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://soak');
-    switch (url.pathname) {
-      case '/item':
-        return void res.end(JSON.stringify(await db.query(`SELECT ${dialect.param(1)} AS id`, [Number(url.searchParams.get('id'))])));
-      case '/slow':
-        await db.query(dialect.sleep(0.2));
-        return void res.end('slept');
-      case '/throw':
-        await db.query('SELECT 1 AS one');
-        throw new Error('the handler failed');
-      case '/stream':
-        return writeRows(db.stream(streamSql, [], { batchSize: 50 }), res as http.ServerResponse);
-      case '/tx':
-        return void res.end(await transaction(dbs, engine, table, url.searchParams));
-      case '/heap':
-        return void res.end(JSON.stringify({ heapUsed: liveHeap(), stats: dbs.stats() }));
-      default:
-        res.statusCode = 404;
-        res.end();
-    }
-  }, { onError: () => {}, logger: false });
+  const handler = withDatabases(
+    dbs,
+    async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://soak');
+      switch (url.pathname) {
+        case '/item':
+          return void res.end(JSON.stringify(await db.query(`SELECT ${dialect.param(1)} AS id`, [Number(url.searchParams.get('id'))])));
+        case '/slow':
+          await db.query(dialect.sleep(0.2));
+          return void res.end('slept');
+        case '/throw':
+          await db.query('SELECT 1 AS one');
+          throw new Error('the handler failed');
+        case '/stream':
+          return writeRows(db.stream(streamSql, [], { batchSize: 50 }), res as http.ServerResponse);
+        case '/tx':
+          return void res.end(await transaction(dbs, engine, table, url.searchParams));
+        case '/heap':
+          return void res.end(JSON.stringify({ heapUsed: liveHeap(), stats: dbs.stats() }));
+        default:
+          res.statusCode = 404;
+          res.end();
+      }
+    },
+    { onError: () => {}, logger: false },
+  );
   const server = http.createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

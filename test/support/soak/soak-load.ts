@@ -59,12 +59,17 @@ interface Planned {
 function plan(random: () => number, n: number): Planned {
   let roll = random() * 100;
   if ((roll -= SOAK_MIX.ordinary) < 0) return { kind: 'ordinary', path: `/item?id=${n}` };
-  if ((roll -= SOAK_MIX.leaveMidQuery) < 0) return { kind: 'leave-mid-query', path: '/slow', leaveAfterMs: 20 + Math.floor(random() * 100) };
+  if ((roll -= SOAK_MIX.leaveMidQuery) < 0)
+    return { kind: 'leave-mid-query', path: '/slow', leaveAfterMs: 20 + Math.floor(random() * 100) };
   if ((roll -= SOAK_MIX.throws) < 0) return { kind: 'throw', path: '/throw' };
   if ((roll -= SOAK_MIX.streamCut) < 0) return { kind: 'stream-cut', path: '/stream', leaveAfterBytes: 1 + Math.floor(random() * 2000) };
   const t = random();
   const outcome: SoakOutcome = t < 0.5 ? 'commit' : t < 0.8 ? 'rollback' : 'abort';
-  return { kind: `tx-${outcome}`, path: `/tx?outcome=${outcome}&tag=${n}`, ...(outcome === 'abort' ? { leaveAfterMs: 60 + Math.floor(random() * 100) } : {}) };
+  return {
+    kind: `tx-${outcome}`,
+    path: `/tx?outcome=${outcome}&tag=${n}`,
+    ...(outcome === 'abort' ? { leaveAfterMs: 60 + Math.floor(random() * 100) } : {}),
+  };
 }
 
 export async function runSoakLoad(options: SoakLoadOptions): Promise<SoakTally> {

@@ -27,7 +27,9 @@ export function mixedSoak(engines: readonly EngineName[]): void {
     for (const cancelOnAbort of [false, true]) {
       it(`${REQUESTS} mixed requests${cancelOnAbort ? ' with cancelOnAbort' : ''} (seed ${seed}): within budget on the server, nothing stuck, leaked or left in a transaction`, async () => {
         const table = `soak_${process.pid}_${cancelOnAbort ? 'c' : 'p'}`;
-        const dbs = engine().databases({ default: { url: engine().url, maxConnections: MAX_CONNECTIONS, cancelOnAbort, leakTimeout: 3000 } });
+        const dbs = engine().databases({
+          default: { url: engine().url, maxConnections: MAX_CONNECTIONS, cancelOnAbort, leakTimeout: 3000 },
+        });
         await createSoakTable(dbs, engine().name, table);
         const app = await startSoakApp(dbs, engine().name, table);
         const peak = sampleCount(() => engine().count());
@@ -36,14 +38,22 @@ export function mixedSoak(engines: readonly EngineName[]): void {
         await app.close();
 
         assert.equal(tally.stuck, 0, JSON.stringify(tally));
-        console.log(`# ${engine().name}${cancelOnAbort ? ' cancelOnAbort' : ''}: peak ${peakOnServer} sessions on the server for maxConnections ${MAX_CONNECTIONS}`);
-        assert.ok(peakOnServer <= MAX_CONNECTIONS, `the server counted ${peakOnServer} sessions for maxConnections ${MAX_CONNECTIONS}: ${JSON.stringify(dbs.stats().default)}`);
+        console.log(
+          `# ${engine().name}${cancelOnAbort ? ' cancelOnAbort' : ''}: peak ${peakOnServer} sessions on the server for maxConnections ${MAX_CONNECTIONS}`,
+        );
+        assert.ok(
+          peakOnServer <= MAX_CONNECTIONS,
+          `the server counted ${peakOnServer} sessions for maxConnections ${MAX_CONNECTIONS}: ${JSON.stringify(dbs.stats().default)}`,
+        );
         assert.ok(await eventually(() => dbs.stats().default!.inUse === 0, 10_000), JSON.stringify(dbs.stats()));
         const stats = dbs.stats().default!;
         assert.equal(stats.leaks, 0, JSON.stringify(stats));
         assert.equal(stats.acquired, stats.released, JSON.stringify(stats));
         if (engine().name !== 'sqlite') {
-          assert.ok(await eventually(async () => (await engine().count()) === dbs.stats().default!.idle), `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`);
+          assert.ok(
+            await eventually(async () => (await engine().count()) === dbs.stats().default!.idle),
+            `server ${await engine().count()}, idle ${dbs.stats().default!.idle}`,
+          );
           const inTransaction = await eventually(async () => (await engine().connections()).every((c) => !c.inTransaction), 2000);
           assert.ok(inTransaction, `sessions left in a transaction: ${JSON.stringify(await engine().connections())}`);
         }
@@ -54,4 +64,3 @@ export function mixedSoak(engines: readonly EngineName[]): void {
     }
   });
 }
-
