@@ -13,12 +13,15 @@ export type ErrorClassName =
 
 /**
  * What each code is: the class that raises it, the HTTP status every adapter answers it with
- * (`null`: the probe's, never an HTTP answer) and what it means. The one place these are
+ * (`null`: the probe's, never an HTTP answer), whether that answer carries `Retry-After`, and
+ * what it means. The one place these are
  * decided; `docs/errors.md` is checked against it entry by entry.
  */
 export interface ErrorEntry {
   readonly class: ErrorClassName;
   readonly status: number | null;
+  /** The answer says when to retry (`Retry-After`, from the alias's `retryAfter`): the failure is the moment's, not the request's. */
+  readonly retryAfter?: true;
   readonly meaning: string;
 }
 
@@ -37,27 +40,32 @@ export const ERROR_REGISTRY = {
   ACQUIRE_TIMEOUT: {
     class: 'BudgetError',
     status: 503,
+    retryAfter: true,
     meaning: 'No connection became free within acquireTimeout; the pool was at maxConnections.',
   },
   QUEUE_FULL: {
     class: 'BudgetError',
     status: 503,
+    retryAfter: true,
     meaning: 'maxWaiting requests were already waiting for a connection; this one was turned away at once.',
   },
   DATABASE_REFUSED: {
     class: 'BudgetError',
     status: 503,
+    retryAfter: true,
     meaning:
       "The database kept refusing new connections for its own limit (MySQL 1040/1203/1226, PostgreSQL 53300) while the request waited acquireTimeout for one of this process's connections: the budgets of the processes sharing it add up to more than it allows.",
   },
   CONNECTION_FAILED: {
     class: 'ConnectionError',
     status: 503,
+    retryAfter: true,
     meaning: 'A connection to the database could not be opened, or broke; the cause says why.',
   },
   TLS_FAILED: {
     class: 'ConnectionError',
     status: 503,
+    retryAfter: true,
     meaning:
       'The TLS the URL asks for could not be set up: the server has no TLS, or its certificate did not verify against the CA given (sslrootcert / ssl-ca) or for the host name.',
   },
@@ -69,17 +77,20 @@ export const ERROR_REGISTRY = {
   REQUEST_TIMEOUT: {
     class: 'ScopeError',
     status: 503,
+    retryAfter: true,
     meaning: "The request ran past the adapter's requestTimeout; its scope ended, its work was stopped and the client was answered 503.",
   },
   STATEMENT_TIMEOUT: {
     class: 'StatementError',
     status: 503,
+    retryAfter: true,
     meaning:
       "A statement ran past statementTimeout (stopped by the server) or its call's own timeout, its answer did not come within a grace period after it (the connection was closed), or it still ran releaseTimeout after its request ended; retry later or raise the limit.",
   },
   STATEMENT_CANCELLED: {
     class: 'StatementError',
     status: 503,
+    retryAfter: true,
     meaning:
       "The AbortSignal given to the call was aborted: the statement was cancelled on the server, or never sent; `cause` is the signal's reason.",
   },
@@ -186,7 +197,8 @@ export class LeakproofError extends Error {
     this.code = code;
     // The probe's codes are never an HTTP answer; should one reach an adapter, it is a 500.
     this.httpStatus = ERROR_REGISTRY[code].status ?? 500;
-    this.retryAfterMs = options.retryAfterMs;
+    // Only a code the registry marks retryable tells a client when to come back.
+    this.retryAfterMs = 'retryAfter' in ERROR_REGISTRY[code] ? options.retryAfterMs : undefined;
   }
 
   /** `httpStatus`, under the name Fastify's and Express's error handlers read. */
