@@ -10,6 +10,7 @@ import { RESOLVED } from './resolved.js';
 import type { LeaseStream } from './row-stream.js';
 import { isAbortive, type EndReason } from './end-reason.js';
 import type { RequestInfo } from './request-info.js';
+import { CommandQueue } from './command-queue.js';
 import { LeaseTransactions, type TransactionHost } from './lease-transactions.js';
 import type { TransactionFrame } from './transaction-frame.js';
 import type { Waiter } from './wait-queue.js';
@@ -41,8 +42,7 @@ export class Lease {
   /** The token `Pool.release` checks: this lease, or the waiter that obtained the connection. */
   #owner: object | undefined;
   /** Commands running or queued; at most one runs at a time. */
-  #pending = 0;
-  #queue: (() => void)[] = [];
+  readonly #commands = new CommandQueue();
   #endReason: EndReason | undefined;
   #released: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
@@ -209,7 +209,7 @@ export class Lease {
     if (isAbortive(reason)) this.#stopWork();
     // A stream nobody may read any more (its scope is over) gives the connection back now.
     this.#stream?.stop(this.scope.endedError(), isAbortive(reason));
-    if (this.#pending === 0) {
+    if (this.#commands.pending === 0) {
       this.#released = this.#release();
     } else {
       this.#released = new Promise<void>((resolve) => (this.#onIdle = () => resolve(this.#release())));
@@ -236,8 +236,8 @@ export class Lease {
   #stopWork(): void {
     if (this.#waiter !== undefined) this.pool.withdraw(this.#waiter, this.scope.endedError());
     const connection = this.#connection;
-    if (connection !== undefined && this.#pending > 0 && this.pool.config.cancelOnAbort) {
-      this.#cancel = this.pool.cancel(connection, () => this.#pending > 0);
+    if (connection !== undefined && this.#commands.pending > 0 && this.pool.config.cancelOnAbort) {
+      this.#cancel = this.pool.cancel(connection, () => this.#commands.pending > 0);
     }
   }
 
@@ -270,10 +270,8 @@ export class Lease {
 
   /** Starts the command now if none is ahead of it, else queues it behind the others (FIFO). */
   #enqueue<T>(run: Command<T>, timed = true): Promise<T> {
-    if (this.#pending++ === 0) return this.#run(run, timed);
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => void this.#run(run, timed).then(resolve, reject));
-    });
+    if (this.#commands.enter()) return this.#run(run, timed);
+    return this.#commands.wait(() => this.#run(run, timed));
   }
 
   /**
@@ -395,9 +393,7 @@ export class Lease {
   #next(): void {
     const connection = this.#connection;
     if (connection !== undefined) connection.commandSince = 0;
-    if (--this.#pending > 0) {
-      this.#queue.shift()!();
-    } else if (this.#onIdle !== undefined) {
+    if (this.#commands.next() && this.#onIdle !== undefined) {
       const release = this.#onIdle;
       this.#onIdle = undefined;
       release();
