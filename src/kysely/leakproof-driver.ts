@@ -1,7 +1,11 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import type { Database } from '../core/database.js';
 import { UsageError } from '../errors/errors.js';
+import { RESOLVED } from '../core/resolved.js';
 import { LeakproofConnection } from './leakproof-connection.js';
+
+/** Free connection objects kept at most: as many as were ever in use at once, up to this. */
+const MAX_FREE = 1024;
 
 /**
  * Kysely's driver over one leakproof alias. It owns no connections: acquiring and releasing
@@ -10,6 +14,12 @@ import { LeakproofConnection } from './leakproof-connection.js';
  */
 export class LeakproofDriver implements Driver {
   readonly #db: Database;
+  /**
+   * Connection objects Kysely gave back, handed out again. Kysely's runtime driver adds every
+   * connection object it has not seen to a WeakSet; a new object per query made that set, and
+   * the garbage collector's work on it, grow with the traffic.
+   */
+  readonly #free: LeakproofConnection[] = [];
 
   constructor(db: Database) {
     this.#db = db;
@@ -17,8 +27,10 @@ export class LeakproofDriver implements Driver {
 
   async init(): Promise<void> {}
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    return new LeakproofConnection(this.#db);
+  // Plain functions, not async ones: Kysely awaits each per query, and under AsyncLocalStorage
+  // on Node 20 every promise an async function adds costs (counted in bench/kysely-promises.ts).
+  acquireConnection(): Promise<DatabaseConnection> {
+    return Promise.resolve(this.#free.pop() ?? new LeakproofConnection(this.#db));
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -46,7 +58,10 @@ export class LeakproofDriver implements Driver {
     return ours(connection).releaseSavepoint(name);
   }
 
-  async releaseConnection(): Promise<void> {}
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof LeakproofConnection && connection.idle && this.#free.length < MAX_FREE) this.#free.push(connection);
+    return RESOLVED;
+  }
 
   async destroy(): Promise<void> {}
 }
