@@ -70,8 +70,8 @@ export const HTTP_GROUPS: readonly HttpGroup[] = [
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
-  { raw: 'raw-kysely', leakproof: 'leakproof-kysely' },
-  { raw: 'raw-drizzle', leakproof: 'leakproof-drizzle' },
+  { raw: 'raw-kysely', rawAls: 'raw-kysely-als', leakproof: 'leakproof-kysely' },
+  { raw: 'raw-drizzle', rawAls: 'raw-drizzle-als', leakproof: 'leakproof-drizzle' },
 ];
 
 interface Snapshot extends Message {

@@ -64,7 +64,7 @@ export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
   'raw-pg',
   'leakproof-pg',
   ...(Object.keys(FRAMEWORK_VARIANTS) as FrameworkVariantName[]),
-  ...(Object.keys(QUERY_BUILDER_VARIANTS) as QueryBuilderVariantName[]),
+  ...(Object.keys(QUERY_BUILDER_VARIANTS) as QueryBuilderVariantName[]).filter((name) => !name.endsWith('-als')),
 ];
 
 export function isVariantName(name: string): name is VariantName {
@@ -100,9 +100,11 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'leakproof-pg-uncached':
       return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
     default:
-      return isQueryBuilderVariant(name)
-        ? queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize))
-        : createFrameworkVariant(name, settings);
+      if (!isQueryBuilderVariant(name)) return createFrameworkVariant(name, settings);
+      // The -als raw variants: the same query builder and pool, each request inside AsyncLocalStorage.run.
+      return name.endsWith('-als')
+        ? insideAls(await queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize)))
+        : queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize));
   }
 }
 

@@ -20,8 +20,10 @@ import { loadLeakproof, loadQueryBuilder } from './leakproof-build.js';
 
 export const QUERY_BUILDER_VARIANTS = {
   'raw-kysely': 'Kysely + its MysqlDialect on a raw mysql2 pool',
+  'raw-kysely-als': 'Kysely + its MysqlDialect on a raw mysql2 pool + AsyncLocalStorage.run',
   'leakproof-kysely': 'Kysely + leakproof/kysely (leakproof/http, mysql2)',
   'raw-drizzle': 'Drizzle (drizzle-orm/mysql2) on a raw mysql2 pool',
+  'raw-drizzle-als': 'Drizzle (drizzle-orm/mysql2) on a raw mysql2 pool + AsyncLocalStorage.run',
   'leakproof-drizzle': 'Drizzle + leakproof/drizzle (leakproof/http, mysql2)',
 } as const;
 
@@ -51,13 +53,15 @@ export function isQueryBuilderVariant(name: string): name is QueryBuilderVariant
 
 export async function queryBuilderSource(name: QueryBuilderVariantName, mysqlUrl: string, poolSize: number): Promise<ItemSource> {
   switch (name) {
-    case 'raw-kysely': {
+    case 'raw-kysely':
+    case 'raw-kysely-als': {
       const kysely = new Kysely<BenchDb>({
         dialect: new MysqlDialect({ pool: createPool({ ...addressOptions(mysqlUrl), connectionLimit: poolSize }) }),
       });
       return { find: kyselyFind(kysely), close: () => kysely.destroy() };
     }
-    case 'raw-drizzle': {
+    case 'raw-drizzle':
+    case 'raw-drizzle-als': {
       const pool = mysql.createPool({ ...addressOptions(mysqlUrl), connectionLimit: poolSize });
       const orm = drizzleMysql2(pool);
       return { find: firstOf((id) => orm.select().from(benchItem).where(eq(benchItem.id, id))), close: () => pool.end() };
