@@ -255,7 +255,11 @@ export class Pool {
     if (via === undefined) return 'skipped';
     try {
       if (!stillRunning()) return 'skipped';
-      if ((await settleWithin(driver.cancel(connection.raw, via.raw), SIDE_CHANNEL_TIMEOUT_MS)) === 'timeout') via.broken = true;
+      if ((await settleWithin(driver.cancel(connection.raw, via.raw), SIDE_CHANNEL_TIMEOUT_MS)) === 'timeout') {
+        // The KILL still runs on the server: cut, and kept in the budget until the server has let it go.
+        via.broken = true;
+        via.inFlight = true;
+      }
       this.#counters.cancels++;
       return 'sent';
     } finally {
