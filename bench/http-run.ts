@@ -67,6 +67,12 @@ export const HTTP_GROUPS: readonly HttpGroup[] = [
     leakproof: 'leakproof-pg',
     statementCache: { on: 'leakproof-pg', off: 'leakproof-pg-uncached' },
   },
+  { raw: 'raw-mysql2-per-request', leakproof: 'leakproof-mysql2-per-request' },
+  {
+    raw: 'raw-pg-per-request',
+    leakproof: 'leakproof-pg-per-request',
+    statementCache: { on: 'leakproof-pg-per-request', off: 'leakproof-pg-per-request-uncached' },
+  },
   { raw: 'raw-fastify', leakproof: 'leakproof-fastify' },
   { raw: 'raw-express', leakproof: 'leakproof-express' },
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },

@@ -42,6 +42,11 @@ export const HTTP_VARIANTS = {
   'raw-pg': 'raw pg Pool',
   'raw-pg-als': 'raw pg Pool + AsyncLocalStorage.run',
   'raw-pg-held': 'raw pg Pool, connection held until the response closes',
+  'raw-mysql2-per-request': 'mysql2 connection opened and closed per request (hand-written, unbounded)',
+  'leakproof-mysql2-per-request': 'leakproof/http + mysql2, maxLifetime 0',
+  'raw-pg-per-request': 'pg Client opened and closed per request (hand-written, unbounded)',
+  'leakproof-pg-per-request': 'leakproof/http + pg, maxLifetime 0',
+  'leakproof-pg-per-request-uncached': 'leakproof/http + pg, maxLifetime 0, statementCache 0',
   'leakproof-pg': 'leakproof/http + pg',
   'leakproof-pg-uncached': 'leakproof/http + pg, statementCache 0',
   ...FRAMEWORK_VARIANTS,
@@ -97,6 +102,16 @@ export async function createVariant(name: VariantName, settings: VariantSettings
       return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
     case 'leakproof-pg':
       return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
+    case 'raw-mysql2-per-request':
+      return rawMysql2PerRequest(mysqlUrl);
+    case 'leakproof-mysql2-per-request':
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, maxLifetime: 0 }, MYSQL_SQL);
+    case 'raw-pg-per-request':
+      return rawPgPerRequest(pgUrl);
+    case 'leakproof-pg-per-request':
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0 }, PG_SQL);
+    case 'leakproof-pg-per-request-uncached':
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0, statementCache: 0 }, PG_SQL);
     case 'leakproof-pg-uncached':
       return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
     default:
@@ -181,6 +196,41 @@ function rawPg(url: string, poolSize: number): Variant {
   return {
     handle: rawHandler(async (id) => (await pool.query(PG_SQL, [id])).rows[0]),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * A connection per request, as a careful user writes it without a pool: opened, one query,
+ * closed in `finally`. Nothing bounds how many are open at once (64 clients: up to 64 sessions);
+ * leakproof's `maxLifetime: 0` is the same lifecycle inside its budget.
+ */
+function rawMysql2PerRequest(url: string): Variant {
+  return {
+    handle: rawHandler(async (id) => {
+      const connection = await mysql.createConnection(addressOptions(url));
+      try {
+        const [rows] = await connection.query<mysql.RowDataPacket[]>(MYSQL_SQL, [id]);
+        return rows[0];
+      } finally {
+        await connection.end();
+      }
+    }),
+    close: async () => {},
+  };
+}
+
+function rawPgPerRequest(url: string): Variant {
+  return {
+    handle: rawHandler(async (id) => {
+      const client = new pg.Client(addressOptions(url));
+      await client.connect();
+      try {
+        return (await client.query(PG_SQL, [id])).rows[0];
+      } finally {
+        await client.end();
+      }
+    }),
+    close: async () => {},
   };
 }
 
