@@ -98,7 +98,7 @@ describe('createDatabases configuration', () => {
     );
   });
 
-  it('reads statementCache: 100 on PostgreSQL, 0 behind a transaction pooler unless set, on SQLite as set, opt-in on mysql2, refused on the mariadb client', () => {
+  it('reads statementCache: 100 on PostgreSQL, 0 behind a transaction pooler or with maxLifetime 0 unless set, on SQLite as set, opt-in on mysql2, refused on the mariadb client', () => {
     const cacheOf = (options: Record<string, unknown>): number =>
       createDatabases({ default: { url: 'postgres://u@h/db', ...options } }).options().settings.statementCache;
     assert.deepEqual(
@@ -107,8 +107,10 @@ describe('createDatabases configuration', () => {
         cacheOf({ statementCache: 0 }),
         cacheOf({ pooler: 'transaction' }),
         cacheOf({ pooler: 'transaction', statementCache: 50 }),
+        cacheOf({ maxLifetime: 0 }),
+        cacheOf({ maxLifetime: 0, statementCache: 50 }),
       ],
-      [100, 0, 0, 50],
+      [100, 0, 0, 50, 0, 50],
     );
     assert.equal(createDatabases({ default: 'mysql://u@h/db' }).options().settings.statementCache, 0);
     assert.equal(
