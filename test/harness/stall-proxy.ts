@@ -21,6 +21,8 @@ export interface StallProxy {
   urlFor(url: string): string;
   stall(mode: StallMode): void;
   resume(): void;
+  /** While on, a new connection is closed at once (connection refused, in effect); open ones go on working. */
+  refuseNew(on: boolean): void;
   /** Client connections currently open through the proxy. */
   readonly connections: number;
   /** The most connections that were open through the proxy at once: every one is a session the server sees (a PostgreSQL CancelRequest excepted). */
@@ -46,9 +48,11 @@ interface Link {
 
 export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>): Promise<StallProxy> {
   let mode: StallMode | undefined;
+  let refusing = false;
   let peak = 0;
   const links = new Set<Link>();
   const server: Server = createServer((client) => {
+    if (refusing) return void client.destroy();
     const link: Link = { client, upstream: undefined, dead: mode === 'drop', directions: [] };
     links.add(link);
     peak = Math.max(peak, links.size);
@@ -112,6 +116,9 @@ export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>)
     },
     stall(next) {
       mode = next;
+    },
+    refuseNew(on) {
+      refusing = on;
     },
     resume() {
       mode = undefined;
