@@ -89,13 +89,7 @@ forEachEngine('a fleet of processes sharing one user limit', ['mariadb', 'postgr
  * 41 listed for a limit of 40, one of them being refused).
  */
 async function sessionsHeld(server: TestServer): Promise<number> {
-  if (server.engine !== 'mariadb') return countConnections(server);
-  const [row] = await adminQuery(
-    server,
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND <> 'Connect'",
-    [server.user],
-  );
-  return Number(row?.['n'] ?? 0);
+  return countConnections(server, { established: true });
 }
 
 interface App {
