@@ -7,6 +7,9 @@
  *   BENCH_WARMUP=2          warm-up seconds before each measurement (not counted)
  *   BENCH_CONNECTIONS=64    keep-alive clients of the load generator
  *   BENCH_POOL=10           connections per pool in the HTTP servers (raw and leakproof alike)
+ *   BENCH_PROCESSES=1       server processes per HTTP variant (node:cluster, a pool in each)
+ *   BENCH_MAX_WAITING=n     leakproof's maxWaiting in the HTTP servers (default: leakproof's own)
+ *   BENCH_HONOR_RETRY_AFTER=1  clients answered 503 wait Retry-After before asking again
  *   BENCH_MICRO_ROUNDS=7    interleaved rounds of the in-process suites
  *   BENCH_ONLY=micro|http   run one part only (default both)
  *   BENCH_HTTP_VARIANTS=a,b HTTP variants to run (names in http-variants.ts; default: raw and
@@ -31,6 +34,9 @@ export interface BenchConfig {
   readonly warmup: number;
   readonly connections: number;
   readonly poolSize: number;
+  readonly processes: number;
+  readonly maxWaiting: number | undefined;
+  readonly honorRetryAfter: boolean;
   readonly microRounds: number;
   readonly parts: ReadonlySet<Part>;
   readonly httpVariants: readonly string[] | undefined;
@@ -51,6 +57,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     warmup: positive(env, 'BENCH_WARMUP', 2),
     connections: positive(env, 'BENCH_CONNECTIONS', 64),
     poolSize: positive(env, 'BENCH_POOL', POOL_SIZE),
+    processes: positive(env, 'BENCH_PROCESSES', 1),
+    honorRetryAfter: env['BENCH_HONOR_RETRY_AFTER'] === '1',
+    maxWaiting: nonEmpty(env['BENCH_MAX_WAITING']) === undefined ? undefined : positive(env, 'BENCH_MAX_WAITING', 0),
     microRounds: positive(env, 'BENCH_MICRO_ROUNDS', 7),
     parts: new Set<Part>(only === 'micro' || only === 'http' ? [only] : ['micro', 'http']),
     httpVariants: list(env['BENCH_HTTP_VARIANTS']),

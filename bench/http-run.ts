@@ -2,7 +2,8 @@
  * Drives the HTTP part: per round, every variant once, each in a fresh server process with a
  * fresh load generator process. Raw and leakproof variants of one driver run back to back
  * (ABBA across rounds), and the driver order rotates per round, so the two sides of every
- * raw/leakproof ratio are measured seconds apart, and neither always goes first.
+ * raw/leakproof ratio are measured seconds apart, and neither always goes first. The ORM peers
+ * of each engine (no leakproof counterpart) run back to back as one more group in the rotation.
  *
  * @module
  */
@@ -78,6 +79,31 @@ export const HTTP_GROUPS: readonly HttpGroup[] = [
   { raw: 'raw-hono', leakproof: 'leakproof-hono' },
   { raw: 'raw-kysely', rawAls: 'raw-kysely-als', leakproof: 'leakproof-kysely' },
   { raw: 'raw-drizzle', rawAls: 'raw-drizzle-als', leakproof: 'leakproof-drizzle' },
+  { raw: 'raw-kysely-pg', leakproof: 'leakproof-kysely-pg' },
+  { raw: 'raw-drizzle-pg', leakproof: 'leakproof-drizzle-pg' },
+];
+
+/**
+ * Per engine, what a user would pick instead of leakproof (raw pools, query builders on their
+ * own pools, ORMs), each compared with that engine's leakproof/http row in the report.
+ */
+export interface EnginePeers {
+  readonly engine: string;
+  readonly leakproof: VariantName;
+  readonly peers: readonly VariantName[];
+}
+
+export const PEERS: readonly EnginePeers[] = [
+  {
+    engine: 'MySQL/MariaDB',
+    leakproof: 'leakproof-mysql2',
+    peers: ['raw-mysql2', 'raw-mariadb', 'raw-kysely', 'raw-drizzle', 'typeorm-mysql', 'sequelize-mysql', 'mikroorm-mysql'],
+  },
+  {
+    engine: 'PostgreSQL',
+    leakproof: 'leakproof-pg',
+    peers: ['raw-pg', 'raw-kysely-pg', 'raw-drizzle-pg', 'typeorm-pg', 'sequelize-pg', 'mikroorm-pg'],
+  },
 ];
 
 interface Snapshot extends Message {
@@ -110,22 +136,43 @@ export async function runHttp(config: BenchConfig, log: (line: string) => void):
   return [...results.values()];
 }
 
-/** Group order rotates by round; within a group, the variants' order reverses every round. */
-function schedule(round: number): VariantName[] {
+/**
+ * Group order rotates by round; within a group, the variants' order reverses every round. The
+ * peers that belong to no group (the ORMs) form one more group per engine, rotated the same way.
+ */
+export function schedule(round: number): VariantName[] {
+  const groups = scheduledGroups();
   const order: VariantName[] = [];
-  for (let i = 0; i < HTTP_GROUPS.length; i++) {
-    const { raw, rawAls, rawHeld, leakproof, statementCache } = HTTP_GROUPS[(round + i) % HTTP_GROUPS.length]!;
-    const group = [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter(
-      (name): name is VariantName => name !== undefined,
-    );
+  for (let i = 0; i < groups.length; i++) {
+    const group = [...groups[(round + i) % groups.length]!];
     order.push(...(round % 2 === 0 ? group : group.reverse()));
   }
   return order;
 }
 
+function scheduledGroups(): VariantName[][] {
+  const grouped = HTTP_GROUPS.map(({ raw, rawAls, rawHeld, leakproof, statementCache }) =>
+    [...new Set([raw, rawAls, rawHeld, leakproof, statementCache?.on, statementCache?.off])].filter(
+      (name): name is VariantName => name !== undefined,
+    ),
+  );
+  const inGroups = new Set(grouped.flat());
+  const peerGroups = PEERS.map(({ peers }) => peers.filter((name) => !inGroups.has(name))).filter((peers) => peers.length > 0);
+  return [...grouped, ...peerGroups];
+}
+
 export async function measure(name: VariantName, round: number, config: BenchConfig): Promise<HttpSample> {
-  const settings: VariantSettings = { mysqlUrl: config.mysqlUrl, pgUrl: config.pgUrl, poolSize: config.poolSize };
-  const server = forkScript('http-server.ts', [name, JSON.stringify(settings)], profileFlags(config, name, round));
+  const settings: VariantSettings = {
+    mysqlUrl: config.mysqlUrl,
+    pgUrl: config.pgUrl,
+    poolSize: config.poolSize,
+    maxWaiting: config.maxWaiting,
+  };
+  const server = forkScript(
+    'http-server.ts',
+    [name, JSON.stringify(settings), String(config.processes)],
+    profileFlags(config, name, round),
+  );
   try {
     const { port } = await nextMessage<Message & { port: number }>(server, 'listening', START_TIMEOUT_MS);
     return await drive(server, port, round, config);
@@ -141,6 +188,7 @@ async function drive(server: ChildProcess, port: number, round: number, config: 
     warmupMs: config.warmup * 1000,
     measureMs: config.seconds * 1000,
     itemCount: ITEM_COUNT,
+    honorRetryAfter: config.honorRetryAfter,
   };
   const load = forkScript('load.ts', [JSON.stringify(settings)]);
   try {

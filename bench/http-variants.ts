@@ -5,7 +5,8 @@
  *
  * The raw variants are written the way a careful user writes them: the pool's own `query()`,
  * which checks a connection out, runs the statement and returns the connection before the
- * promise resolves (and is also each pool's fastest path), with errors answered 500.
+ * promise resolves (and is also each pool's fastest path), with errors answered 500. The ORM
+ * peers (orm-variants.ts) sit behind the same raw handler.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import type { AliasOptions } from '../src/index.js';
 import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
 import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
+import { isOrmVariant, ORM_VARIANTS, ormSource, type OrmVariantName } from './orm-variants.js';
 import type { Handler, Variant, VariantSettings } from './variant.js';
 import {
   isQueryBuilderVariant,
@@ -51,6 +53,7 @@ export const HTTP_VARIANTS = {
   'leakproof-pg-uncached': 'leakproof/http + pg, statementCache 0',
   ...FRAMEWORK_VARIANTS,
   ...QUERY_BUILDER_VARIANTS,
+  ...ORM_VARIANTS,
 } as const;
 
 export type VariantName = keyof typeof HTTP_VARIANTS;
@@ -60,16 +63,21 @@ export type VariantName = keyof typeof HTTP_VARIANTS;
  * raw handler inside `AsyncLocalStorage.run`, the floor of any ALS-based design on Node 20)
  * are opt-in: they separate the ALS tax from leakproof's own cost, at 50 % more run time; so is
  * `raw-pg-held` (the raw pool holding each connection for the whole request, as leakproof does).
+ * The statement cache runs both ways on both engines (pg: on by default, mysql2: off), so its
+ * effect is measured in the same run as everything else.
  */
 export const DEFAULT_HTTP_VARIANTS: readonly VariantName[] = [
   'raw-mysql2',
   'leakproof-mysql2',
+  'leakproof-mysql2-cached',
   'raw-mariadb',
   'leakproof-mariadb',
   'raw-pg',
   'leakproof-pg',
+  'leakproof-pg-uncached',
   ...(Object.keys(FRAMEWORK_VARIANTS) as FrameworkVariantName[]),
   ...(Object.keys(QUERY_BUILDER_VARIANTS) as QueryBuilderVariantName[]).filter((name) => !name.endsWith('-als')),
+  ...(Object.keys(ORM_VARIANTS) as OrmVariantName[]),
 ];
 
 export function isVariantName(name: string): name is VariantName {
@@ -95,35 +103,36 @@ export async function createVariant(name: VariantName, settings: VariantSettings
     case 'raw-pg-held':
       return rawPgHeld(pgUrl, poolSize);
     case 'leakproof-mysql2':
-      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL);
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize }, MYSQL_SQL, settings);
     case 'leakproof-mysql2-cached':
-      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL);
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, statementCache: 100 }, MYSQL_SQL, settings);
     case 'leakproof-mariadb':
-      return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL);
+      return viaLeakproof({ url: mysqlUrl, client: 'mariadb', maxConnections: poolSize }, MYSQL_SQL, settings);
     case 'leakproof-pg':
-      return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL);
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize }, PG_SQL, settings);
     case 'raw-mysql2-per-request':
       return rawMysql2PerRequest(mysqlUrl);
     case 'leakproof-mysql2-per-request':
-      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, maxLifetime: 0 }, MYSQL_SQL);
+      return viaLeakproof({ url: mysqlUrl, client: 'mysql2', maxConnections: poolSize, maxLifetime: 0 }, MYSQL_SQL, settings);
     case 'raw-pg-per-request':
       return rawPgPerRequest(pgUrl);
     case 'leakproof-pg-per-request':
-      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0 }, PG_SQL);
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0 }, PG_SQL, settings);
     case 'leakproof-pg-per-request-uncached':
-      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0, statementCache: 0 }, PG_SQL);
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, maxLifetime: 0, statementCache: 0 }, PG_SQL, settings);
     case 'leakproof-pg-uncached':
-      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL);
+      return viaLeakproof({ url: pgUrl, maxConnections: poolSize, statementCache: 0 }, PG_SQL, settings);
     default:
+      if (isOrmVariant(name)) return queryBuilderVariant(await ormSource(name, settings));
       if (!isQueryBuilderVariant(name)) return createFrameworkVariant(name, settings);
       // The -als raw variants: the same query builder and pool, each request inside AsyncLocalStorage.run.
       return name.endsWith('-als')
-        ? insideAls(await queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize)))
-        : queryBuilderVariant(await queryBuilderSource(name, mysqlUrl, poolSize));
+        ? insideAls(await queryBuilderVariant(await queryBuilderSource(name, settings)))
+        : queryBuilderVariant(await queryBuilderSource(name, settings));
   }
 }
 
-/** A query builder's lookup behind the raw handler, or behind leakproof/http when it runs on leakproof. */
+/** A query builder's or an ORM's lookup behind the raw handler, or behind leakproof/http when it runs on leakproof. */
 async function queryBuilderVariant(source: ItemSource): Promise<Variant> {
   if (source.dbs === undefined) return { handle: rawHandler(source.find), close: () => source.close() };
   const { withDatabases } = await loadLeakproof();
@@ -263,10 +272,10 @@ function insideAls(variant: Variant): Variant {
   return { handle, close: () => variant.close() };
 }
 
-/** leakproof's documented usage: default options (persistent pool, maxConnections 10). */
-async function viaLeakproof(alias: AliasOptions, sql: string): Promise<Variant> {
+/** leakproof's documented usage: default options (persistent pool, maxConnections 10), maxWaiting where the run sets it. */
+async function viaLeakproof(alias: AliasOptions, sql: string, settings: VariantSettings): Promise<Variant> {
   const { createDatabases, withDatabases } = await loadLeakproof();
-  const dbs = createDatabases({ default: alias });
+  const dbs = createDatabases({ default: settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting } });
   const db = dbs.get();
   const handle = withDatabases(dbs, async (req: IncomingMessage, res: ServerResponse) => {
     const id = itemId(req.url);

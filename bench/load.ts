@@ -26,6 +26,11 @@ export interface LoadSettings {
   readonly warmupMs: number;
   readonly measureMs: number;
   readonly itemCount: number;
+  /**
+   * A client answered 503 with `Retry-After: N` waits N seconds before its next request, as a
+   * well-behaved client does; false: it asks again at once (a retry storm, the worst case).
+   */
+  readonly honorRetryAfter: boolean;
 }
 
 export interface LoadResult {
@@ -38,6 +43,8 @@ export interface LoadResult {
   /** Responses other than 200, and socket errors, inside the measured window. */
   readonly errors: number;
   readonly statuses: Record<string, number>;
+  /** 503 answers inside the window that carried a `Retry-After` header (the overload contract). */
+  readonly retryAfter503: number;
   /** CPU the load generator itself used during the window, in % of one core. */
   readonly loadCpuPercent: number;
 }
@@ -77,6 +84,7 @@ class Run {
   readonly samples = new Samples();
   readonly statuses: Record<string, number> = {};
   errors = 0;
+  retryAfter503 = 0;
   readonly requests: Buffer[];
 
   constructor(readonly settings: LoadSettings) {
@@ -89,11 +97,12 @@ class Run {
     return this.requests[Math.floor(Math.random() * this.requests.length)]!;
   }
 
-  record(status: number, latencyMs: number): void {
+  record({ status, retryAfter }: Answer, latencyMs: number): void {
     if (this.phase !== 'measure') return;
     this.samples.add(latencyMs);
     this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     if (status !== 200) this.errors++;
+    if (status === 503 && retryAfter !== undefined) this.retryAfter503++;
   }
 }
 
@@ -131,25 +140,34 @@ class Connection {
 
   #onData(chunk: Buffer): void {
     const buffer = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
-    const status = responseStatus(buffer);
-    if (status === undefined) {
+    const answer = completeAnswer(buffer);
+    if (answer === undefined) {
       this.#pending = buffer;
       return;
     }
     this.#pending = undefined;
-    this.#run.record(status, performance.now() - this.#sentAt);
-    this.#send();
+    this.#run.record(answer, performance.now() - this.#sentAt);
+    const pause = this.#run.settings.honorRetryAfter && answer.status === 503 ? (answer.retryAfter ?? 0) : 0;
+    if (pause > 0) setTimeout(() => this.#send(), pause * 1000);
+    else this.#send();
   }
 }
 
 const CHUNKED_END = Buffer.from('\r\n0\r\n\r\n');
 
+interface Answer {
+  readonly status: number;
+  /** The `Retry-After` header's seconds (0 when it says 0 or is not a number), undefined without one. */
+  readonly retryAfter: number | undefined;
+}
+
 /**
- * The status of the complete response in `buffer`, or undefined while it is incomplete. With
- * one request in flight per connection, the buffer never holds more than one response.
- * Our handlers send Content-Length; leakproof's own error answers (500/503) are chunked.
+ * The status of the complete response in `buffer` and its `Retry-After` seconds, or
+ * undefined while it is incomplete. With one request in flight per connection, the buffer never
+ * holds more than one response. Our handlers send Content-Length; leakproof's own error answers
+ * (500/503) are chunked.
  */
-function responseStatus(buffer: Buffer): number | undefined {
+function completeAnswer(buffer: Buffer): Answer | undefined {
   const headerEnd = buffer.indexOf(HEADER_END);
   if (headerEnd === -1) return undefined;
   const head = buffer.toString('latin1', 0, headerEnd).toLowerCase();
@@ -167,7 +185,10 @@ function responseStatus(buffer: Buffer): number | undefined {
   } else {
     throw new Error(`response with neither Content-Length nor chunked encoding: ${head.split('\r\n')[0]}`);
   }
-  return complete ? Number(head.slice(9, 12)) : undefined;
+  if (!complete) return undefined;
+  const retryAt = head.indexOf('\r\nretry-after:');
+  const seconds = retryAt === -1 ? undefined : Number.parseInt(head.slice(retryAt + '\r\nretry-after:'.length), 10);
+  return { status: Number(head.slice(9, 12)), retryAfter: seconds === undefined ? undefined : Number.isFinite(seconds) ? seconds : 0 };
 }
 
 async function main(): Promise<void> {
@@ -203,6 +224,7 @@ async function main(): Promise<void> {
     maxMs: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
     errors: run.errors,
     statuses: run.statuses,
+    retryAfter503: run.retryAfter503,
     loadCpuPercent: ((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100,
   };
   await sendToParent({ type: 'result', result });

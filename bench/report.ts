@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HTTP_GROUPS, type HttpVariantResult } from './http-run.js';
+import { HTTP_GROUPS, PEERS, type HttpSample, type HttpVariantResult } from './http-run.js';
 import { HTTP_VARIANTS, type VariantName } from './http-variants.js';
 import type { MicroSuiteResult, MicroVariantResult } from './micro-run.js';
 import { median, pairedDeltas, pairedRatios, type Spread } from './stats.js';
@@ -32,6 +32,8 @@ export function renderMarkdown(results: BenchResults): string {
   const parts = [renderMeta(results.meta)];
   if (results.micro !== undefined) parts.push(renderMicro(results.micro));
   if (results.http !== undefined) parts.push(renderHttp(results.http));
+  const peers = results.http === undefined ? undefined : renderPeers(results.http);
+  if (peers !== undefined) parts.push(peers);
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -101,7 +103,7 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
       ms(median(s.map((x) => x.p50Ms))),
       ms(median(s.map((x) => x.p99Ms))),
       us(median(s.map((x) => x.serverCpuUsPerRequest))),
-      us(median(s.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN))),
+      us(median(s.map(databaseCpu))),
       `${median(s.map((x) => x.serverCpuPercent)).toFixed(0)} %`,
       `${median(s.map((x) => x.machineBusyPercent)).toFixed(0)} %`,
       String(s.reduce((sum, x) => sum + x.errors, 0)),
@@ -151,36 +153,13 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
   const ratioRows = comparisons
     // Only comparisons whose two variants ran.
     .filter((entry): entry is [string, HttpVariantResult, HttpVariantResult] => entry[1] !== undefined && entry[2] !== undefined)
-    .map(([title, a, b]) => {
-      const [sa, sb] = alignRounds(a, b);
-      return [
-        title,
-        ratioRange(
-          pairedRatios(
-            sa.map((x) => x.rps),
-            sb.map((x) => x.rps),
-          ),
-        ),
-        ratioRange(
-          pairedRatios(
-            sa.map((x) => x.p99Ms),
-            sb.map((x) => x.p99Ms),
-          ),
-        ),
-        ratioRange(
-          pairedRatios(
-            sa.map((x) => x.serverCpuUsPerRequest),
-            sb.map((x) => x.serverCpuUsPerRequest),
-          ),
-        ),
-        ratioRange(
-          pairedRatios(
-            sa.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN),
-            sb.map((x) => x.databaseCpuUsPerRequest ?? Number.NaN),
-          ),
-        ),
-      ];
-    });
+    .map(([title, a, b]) => [
+      title,
+      ratioRange(roundRatios(a, b, (x) => x.rps)),
+      ratioRange(roundRatios(a, b, (x) => x.p99Ms)),
+      ratioRange(roundRatios(a, b, (x) => x.serverCpuUsPerRequest)),
+      ratioRange(roundRatios(a, b, databaseCpu)),
+    ]);
   const ratios = markdownTable(['comparison (per-round ratios)', 'req/s ×', 'p99 ×', 'server CPU/req ×', 'database CPU/req ×'], ratioRows);
   return [
     '## HTTP side by side: `GET /item?id=N`, one primary-key SELECT, JSON out',
@@ -191,6 +170,61 @@ function renderHttp(variants: readonly HttpVariantResult[]): string {
     '',
     ratios,
   ].join('\n');
+}
+
+/**
+ * Per engine, what a user would run instead of leakproof (http-run.ts `PEERS`), beside that
+ * engine's leakproof/http row; undefined when no peer ran.
+ */
+function renderPeers(variants: readonly HttpVariantResult[]): string | undefined {
+  const byName = new Map(variants.map((variant) => [variant.name, variant]));
+  const engines = PEERS.flatMap(({ engine, leakproof, peers }) => {
+    const ran = peers.map((name) => byName.get(name)).filter((variant): variant is HttpVariantResult => variant !== undefined);
+    return ran.length === 0 ? [] : [renderEnginePeers(engine, byName.get(leakproof), ran)];
+  });
+  if (engines.length === 0) return undefined;
+  return [
+    '## Peers, per engine',
+    '',
+    "What a user would pick instead of leakproof on each engine: the raw pools, the query builders on their own pools, the ORMs (bench/orm-variants.ts), all in the same rounds as that engine's leakproof/http row. Values are medians over rounds; leakproof ÷ peer is the median of per-round req/s ratios with (min–max): above 1.00, leakproof served more.",
+    ...engines.flatMap((section) => ['', section]),
+  ].join('\n');
+}
+
+function renderEnginePeers(engine: string, leakproof: HttpVariantResult | undefined, peers: readonly HttpVariantResult[]): string {
+  const versus = (peer: HttpVariantResult): string =>
+    leakproof === undefined ? '–' : ratioRange(roundRatios(leakproof, peer, (x) => x.rps));
+  const row = (variant: HttpVariantResult, ratio: string): string[] => {
+    const s = variant.samples;
+    return [
+      variant.label,
+      int(median(s.map((x) => x.rps))),
+      ms(median(s.map((x) => x.p99Ms))),
+      us(median(s.map((x) => x.serverCpuUsPerRequest))),
+      us(median(s.map(databaseCpu))),
+      ratio,
+    ];
+  };
+  const rows = [...(leakproof === undefined ? [] : [row(leakproof, 'reference')]), ...peers.map((peer) => row(peer, versus(peer)))];
+  const table = markdownTable(['variant', 'req/s', 'p99 ms', 'server CPU µs/req', 'database CPU µs/req', 'leakproof ÷ peer (req/s)'], rows);
+  const rps = (variant: HttpVariantResult): number => median(variant.samples.map((x) => x.rps));
+  const fastest = peers.reduce((best, peer) => (rps(peer) > rps(best) ? peer : best));
+  const verdict =
+    leakproof === undefined
+      ? []
+      : ['', `${leakproof.label} ÷ the fastest peer (${fastest.label}, ${int(rps(fastest))} req/s): ${versus(fastest)} req/s per round`];
+  return [`### ${engine}`, '', table, ...verdict].join('\n');
+}
+
+/** `pick(a) / pick(b)` per round both variants completed. */
+function roundRatios(a: HttpVariantResult, b: HttpVariantResult, pick: (sample: HttpSample) => number): Spread {
+  const [sa, sb] = alignRounds(a, b);
+  return pairedRatios(sa.map(pick), sb.map(pick));
+}
+
+/** Results written before the database CPU was measured have none. */
+function databaseCpu(sample: HttpSample): number {
+  return sample.databaseCpuUsPerRequest ?? Number.NaN;
 }
 
 /** Samples of the rounds both variants completed, in round order. */

@@ -17,4 +17,6 @@ export interface VariantSettings {
   readonly mysqlUrl: string;
   readonly pgUrl: string;
   readonly poolSize: number;
+  /** leakproof's `maxWaiting`; undefined: its default. The raw pools have no such bound. */
+  readonly maxWaiting?: number | undefined;
 }
