@@ -1,40 +1,70 @@
 /**
  * Cost curves: how req/s, latency and the server's CPU per request move as the work grows.
- * Two sweeps over `GET /item?id=N`, each point a fresh server process and load generator (as in
- * `npm run bench`), the rounds interleaved so every point of a round shares the machine's mood:
+ * Each point a fresh server process and load generator (as in `npm run bench`), the rounds
+ * interleaved so every point of a round shares the machine's mood:
  *
  *   clients 16 / 64 / 256 / 1024 with pools of 10;
- *   pools of 2 / 10 / 50 with 64 clients.
+ *   pools of 2 / 10 / 50 with 64 clients;
+ *   1 against 2 server processes (node:cluster, a pool of 10 in each) with 64 clients;
+ *   overload: 10× the requests the pool can hold. leakproof's pool of 10 with `maxWaiting` 90
+ *   holds 100 (10 served, 90 queued), so 1000 clients; past that it answers 503 + Retry-After
+ *   at once. Twice: with clients that ask again at once (a retry storm: every shed request
+ *   comes straight back and costs the server its parse and answer) and with clients that wait
+ *   the Retry-After they were given, as well-behaved clients do. The raw pools, which queue
+ *   without bound and never shed, get the same 1000 clients.
  *
- * For leakproof/http and the raw pool of each engine. With 1024 clients on a pool of 10 more
- * requests wait than leakproof's default `maxWaiting` (1000) allows: the excess is answered 503
- * `QUEUE_FULL` at once, counted as errors, by design.
+ * For leakproof/http and the raw pool of each engine. Every point also records what the database
+ * saw (server-sessions.ts): its peak sessions and, on MariaDB, the connects it refused. With 1024
+ * clients on a pool of 10 more requests wait than leakproof's default `maxWaiting` (1000)
+ * allows: that excess too is answered 503 `QUEUE_FULL` at once, by design.
  *
  *   npm run bench:curves     CURVES_ROUNDS=2  CURVES_SECONDS=5  CURVES_VARIANTS=raw-pg,leakproof-pg,…
  *
- * Writes bench/curves.md, bench/curves.json and bench/curves.svg (req/s and p99 against clients).
+ * Writes bench/curves.md, bench/curves.json and bench/curves.svg.
  *
  * @module
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readConfig, type BenchConfig } from './config.js';
-import { curvesSvg, type Curve } from './curves-svg.js';
+import { curvesSvg, type Panel } from './curves-svg.js';
 import { prepareMysql, preparePostgres } from './data.js';
 import { measure, type HttpSample } from './http-run.js';
 import { HTTP_VARIANTS, isVariantName, type VariantName } from './http-variants.js';
 import { buildLeakproof } from './leakproof-build.js';
+import { watchSessions } from './server-sessions.js';
 import { median } from './stats.js';
 
 const CLIENTS = [16, 64, 256, 1024] as const;
 const POOLS = [2, 10, 50] as const;
+const PROCESSES = [1, 2] as const;
+const OVERLOAD = { pool: 10, maxWaiting: 90, clients: 1000 } as const;
+/** leakproof's default acquireTimeout: no request waits longer for a connection. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
 const DEFAULT_VARIANTS: readonly VariantName[] = ['raw-mysql2', 'leakproof-mysql2', 'raw-pg', 'leakproof-pg'];
+
+interface Sample extends HttpSample {
+  readonly peakSessions: number;
+  readonly refusals: number | undefined;
+}
 
 interface Point {
   readonly variant: VariantName;
   readonly clients: number;
   readonly pool: number;
-  readonly samples: HttpSample[];
+  readonly processes: number;
+  readonly maxWaiting: number | undefined;
+  /** Clients answered 503 wait its Retry-After before asking again. */
+  readonly honorRetryAfter: boolean;
+  readonly samples: Sample[];
+}
+
+interface Meta {
+  readonly date: string;
+  readonly node: string;
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly minutes: number;
 }
 
 const log = (line: string): void => {
@@ -49,20 +79,25 @@ async function main(): Promise<void> {
   buildLeakproof();
   await prepareMysql(base.mysqlUrl);
   await preparePostgres(base.pgUrl);
-  const points = [
-    ...variants.flatMap((variant) => CLIENTS.map((clients) => newPoint(variant, clients, 10))),
-    ...variants.flatMap((variant) => POOLS.filter((pool) => pool !== 10).map((pool) => newPoint(variant, 64, pool))),
-  ];
+  const points = variants.flatMap(pointsOf);
   const started = Date.now();
   for (let round = 0; round < rounds; round++) {
     // Reversed every other round, so no point always runs first or last.
     for (const point of round % 2 === 0 ? points : [...points].reverse()) {
-      log(`round ${round + 1}/${rounds}: ${point.variant}, ${point.clients} clients, pool ${point.pool}`);
-      const config: BenchConfig = { ...base, seconds, connections: point.clients, poolSize: point.pool };
-      point.samples.push(await measure(point.variant, round, config));
+      log(`round ${round + 1}/${rounds}: ${describe(point)}`);
+      const config: BenchConfig = {
+        ...base,
+        seconds,
+        connections: point.clients,
+        poolSize: point.pool,
+        processes: point.processes,
+        maxWaiting: point.maxWaiting,
+        honorRetryAfter: point.honorRetryAfter,
+      };
+      point.samples.push(await measureWatched(point.variant, round, config));
     }
   }
-  const meta = {
+  const meta: Meta = {
     date: new Date(started).toISOString(),
     node: process.versions.node,
     rounds,
@@ -70,13 +105,49 @@ async function main(): Promise<void> {
     minutes: (Date.now() - started) / 60_000,
   };
   write('curves.json', `${JSON.stringify({ meta, points }, null, 2)}\n`);
-  write('curves.md', renderMarkdown(meta, points));
-  write('curves.svg', curvesSvg(clientCurves(points, variants)));
+  write('curves.md', renderMarkdown(meta, points, variants));
+  write('curves.svg', curvesSvg(panels(points, variants)));
   log('wrote bench/curves.md, bench/curves.json and bench/curves.svg');
 }
 
-function newPoint(variant: VariantName, clients: number, pool: number): Point {
-  return { variant, clients, pool, samples: [] };
+/** Every point of one variant, each measured once per round (the 64-client pool-10 point is shared by three sweeps). */
+function pointsOf(variant: VariantName): Point[] {
+  const point = (clients: number, pool: number, processes = 1, maxWaiting?: number, honorRetryAfter = false): Point => ({
+    variant,
+    clients,
+    pool,
+    processes,
+    maxWaiting,
+    honorRetryAfter,
+    samples: [],
+  });
+  const overload = (honor: boolean): Point => point(OVERLOAD.clients, OVERLOAD.pool, 1, OVERLOAD.maxWaiting, honor);
+  return [
+    ...CLIENTS.map((clients) => point(clients, 10)),
+    ...POOLS.filter((pool) => pool !== 10).map((pool) => point(64, pool)),
+    ...PROCESSES.filter((processes) => processes !== 1).map((processes) => point(64, 10, processes)),
+    overload(false),
+    // Only leakproof sheds: a raw pool answers no 503 for a client to wait on.
+    ...(variant.startsWith('leakproof') ? [overload(true)] : []),
+  ];
+}
+
+async function measureWatched(variant: VariantName, round: number, config: BenchConfig): Promise<Sample> {
+  const watch = await watchSessions(variant.endsWith('-pg') ? config.pgUrl : config.mysqlUrl);
+  const sample = await measure(variant, round, config).catch(async (error: unknown) => {
+    await watch.stop();
+    throw error;
+  });
+  return { ...sample, ...(await watch.stop()) };
+}
+
+function describe(point: Point): string {
+  const extra = [
+    point.processes > 1 ? `${point.processes} processes` : '',
+    point.maxWaiting === undefined ? '' : `maxWaiting ${point.maxWaiting}`,
+    point.honorRetryAfter ? 'clients wait Retry-After' : '',
+  ];
+  return [`${point.variant}, ${point.clients} clients, pool ${point.pool}`, ...extra.filter((text) => text !== '')].join(', ');
 }
 
 function readVariants(text: string | undefined): readonly VariantName[] {
@@ -87,52 +158,143 @@ function readVariants(text: string | undefined): readonly VariantName[] {
   return names as VariantName[];
 }
 
-function clientCurves(points: readonly Point[], variants: readonly VariantName[]): Curve[] {
-  return variants.map((variant) => ({
-    label: HTTP_VARIANTS[variant],
-    points: points
-      .filter((point) => point.variant === variant && point.pool === 10)
-      .map((point) => ({ x: point.clients, rps: medianOf(point, 'rps'), p99Ms: medianOf(point, 'p99Ms') })),
-  }));
+const isOverload = (point: Point): boolean => point.maxWaiting !== undefined;
+const isBase = (point: Point): boolean => !isOverload(point) && point.processes === 1;
+
+/** Responses answered 200 per second: what the clients got, the shed 503s left out. */
+function goodput(sample: Sample): number {
+  return sample.requests === 0 ? 0 : (sample.rps * (sample.statuses['200'] ?? 0)) / sample.requests;
 }
 
-function medianOf(point: Point, key: 'rps' | 'p50Ms' | 'p99Ms' | 'serverCpuUsPerRequest' | 'errors' | 'machineBusyPercent'): number {
-  return median(point.samples.map((sample) => sample[key]));
+type Metric = (sample: Sample) => number;
+const METRICS = {
+  rps: (s: Sample) => s.rps,
+  goodput,
+  p50: (s: Sample) => s.p50Ms,
+  p99: (s: Sample) => s.p99Ms,
+  cpu: (s: Sample) => s.serverCpuUsPerRequest,
+  shed: (s: Sample) => s.statuses['503'] ?? 0,
+  retryAfter: (s: Sample) => s.retryAfter503,
+  otherErrors: (s: Sample) => s.errors - (s.statuses['503'] ?? 0),
+  sessions: (s: Sample) => s.peakSessions,
+  busy: (s: Sample) => s.machineBusyPercent,
+} satisfies Record<string, Metric>;
+
+function medianOf(point: Point, metric: Metric): number {
+  return median(point.samples.map(metric));
 }
 
-function renderMarkdown(
-  meta: { date: string; node: string; rounds: number; seconds: number; minutes: number },
-  points: readonly Point[],
-): string {
-  const row = (point: Point): string =>
-    `| ${HTTP_VARIANTS[point.variant]} | ${point.clients} | ${point.pool} | ${fmt(medianOf(point, 'rps'))} | ${medianOf(point, 'p50Ms').toFixed(1)} | ${medianOf(point, 'p99Ms').toFixed(1)} | ${medianOf(point, 'serverCpuUsPerRequest').toFixed(1)} | ${fmt(medianOf(point, 'errors'))} | ${Math.round(medianOf(point, 'machineBusyPercent'))} % |`;
-  const header =
-    '| variant | clients | pool | req/s | p50 ms | p99 ms | server CPU µs/req | errors (503s) | machine busy |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+function panels(points: readonly Point[], variants: readonly VariantName[]): Panel[] {
+  const series = (filter: (point: Point) => boolean, x: (point: Point) => number, metric: Metric): Panel['series'] =>
+    variants.map((variant) => ({
+      label: HTTP_VARIANTS[variant],
+      points: points
+        .filter((point) => point.variant === variant && filter(point))
+        .map((point) => ({ x: x(point), y: medianOf(point, metric) })),
+    }));
+  const byClients = (point: Point): boolean => isBase(point) && point.pool === 10;
+  const byPool = (point: Point): boolean => isBase(point) && point.clients === 64;
+  const byProcesses = (point: Point): boolean => !isOverload(point) && point.clients === 64 && point.pool === 10;
+  return [
+    { title: 'req/s against clients (pool 10)', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.goodput) },
+    { title: 'p99 ms against clients', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.p99) },
+    { title: 'server CPU µs/req against clients', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.cpu) },
+    { title: 'req/s against pool size (64 clients)', xLabel: 'connections per pool', series: series(byPool, (p) => p.pool, METRICS.rps) },
+    { title: 'p99 ms against pool size', xLabel: 'connections per pool', series: series(byPool, (p) => p.pool, METRICS.p99) },
+    {
+      title: 'req/s, 1 and 2 processes (64 clients)',
+      xLabel: 'server processes',
+      series: series(byProcesses, (p) => p.processes, METRICS.rps),
+    },
+  ];
+}
+
+const HEADER = [
+  '| variant | clients | pool | processes | req/s | answered 200/s | p50 ms | p99 ms | server CPU µs/req | 503s (with Retry-After) | other errors | peak DB sessions | DB refusals | machine busy |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+].join('\n');
+
+function row(point: Point): string {
+  const m = (metric: Metric, digits = 0): string => {
+    const value = medianOf(point, metric);
+    return digits === 0 ? Math.round(value).toLocaleString('en-US') : value.toFixed(digits);
+  };
+  const refusals = point.samples.map((s) => s.refusals);
+  const refused = refusals.some((value) => value === undefined) ? 'n/a' : String(refusals.reduce((sum, value) => sum! + value!, 0));
+  const label = `${HTTP_VARIANTS[point.variant]}${isOverload(point) ? (point.honorRetryAfter ? ', clients wait Retry-After' : ', clients retry at once') : ''}`;
+  return `| ${label} | ${point.clients} | ${point.pool} | ${point.processes} | ${m(METRICS.rps)} | ${m(METRICS.goodput)} | ${m(METRICS.p50, 1)} | ${m(METRICS.p99, 1)} | ${m(METRICS.cpu, 1)} | ${m(METRICS.shed)} (${m(METRICS.retryAfter)}) | ${m(METRICS.otherErrors)} | ${m(METRICS.sessions)} | ${refused} | ${m(METRICS.busy)} % |`;
+}
+
+function renderMarkdown(meta: Meta, points: readonly Point[], variants: readonly VariantName[]): string {
+  const sorted = (filter: (point: Point) => boolean, key: (point: Point) => number): string[] =>
+    points
+      .filter(filter)
+      .sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || key(a) - key(b))
+      .map(row);
   return [
     '# Cost curves',
     '',
-    `${meta.date} · Node ${meta.node} · ${meta.rounds} interleaved rounds × (2 s warm-up + ${meta.seconds} s) per point · ${meta.minutes.toFixed(1)} min. Medians over rounds. \`GET /item?id=N\`, one primary-key SELECT. The machine has 2 cores shared by the server, the load generator and the database, so the curves show where each stack saturates, not a production ceiling.`,
+    `${meta.date} · Node ${meta.node} · ${meta.rounds} interleaved rounds × (2 s warm-up + ${meta.seconds} s) per point · ${meta.minutes.toFixed(1)} min. Medians over rounds (DB refusals: the sum). \`GET /item?id=N\`, one primary-key SELECT. The machine has 2 cores shared by the server, the load generator and the database, so the curves show where each stack saturates, not a production ceiling. "peak DB sessions": the most sessions of the bench's user the database listed at once (polled every 200 ms); "DB refusals": connects MariaDB refused for max_connections (PostgreSQL keeps no such counter: n/a).`,
     '',
-    '![req/s and p99 against clients](curves.svg)',
+    '![req/s, p99 and server CPU per request against clients, pool size and processes](curves.svg)',
     '',
     '## Clients (pools of 10)',
     '',
-    header,
-    ...points.filter((point) => point.pool === 10).map(row),
+    HEADER,
+    ...sorted(
+      (p) => isBase(p) && p.pool === 10,
+      (p) => p.clients,
+    ),
     '',
     '## Pool size (64 clients)',
     '',
-    header,
-    ...points
-      .filter((point) => point.clients === 64)
-      .sort((a, b) => a.variant.localeCompare(b.variant) || a.pool - b.pool)
-      .map(row),
+    HEADER,
+    ...sorted(
+      (p) => isBase(p) && p.clients === 64,
+      (p) => p.pool,
+    ),
+    '',
+    '## 1 and 2 server processes (node:cluster, 64 clients, a pool of 10 in each process)',
+    '',
+    HEADER,
+    ...sorted(
+      (p) => !isOverload(p) && p.clients === 64 && p.pool === 10,
+      (p) => p.processes,
+    ),
+    '',
+    `## Overload: ${OVERLOAD.clients} clients, 10× the ${OVERLOAD.pool + OVERLOAD.maxWaiting} requests leakproof's pool can hold (pool ${OVERLOAD.pool}, maxWaiting ${OVERLOAD.maxWaiting})`,
+    '',
+    HEADER,
+    ...sorted(isOverload, (p) => Number(p.honorRetryAfter)),
+    '',
+    ...overloadVerdicts(points, variants),
     '',
   ].join('\n');
 }
 
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
+/**
+ * Per variant: answered-200 rate under overload against the best it reached in the clients
+ * sweep, p99 against acquireTimeout, the database's refusals, and whether every shed answer
+ * carried Retry-After.
+ */
+function overloadVerdicts(points: readonly Point[], variants: readonly VariantName[]): string[] {
+  return points
+    .filter(isOverload)
+    .sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || Number(a.honorRetryAfter) - Number(b.honorRetryAfter))
+    .map((overload) => {
+      const sweep = points.filter((point) => point.variant === overload.variant && isBase(point) && point.pool === 10);
+      const peak = Math.max(...sweep.map((point) => medianOf(point, METRICS.goodput)));
+      const total = (metric: Metric): number => overload.samples.reduce((sum, s) => sum + metric(s), 0);
+      const shed = total(METRICS.shed);
+      const withRetryAfter = total(METRICS.retryAfter);
+      const refusals = overload.samples.map((s) => s.refusals);
+      const refused = refusals.some((value) => value === undefined)
+        ? 'not counted (PostgreSQL)'
+        : String(refusals.reduce((sum, v) => sum! + v!, 0));
+      const p99 = medianOf(overload, METRICS.p99);
+      const clients = overload.honorRetryAfter ? 'clients wait Retry-After' : 'clients retry at once';
+      return `- ${HTTP_VARIANTS[overload.variant]}, ${clients}: answered 200/s ${(medianOf(overload, METRICS.goodput) / peak).toFixed(2)}× its peak in the clients sweep (${Math.round(peak).toLocaleString('en-US')}/s); p99 ${p99.toFixed(0)} ms (${p99 <= ACQUIRE_TIMEOUT_MS ? 'within' : 'beyond'} leakproof's acquireTimeout, ${ACQUIRE_TIMEOUT_MS} ms); peak DB sessions ${medianOf(overload, METRICS.sessions)}; DB refusals ${refused}; 503s ${shed.toLocaleString('en-US')}${shed === 0 ? '' : withRetryAfter === shed ? ', every one with Retry-After' : `, ${withRetryAfter.toLocaleString('en-US')} with Retry-After`}; other errors ${total(METRICS.otherErrors)}.`;
+    });
 }
 
 function write(name: string, text: string): void {
