@@ -844,7 +844,9 @@ export class Pool {
 
   #budgetError(code: 'ACQUIRE_TIMEOUT' | 'QUEUE_FULL' | 'DATABASE_REFUSED', what: string, cause?: unknown): BudgetError {
     const s = this.stats();
-    const condition = `alias=${s.alias} open=${s.open}/${s.maxConnections} inUse=${s.inUse} idle=${s.idle} waiting=${s.waiting}`;
+    // Connections still opening are part of `open`: without them, open=10/10 inUse=0 idle=0 reads as a contradiction.
+    const connecting = s.connecting > 0 ? ` connecting=${s.connecting}` : '';
+    const condition = `alias=${s.alias} open=${s.open}/${s.maxConnections} inUse=${s.inUse} idle=${s.idle}${connecting} waiting=${s.waiting}`;
     return new BudgetError(code, `${what} (${condition})`, { cause, retryAfterMs: this.config.retryAfter });
   }
 }
