@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const loadAverageBefore = os.loadavg();
   log(`settings: ${JSON.stringify({ ...config, parts: [...config.parts] })}`);
   const dist = config.fromSource ? undefined : buildLeakproof();
+  // Read when the code is built, not when the run ends: src/ may change while the run goes on.
+  const commit = sourceCommit(dist);
   const leakproofFrom = dist === undefined ? 'src/ through tsx (BENCH_FROM_SOURCE=1)' : `src/ compiled by tsc into ${dist}`;
   log(`leakproof: ${leakproofFrom}`);
 
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
       loadAverageAfter: os.loadavg(),
       durationSeconds: (Date.now() - startedAt) / 1000,
       leakproof: leakproofFrom,
-      commit: sourceCommit(dist),
+      commit,
       settings: {
         httpRounds: config.httpRounds,
         seconds: config.seconds,
