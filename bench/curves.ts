@@ -19,12 +19,13 @@
  * allows: that excess too is answered 503 `QUEUE_FULL` at once, by design.
  *
  *   npm run bench:curves     CURVES_ROUNDS=2  CURVES_SECONDS=5  CURVES_VARIANTS=raw-pg,leakproof-pg,…
+ *   npm run bench:curves -- --render    only redraws curves.md and curves.svg from curves.json
  *
  * Writes bench/curves.md, bench/curves.json and bench/curves.svg.
  *
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readConfig, type BenchConfig } from './config.js';
 import { curvesSvg, type Panel } from './curves-svg.js';
@@ -72,6 +73,7 @@ const log = (line: string): void => {
 };
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--render')) return render(JSON.parse(readFileSync(path('curves.json'), 'utf8')) as Measured);
   const base = readConfig();
   const rounds = Number(process.env['CURVES_ROUNDS'] ?? 2);
   const seconds = Number(process.env['CURVES_SECONDS'] ?? 5);
@@ -104,10 +106,20 @@ async function main(): Promise<void> {
     seconds,
     minutes: (Date.now() - started) / 60_000,
   };
-  write('curves.json', `${JSON.stringify({ meta, points }, null, 2)}\n`);
+  write('curves.json', `${JSON.stringify({ meta, variants, points }, null, 2)}\n`);
+  render({ meta, variants, points });
+}
+
+interface Measured {
+  readonly meta: Meta;
+  readonly variants: readonly VariantName[];
+  readonly points: readonly Point[];
+}
+
+function render({ meta, variants, points }: Measured): void {
   write('curves.md', renderMarkdown(meta, points, variants));
   write('curves.svg', curvesSvg(panels(points, variants)));
-  log('wrote bench/curves.md, bench/curves.json and bench/curves.svg');
+  log('wrote bench/curves.md and bench/curves.svg');
 }
 
 /** Every point of one variant, each measured once per round (the 64-client pool-10 point is shared by three sweeps). */
@@ -190,13 +202,14 @@ function panels(points: readonly Point[], variants: readonly VariantName[]): Pan
       label: HTTP_VARIANTS[variant],
       points: points
         .filter((point) => point.variant === variant && filter(point))
-        .map((point) => ({ x: x(point), y: medianOf(point, metric) })),
+        .map((point) => ({ x: x(point), y: medianOf(point, metric) }))
+        .sort((a, b) => a.x - b.x),
     }));
   const byClients = (point: Point): boolean => isBase(point) && point.pool === 10;
   const byPool = (point: Point): boolean => isBase(point) && point.clients === 64;
   const byProcesses = (point: Point): boolean => !isOverload(point) && point.clients === 64 && point.pool === 10;
   return [
-    { title: 'req/s against clients (pool 10)', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.goodput) },
+    { title: 'answered 200/s against clients (pool 10)', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.goodput) },
     { title: 'p99 ms against clients', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.p99) },
     { title: 'server CPU µs/req against clients', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.cpu) },
     { title: 'req/s against pool size (64 clients)', xLabel: 'connections per pool', series: series(byPool, (p) => p.pool, METRICS.rps) },
@@ -297,8 +310,12 @@ function overloadVerdicts(points: readonly Point[], variants: readonly VariantNa
     });
 }
 
+function path(name: string): string {
+  return fileURLToPath(new URL(name, import.meta.url));
+}
+
 function write(name: string, text: string): void {
-  writeFileSync(fileURLToPath(new URL(name, import.meta.url)), text);
+  writeFileSync(path(name), text);
 }
 
 main().catch((error: unknown) => {
