@@ -24,6 +24,7 @@ import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, isPromiseLike, requestLabel } from './shared/end-of-request.js';
 import type { AnyRequest, AnyResponse } from './shared/any-request.js';
 import { createErrorLog, type Logger } from './shared/error-log.js';
+import { holdOffConnection } from './shared/hold-off.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './shared/send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -49,6 +50,13 @@ export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res e
   readonly logger?: Logger | false;
   /** ms between two log lines for the same kind of error (the second says how many it stands for). Default 10000. */
   readonly logInterval?: number;
+  /**
+   * After answering a request shed with `QUEUE_FULL` (503 + `Retry-After`), stop reading that
+   * keep-alive connection for the `Retry-After` it was sent, so a client retrying at once waits
+   * as told instead of costing the server a parse and an answer per retry (shared/hold-off.ts).
+   * HTTP/1 only; other connections are not affected. Default true.
+   */
+  readonly holdOffShed?: boolean;
 }
 
 /**
@@ -63,6 +71,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   options: WithDatabasesOptions<Req, Res> = {},
 ): (req: Req, res: Res) => void {
   const log = createErrorLog(options);
+  const holdOff = options.holdOffShed ?? true;
   const onError = (error: unknown, req: Req, res: Res): void => {
     log(error, requestLabel(req), error instanceof LeakproofError ? error.httpStatus : 500);
     options.onError?.(error, req, res);
@@ -75,13 +84,13 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
     const succeeded = (): void => {
       // Committed only for a 2xx/3xx answer (`answerCommits`): a handler that answers 400 itself rolls back.
       const settling = lifecycle.handlerSettled(!answerCommits(res.statusCode));
-      if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError));
+      if (settling !== RESOLVED) settling.catch((error: unknown) => fail(error, req, res, onError, holdOff));
     };
     const failed = (error: unknown): void => {
       void lifecycle
         .handlerSettled(true)
         .catch(() => undefined)
-        .then(() => fail(error, req, res, onError));
+        .then(() => fail(error, req, res, onError, holdOff));
     };
     let result: unknown;
     try {
@@ -101,6 +110,7 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(
   req: Req,
   res: Res,
   onError: (error: unknown, req: Req, res: Res) => void,
+  holdOff: boolean,
 ): void {
   try {
     onError(error, req, res);
@@ -109,6 +119,9 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(
     console.error('leakproof/http: onError threw:', hookError);
   } finally {
     sendAnswer(res, error instanceof LeakproofError ? error.answer : INTERNAL_ERROR_ANSWER);
+    if (holdOff && error instanceof LeakproofError && error.code === 'QUEUE_FULL' && error.retryAfterMs !== undefined) {
+      holdOffConnection(req, res, Math.max(1000, Math.ceil(error.retryAfterMs / 1000) * 1000));
+    }
   }
 }
 

@@ -1,0 +1,39 @@
+/**
+ * Holding off a shed connection. A request turned away with `QUEUE_FULL` is answered 503 with
+ * `Retry-After`; a client that asks again at once anyway costs the server the parse and the
+ * answer of every retry, about what serving a request costs, and a few hundred such clients keep
+ * every pass of the event loop so long that the pool's connections are read once per pass: the
+ * requests being served slow to a crawl (measured in bench/curves.md: 1 % of the peak rate).
+ * So leakproof stops reading that one keep-alive connection for the time it told the client to
+ * wait. A client that waits as told never notices; one that does not waits anyway, at no cost to
+ * the server; other connections are not touched. HTTP/1 only: an HTTP/2 socket carries every
+ * stream of its session.
+ *
+ * @module
+ */
+import type { Socket } from 'node:net';
+import type { AnyRequest, AnyResponse } from './any-request.js';
+
+/** Stops reading `req`'s connection for `ms` once `res` has gone out, if the connection is kept alive. */
+export function holdOffConnection(req: AnyRequest, res: AnyResponse, ms: number): void {
+  if (ms <= 0 || req.httpVersionMajor !== 1 || !keptAlive(req)) return;
+  const socket: Socket = req.socket;
+  // After the answer is out: node:http resumes a connection while it finishes a response.
+  if (res.writableFinished) pauseFor(socket, ms);
+  else res.once('finish', () => pauseFor(socket, ms));
+}
+
+/** HTTP/1.1 keeps a connection unless told to close; 1.0 only when asked to keep it. */
+function keptAlive(req: AnyRequest): boolean {
+  const connection = String(req.headers.connection ?? '').toLowerCase();
+  return req.httpVersionMinor >= 1 ? !connection.includes('close') : connection.includes('keep-alive');
+}
+
+function pauseFor(socket: Socket, ms: number): void {
+  if (socket.destroyed) return;
+  socket.pause();
+  const timer = setTimeout(() => socket.resume(), ms);
+  // It must not keep a process alive that is otherwise done, nor outlive the connection.
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
