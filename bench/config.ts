@@ -10,6 +10,7 @@
  *   BENCH_PROCESSES=1       server processes per HTTP variant (node:cluster, a pool in each)
  *   BENCH_MAX_WAITING=n     leakproof's maxWaiting in the HTTP servers (default: leakproof's own)
  *   BENCH_HONOR_RETRY_AFTER=1  clients answered 503 wait Retry-After before asking again
+ *   BENCH_HOLD_OFF_SHED=0   leakproof/http reads a shed connection on at once (holdOffShed: false)
  *   BENCH_MICRO_ROUNDS=7    interleaved rounds of the in-process suites
  *   BENCH_ONLY=micro|http   run one part only (default both)
  *   BENCH_HTTP_VARIANTS=a,b HTTP variants to run (names in http-variants.ts; default: raw and
@@ -37,6 +38,7 @@ export interface BenchConfig {
   readonly processes: number;
   readonly maxWaiting: number | undefined;
   readonly honorRetryAfter: boolean;
+  readonly holdOffShed: boolean;
   readonly microRounds: number;
   readonly parts: ReadonlySet<Part>;
   readonly httpVariants: readonly string[] | undefined;
@@ -59,6 +61,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     poolSize: positive(env, 'BENCH_POOL', POOL_SIZE),
     processes: positive(env, 'BENCH_PROCESSES', 1),
     honorRetryAfter: env['BENCH_HONOR_RETRY_AFTER'] === '1',
+    holdOffShed: env['BENCH_HOLD_OFF_SHED'] !== '0',
     maxWaiting: nonEmpty(env['BENCH_MAX_WAITING']) === undefined ? undefined : positive(env, 'BENCH_MAX_WAITING', 0),
     microRounds: positive(env, 'BENCH_MICRO_ROUNDS', 7),
     parts: new Set<Part>(only === 'micro' || only === 'http' ? [only] : ['micro', 'http']),

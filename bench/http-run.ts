@@ -167,6 +167,7 @@ export async function measure(name: VariantName, round: number, config: BenchCon
     pgUrl: config.pgUrl,
     poolSize: config.poolSize,
     maxWaiting: config.maxWaiting,
+    holdOffShed: config.holdOffShed,
   };
   const server = forkScript(
     'http-server.ts',

@@ -277,11 +277,15 @@ async function viaLeakproof(alias: AliasOptions, sql: string, settings: VariantS
   const { createDatabases, withDatabases } = await loadLeakproof();
   const dbs = createDatabases({ default: settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting } });
   const db = dbs.get();
-  const handle = withDatabases(dbs, async (req: IncomingMessage, res: ServerResponse) => {
-    const id = itemId(req.url);
-    if (id === undefined) return sendJson(res, 404, { error: 'NOT_FOUND' });
-    const rows = await db.query(sql, [id]);
-    sendItem(res, rows[0]);
-  });
+  const handle = withDatabases(
+    dbs,
+    async (req: IncomingMessage, res: ServerResponse) => {
+      const id = itemId(req.url);
+      if (id === undefined) return sendJson(res, 404, { error: 'NOT_FOUND' });
+      const rows = await db.query(sql, [id]);
+      sendItem(res, rows[0]);
+    },
+    { holdOffShed: settings.holdOffShed },
+  );
   return { handle, close: () => dbs.close() };
 }
