@@ -1,6 +1,6 @@
 /**
  * A keep-alive connection shed with QUEUE_FULL is not read for the Retry-After it was sent
- * (leakproof/http's `holdOffShed`, on by default), so a client that retries at once costs the
+ * (`holdOffShed`, on by default, in every adapter), so a client that retries at once costs the
  * server nothing until then. Checked by order, not by time: the shed client's immediate retry
  * is read only after the pool has room again (it is answered 200, and after a request that a
  * second client sent later on a connection of its own), while without the hold-off the same
@@ -8,47 +8,94 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve as serveHono } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { it } from 'node:test';
 import type { Databases } from '../src/index.js';
+import { withDatabases } from '../src/adapters/http.js';
+import leakproofFastify from '../src/adapters/fastify.js';
+import { leakproof as leakproofExpress, leakproofErrorHandler } from '../src/adapters/express.js';
+import { leakproof as leakproofHono } from '../src/adapters/hono.js';
 import { httpGet } from './harness/faults.js';
+import { trackForCleanup } from './support/cleanup.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
-import { eventually, serve, type Served } from './support/serve.js';
+import { eventually } from './support/serve.js';
 
 const RETRY_AFTER_MS = 3000;
 
-forEachEngine('holding off a shed connection', ['mariadb', 'postgres'], (engine) => {
-  it('the shed client asks again at once on the same connection: read after the pool has room, answered 200, after a later client', async () => {
-    const setup = await start(engine(), true);
-    const first = await setup.client.get('/first');
-    assert.equal(first.status, 503);
-    assert.equal(first.headers['retry-after'], String(RETRY_AFTER_MS / 1000));
-    const again = setup.client.get('/again');
-    setup.open();
-    assert.equal((await setup.holding).status, 200);
-    assert.equal((await httpGet(setup.served.port, '/later')).status, 200);
-    const retried = await again;
-    assert.equal(retried.reused, true, 'the retry went out on the shed connection');
-    assert.equal(retried.status, 200);
-    assert.deepEqual(setup.seen, ['/hold', '/first', '/later', '/again']);
-    await finish(setup, engine());
-  });
+/** What every route does: note the path, query, hold the connection on `/hold` until the gate opens. */
+type Route = (path: string) => Promise<void>;
+type ServeWith = (dbs: Databases, route: Route, holdOffShed: boolean) => Promise<http.Server>;
 
-  it('holdOffShed: false: the same retry is read at once and shed again', async () => {
-    const setup = await start(engine(), false);
-    assert.equal((await setup.client.get('/first')).status, 503);
-    const retried = await setup.client.get('/again');
-    assert.equal(retried.reused, true);
-    assert.equal(retried.status, 503);
-    setup.open();
-    assert.equal((await setup.holding).status, 200);
-    assert.deepEqual(setup.seen, ['/hold', '/first', '/again']);
-    await finish(setup, engine());
-  });
+const ADAPTERS: Record<string, ServeWith> = {
+  'node:http': async (dbs, route, holdOffShed) =>
+    http.createServer(
+      withDatabases(dbs, async (req, res) => void (await route(req.url ?? ''), res.end('ok')), { logger: false, holdOffShed }),
+    ),
+  fastify: async (dbs, route, holdOffShed) => {
+    const app = Fastify();
+    await app.register(leakproofFastify, { databases: dbs, closeDatabases: false, holdOffShed });
+    app.get('/*', async (request) => (await route(request.url), 'ok'));
+    await app.ready();
+    trackForCleanup(() => app.close());
+    return app.server;
+  },
+  express: async (dbs, route, holdOffShed) => {
+    const app = express();
+    app.use(leakproofExpress(dbs));
+    app.get('/{*path}', async (req, res) => void (await route(req.url), res.send('ok')));
+    app.use(leakproofErrorHandler({ logger: false, holdOffShed }));
+    return http.createServer(app);
+  },
+  hono: async (dbs, route, holdOffShed) => {
+    const app = new Hono();
+    app.use(leakproofHono(dbs, { logger: false, holdOffShed }));
+    app.get('*', async (c) => (await route(c.req.path), c.text('ok')));
+    const server = serveHono({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    return server;
+  },
+};
+
+forEachEngine('holding off a shed connection', ['mariadb', 'postgres'], (engine) => {
+  for (const [name, serveWith] of Object.entries(ADAPTERS)) {
+    it(`${name}: the shed client asks again at once on the same connection: read after the pool has room, answered 200, after a later client`, async () => {
+      const setup = await start(engine(), serveWith, true);
+      const first = await setup.client.get('/first');
+      assert.equal(first.status, 503);
+      assert.equal(first.headers['retry-after'], String(RETRY_AFTER_MS / 1000));
+      const again = setup.client.get('/again');
+      setup.open();
+      assert.equal((await setup.holding).status, 200);
+      assert.equal((await httpGet(setup.port, '/later')).status, 200);
+      const retried = await again;
+      assert.equal(retried.reused, true, 'the retry went out on the shed connection');
+      assert.equal(retried.status, 200);
+      assert.deepEqual(setup.seen, ['/hold', '/first', '/later', '/again']);
+      await finish(setup, engine());
+    });
+
+    it(`${name}, holdOffShed: false: the same retry is read at once and shed again`, async () => {
+      const setup = await start(engine(), serveWith, false);
+      assert.equal((await setup.client.get('/first')).status, 503);
+      const retried = await setup.client.get('/again');
+      assert.equal(retried.reused, true);
+      assert.equal(retried.status, 503);
+      setup.open();
+      assert.equal((await setup.holding).status, 200);
+      assert.deepEqual(setup.seen, ['/hold', '/first', '/again']);
+      await finish(setup, engine());
+    });
+  }
 });
 
 interface Setup {
   readonly dbs: Databases;
-  readonly served: Served;
+  readonly server: http.Server;
+  readonly port: number;
   readonly client: KeepAliveClient;
   /** Paths in the order the handler saw them. */
   readonly seen: string[];
@@ -59,7 +106,7 @@ interface Setup {
 }
 
 /** A pool of one, no waiting room: `/hold` takes the connection, the next request is shed. */
-async function start(engine: EngineContext, holdOffShed: boolean): Promise<Setup> {
+async function start(engine: EngineContext, serveWith: ServeWith, holdOffShed: boolean): Promise<Setup> {
   const dbs = engine.databases({
     default: { url: engine.url, ...engine.aliasOptions, maxConnections: 1, maxWaiting: 0, retryAfter: RETRY_AFTER_MS },
   });
@@ -67,28 +114,35 @@ async function start(engine: EngineContext, holdOffShed: boolean): Promise<Setup
   const gate = new Promise<void>((resolve) => (open = resolve));
   const seen: string[] = [];
   let peak = 0;
-  const served = await serve(
-    dbs,
-    async (req, res) => {
-      seen.push(req.url ?? '');
-      await dbs.get().query('SELECT 1');
-      peak = Math.max(peak, await engine.count());
-      if (req.url === '/hold') await gate;
-      res.end('ok');
-    },
-    { holdOffShed },
-  );
-  const holding = httpGet(served.port, '/hold');
+  const route: Route = async (path) => {
+    seen.push(path);
+    await dbs.get().query('SELECT 1');
+    peak = Math.max(peak, await engine.count());
+    if (path === '/hold') await gate;
+  };
+  const server = await serveWith(dbs, route, holdOffShed);
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  trackForCleanup(() => close(server));
+  const holding = httpGet(port, '/hold');
   assert.ok(await eventually(() => dbs.stats()['default']!.inUse === 1 && seen.includes('/hold')), 'the pool never lent its connection');
-  return { dbs, served, client: keepAliveClient(served.port), seen, holding, peak: () => peak, open };
+  return { dbs, server, port, client: keepAliveClient(port), seen, holding, peak: () => peak, open };
 }
 
 async function finish(setup: Setup, engine: EngineContext): Promise<void> {
   assert.ok(setup.peak() <= 1, `the server held ${setup.peak()} sessions for a pool of 1`);
   setup.client.close();
-  await setup.served.close();
+  await close(setup.server);
   await setup.dbs.close();
   assert.equal(await engine.waitForCount(0), 0);
+}
+
+function close(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 interface KeepAliveClient {

@@ -39,6 +39,7 @@ import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../errors/errors.js';
 import { answerCommits, beginRequest, requestLabel } from './shared/end-of-request.js';
 import { createErrorLog, type ErrorLogOptions } from './shared/error-log.js';
+import { holdOffIfShed } from './shared/hold-off.js';
 
 export interface LeakproofExpressOptions {
   /**
@@ -64,8 +65,9 @@ export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {})
  * a generic message in JSON, logs the detail through `logger` (once per kind of error, then at
  * most once per `logInterval`), and passes every other error to the next error handler untouched.
  */
-export function leakproofErrorHandler(options: ErrorLogOptions = {}): ErrorRequestHandler {
+export function leakproofErrorHandler(options: LeakproofErrorHandlerOptions = {}): ErrorRequestHandler {
   const log = createErrorLog(options);
+  const holdOff = options.holdOffShed ?? true;
   return function leakproofErrors(error: unknown, req, res, next) {
     if (!(error instanceof LeakproofError) || res.headersSent) {
       next(error);
@@ -74,5 +76,15 @@ export function leakproofErrorHandler(options: ErrorLogOptions = {}): ErrorReque
     log(error, requestLabel(req), error.httpStatus);
     const { status, headers, body } = error.answer;
     res.status(status).set(headers).send(body);
+    if (holdOff) holdOffIfShed(error, req, res);
   };
+}
+
+export interface LeakproofErrorHandlerOptions extends ErrorLogOptions {
+  /**
+   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
+   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
+   * (see `leakproof/http`). HTTP/1 only. Default true.
+   */
+  readonly holdOffShed?: boolean;
 }

@@ -41,6 +41,7 @@ import { Databases } from '../core/databases.js';
 import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../errors/errors.js';
 import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './shared/end-of-request.js';
+import { holdOffIfShed } from './shared/hold-off.js';
 import { sendAnswer } from './shared/send-answer.js';
 
 export interface LeakproofFastifyOptions {
@@ -54,6 +55,12 @@ export interface LeakproofFastifyOptions {
   readonly requestTimeout?: number;
   /** Close the databases when the Fastify instance closes. Default true; false if they outlive it. */
   readonly closeDatabases?: boolean;
+  /**
+   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
+   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
+   * (see `leakproof/http`). HTTP/1 only. Default true.
+   */
+  readonly holdOffShed?: boolean;
 }
 
 interface RequestState {
@@ -86,10 +93,12 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
     if (state === undefined) done();
     else state.lifecycle.scope.run(done);
   });
-  fastify.addHook('onError', (request, _reply, error, done) => {
+  const holdOff = options.holdOffShed ?? true;
+  fastify.addHook('onError', (request, reply, error, done) => {
     const state = states.get(request);
     if (state !== undefined) state.failed = true;
     if (state !== undefined && error instanceof LeakproofError) state.error = error;
+    if (holdOff) holdOffIfShed(error, request.raw, reply.raw);
     done();
   });
   // The detail is for the server's log (Fastify's handler logged it); the client gets the code and a generic message.

@@ -38,6 +38,7 @@ import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, RequestLifecycle } from './shared/end-of-request.js';
 import type { AnyRequest, AnyResponse } from './shared/any-request.js';
 import { createErrorLog, type ErrorLog, type Logger } from './shared/error-log.js';
+import { holdOffIfShed } from './shared/hold-off.js';
 
 export interface LeakproofHonoOptions {
   /**
@@ -58,6 +59,12 @@ export interface LeakproofHonoOptions {
   readonly logger?: Logger | false;
   /** ms between two log lines for the same kind of error. Default 10000. */
   readonly logInterval?: number;
+  /**
+   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
+   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
+   * (see `leakproof/http`). HTTP/1 only. Default true.
+   */
+  readonly holdOffShed?: boolean;
 }
 
 /** The middleware: `app.use(leakproof(dbs))`, before the routes that query. */
@@ -73,7 +80,7 @@ export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): M
     let timedOut: ((error: ScopeError) => void) | undefined;
     const timeout = new Promise<ScopeError>((resolve) => (timedOut = resolve));
     const lifecycle = beginRequest(dbs, incoming, outgoing, { requestTimeout: options.requestTimeout, onTimeout: timedOut });
-    const handled = runHandlers(lifecycle, next, c, log);
+    const handled = runHandlers(lifecycle, next, c, log, (options.holdOffShed ?? true) ? raw : undefined);
     if (!(options.requestTimeout! > 0)) return handled;
     const outcome = await Promise.race([handled, timeout]);
     if (outcome === undefined) return undefined;
@@ -83,7 +90,14 @@ export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): M
   };
 }
 
-async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context, log: ErrorLog): Promise<undefined> {
+/** `holdOff`: the raw request and response whose connection a shed request's answer holds off. */
+async function runHandlers(
+  lifecycle: RequestLifecycle,
+  next: Next,
+  c: Context,
+  log: ErrorLog,
+  holdOff?: { readonly incoming: AnyRequest; readonly outgoing: AnyResponse },
+): Promise<undefined> {
   try {
     await lifecycle.scope.run(next);
   } catch (error) {
@@ -92,6 +106,7 @@ async function runHandlers(lifecycle: RequestLifecycle, next: Next, c: Context, 
   }
   // Hono's compose caught the handler's error and answered it through onError already.
   if (c.error instanceof LeakproofError) log(c.error, `${c.req.method} ${c.req.path}`, c.error.httpStatus);
+  if (holdOff !== undefined && c.error !== undefined) holdOffIfShed(c.error, holdOff.incoming, holdOff.outgoing);
   // The shared resolved promise (no transaction to commit) is not awaited: one promise less per request.
   // Committed only for a 2xx/3xx answer the handlers ended with (`answerCommits`).
   const settling = lifecycle.handlerSettled(c.error !== undefined || !answerCommits(c.res.status));

@@ -24,7 +24,7 @@ import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, isPromiseLike, requestLabel } from './shared/end-of-request.js';
 import type { AnyRequest, AnyResponse } from './shared/any-request.js';
 import { createErrorLog, type Logger } from './shared/error-log.js';
-import { holdOffConnection } from './shared/hold-off.js';
+import { holdOffIfShed } from './shared/hold-off.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './shared/send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
@@ -119,9 +119,7 @@ function fail<Req extends AnyRequest, Res extends AnyResponse>(
     console.error('leakproof/http: onError threw:', hookError);
   } finally {
     sendAnswer(res, error instanceof LeakproofError ? error.answer : INTERNAL_ERROR_ANSWER);
-    if (holdOff && error instanceof LeakproofError && error.code === 'QUEUE_FULL' && error.retryAfterMs !== undefined) {
-      holdOffConnection(req, res, Math.max(1000, Math.ceil(error.retryAfterMs / 1000) * 1000));
-    }
+    if (holdOff) holdOffIfShed(error, req, res);
   }
 }
 

@@ -12,7 +12,15 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import { LeakproofError } from '../../errors/errors.js';
 import type { AnyRequest, AnyResponse } from './any-request.js';
+
+/** If `error` shed the request (`QUEUE_FULL`), holds its connection off for the `Retry-After` the answer carries. */
+export function holdOffIfShed(error: unknown, req: AnyRequest, res: AnyResponse): void {
+  if (!(error instanceof LeakproofError) || error.code !== 'QUEUE_FULL' || error.retryAfterMs === undefined) return;
+  // What the client was told: whole seconds, at least 1 (LeakproofError.headers).
+  holdOffConnection(req, res, Math.max(1, Math.ceil(error.retryAfterMs / 1000)) * 1000);
+}
 
 /** Stops reading `req`'s connection for `ms` once `res` has gone out, if the connection is kept alive. */
 export function holdOffConnection(req: AnyRequest, res: AnyResponse, ms: number): void {
