@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { it } from 'node:test';
 import type { Databases } from '../src/index.js';
-import { withDatabases } from '../src/adapters/http.js';
+import { gracefulShutdown, withDatabases } from '../src/adapters/http.js';
 import leakproofFastify from '../src/adapters/fastify.js';
 import { leakproof as leakproofExpress, leakproofErrorHandler } from '../src/adapters/express.js';
 import { leakproof as leakproofHono } from '../src/adapters/hono.js';
@@ -78,18 +78,41 @@ forEachEngine('holding off a shed connection', ['mariadb', 'postgres'], (engine)
       await finish(setup, engine());
     });
 
-    it(`${name}, holdOffShed: false: the same retry is read at once and shed again`, async () => {
+    it(`${name}, holdOffShed: false: the same retry is read at once, before a later client, and shed again`, async () => {
       const setup = await start(engine(), serveWith, false);
       assert.equal((await setup.client.get('/first')).status, 503);
-      const retried = await setup.client.get('/again');
+      const again = setup.client.get('/again');
+      // Sent after the retry, on a connection of its own, while the pool is still held: shed too.
+      // Held off, the retry would be read only after this one (and after its 3 s).
+      assert.equal((await httpGet(setup.port, '/later')).status, 503);
+      const retried = await again;
       assert.equal(retried.reused, true);
       assert.equal(retried.status, 503);
       setup.open();
       assert.equal((await setup.holding).status, 200);
-      assert.deepEqual(setup.seen, ['/hold', '/first', '/again']);
+      assert.deepEqual(setup.seen, ['/hold', '/first', '/again', '/later']);
       await finish(setup, engine());
     });
   }
+});
+
+forEachEngine('shutting down while a shed connection is held off', ['mariadb', 'postgres'], (engine) => {
+  it('the shutdown closes the held-off connection (its unread retry is never served), ends no request, and leaves no session', async () => {
+    const setup = await start(engine(), ADAPTERS['node:http']!, true);
+    assert.equal((await setup.client.get('/first')).status, 503);
+    const again = setup.client.get('/again').then(
+      (answer) => `answered ${answer.status}`,
+      (error: unknown) => `cut: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+    setup.open();
+    assert.equal((await setup.holding).status, 200);
+    const result = await gracefulShutdown(setup.server, setup.dbs);
+    assert.equal(result.aborted, 0);
+    assert.equal(await again, 'cut: ECONNRESET');
+    assert.deepEqual(setup.seen, ['/hold', '/first']);
+    assert.equal(await engine().waitForCount(0), 0);
+    setup.client.close();
+  });
 });
 
 interface Setup {

@@ -39,7 +39,7 @@ import type { Databases } from '../core/databases.js';
 import { LeakproofError } from '../errors/errors.js';
 import { answerCommits, beginRequest, requestLabel } from './shared/end-of-request.js';
 import { createErrorLog, type ErrorLogOptions } from './shared/error-log.js';
-import { holdOffIfShed } from './shared/hold-off.js';
+import { holdOffIfShed, holdsOffShed, type HoldOffOptions } from './shared/hold-off.js';
 
 export interface LeakproofExpressOptions {
   /**
@@ -67,7 +67,7 @@ export function leakproof(dbs: Databases, options: LeakproofExpressOptions = {})
  */
 export function leakproofErrorHandler(options: LeakproofErrorHandlerOptions = {}): ErrorRequestHandler {
   const log = createErrorLog(options);
-  const holdOff = options.holdOffShed ?? true;
+  const holdOff = holdsOffShed(options);
   return function leakproofErrors(error: unknown, req, res, next) {
     if (!(error instanceof LeakproofError) || res.headersSent) {
       next(error);
@@ -80,11 +80,4 @@ export function leakproofErrorHandler(options: LeakproofErrorHandlerOptions = {}
   };
 }
 
-export interface LeakproofErrorHandlerOptions extends ErrorLogOptions {
-  /**
-   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
-   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
-   * (see `leakproof/http`). HTTP/1 only. Default true.
-   */
-  readonly holdOffShed?: boolean;
-}
+export interface LeakproofErrorHandlerOptions extends ErrorLogOptions, HoldOffOptions {}

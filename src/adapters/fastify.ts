@@ -41,10 +41,10 @@ import { Databases } from '../core/databases.js';
 import { LeakproofError, publicMessage, UsageError, type ScopeError } from '../errors/errors.js';
 import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, isPromiseLike, type RequestLifecycle } from './shared/end-of-request.js';
-import { holdOffIfShed } from './shared/hold-off.js';
+import { holdOffIfShed, holdsOffShed, type HoldOffOptions } from './shared/hold-off.js';
 import { sendAnswer } from './shared/send-answer.js';
 
-export interface LeakproofFastifyOptions {
+export interface LeakproofFastifyOptions extends HoldOffOptions {
   /** The databases whose scope each request gets. */
   readonly databases: Databases;
   /**
@@ -55,12 +55,6 @@ export interface LeakproofFastifyOptions {
   readonly requestTimeout?: number;
   /** Close the databases when the Fastify instance closes. Default true; false if they outlive it. */
   readonly closeDatabases?: boolean;
-  /**
-   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
-   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
-   * (see `leakproof/http`). HTTP/1 only. Default true.
-   */
-  readonly holdOffShed?: boolean;
 }
 
 interface RequestState {
@@ -93,7 +87,7 @@ const leakproofPlugin: FastifyPluginAsync<LeakproofFastifyOptions, RawServerBase
     if (state === undefined) done();
     else state.lifecycle.scope.run(done);
   });
-  const holdOff = options.holdOffShed ?? true;
+  const holdOff = holdsOffShed(options);
   fastify.addHook('onError', (request, reply, error, done) => {
     const state = states.get(request);
     if (state !== undefined) state.failed = true;

@@ -38,9 +38,9 @@ import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, RequestLifecycle } from './shared/end-of-request.js';
 import type { AnyRequest, AnyResponse } from './shared/any-request.js';
 import { createErrorLog, type ErrorLog, type Logger } from './shared/error-log.js';
-import { holdOffIfShed } from './shared/hold-off.js';
+import { holdOffIfShed, holdsOffShed, type HoldOffOptions } from './shared/hold-off.js';
 
-export interface LeakproofHonoOptions {
+export interface LeakproofHonoOptions extends HoldOffOptions {
   /**
    * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
    * and the request is answered with the `REQUEST_TIMEOUT` error's response (503,
@@ -59,17 +59,12 @@ export interface LeakproofHonoOptions {
   readonly logger?: Logger | false;
   /** ms between two log lines for the same kind of error. Default 10000. */
   readonly logInterval?: number;
-  /**
-   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
-   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
-   * (see `leakproof/http`). HTTP/1 only. Default true.
-   */
-  readonly holdOffShed?: boolean;
 }
 
 /** The middleware: `app.use(leakproof(dbs))`, before the routes that query. */
 export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): MiddlewareHandler {
   const log = createErrorLog(options);
+  const holdOff = holdsOffShed(options);
   return async function leakproofMiddleware(c, next) {
     const raw = rawOf(c);
     if (raw === undefined) {
@@ -80,7 +75,7 @@ export function leakproof(dbs: Databases, options: LeakproofHonoOptions = {}): M
     let timedOut: ((error: ScopeError) => void) | undefined;
     const timeout = new Promise<ScopeError>((resolve) => (timedOut = resolve));
     const lifecycle = beginRequest(dbs, incoming, outgoing, { requestTimeout: options.requestTimeout, onTimeout: timedOut });
-    const handled = runHandlers(lifecycle, next, c, log, (options.holdOffShed ?? true) ? raw : undefined);
+    const handled = runHandlers(lifecycle, next, c, log, holdOff ? raw : undefined);
     if (!(options.requestTimeout! > 0)) return handled;
     const outcome = await Promise.race([handled, timeout]);
     if (outcome === undefined) return undefined;

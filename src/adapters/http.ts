@@ -24,12 +24,12 @@ import { RESOLVED } from '../core/resolved.js';
 import { answerCommits, beginRequest, isPromiseLike, requestLabel } from './shared/end-of-request.js';
 import type { AnyRequest, AnyResponse } from './shared/any-request.js';
 import { createErrorLog, type Logger } from './shared/error-log.js';
-import { holdOffIfShed } from './shared/hold-off.js';
+import { holdOffIfShed, holdsOffShed, type HoldOffOptions } from './shared/hold-off.js';
 import { INTERNAL_ERROR_ANSWER, sendAnswer } from './shared/send-answer.js';
 
 export type Handler<Req extends AnyRequest, Res extends AnyResponse> = (req: Req, res: Res) => unknown;
 
-export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res extends AnyResponse = AnyResponse> {
+export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res extends AnyResponse = AnyResponse> extends HoldOffOptions {
   /**
    * leakproof's own deadline per request in ms: when it passes, the scope ends as `timeout`
    * (signal aborted, queries stopped, connection released) and the client gets a 503
@@ -50,13 +50,6 @@ export interface WithDatabasesOptions<Req extends AnyRequest = AnyRequest, Res e
   readonly logger?: Logger | false;
   /** ms between two log lines for the same kind of error (the second says how many it stands for). Default 10000. */
   readonly logInterval?: number;
-  /**
-   * After answering a request shed with `QUEUE_FULL` (503 + `Retry-After`), stop reading that
-   * keep-alive connection for the `Retry-After` it was sent, so a client retrying at once waits
-   * as told instead of costing the server a parse and an answer per retry (shared/hold-off.ts).
-   * HTTP/1 only; other connections are not affected. Default true.
-   */
-  readonly holdOffShed?: boolean;
 }
 
 /**
@@ -71,7 +64,7 @@ export function withDatabases<Req extends AnyRequest, Res extends AnyResponse>(
   options: WithDatabasesOptions<Req, Res> = {},
 ): (req: Req, res: Res) => void {
   const log = createErrorLog(options);
-  const holdOff = options.holdOffShed ?? true;
+  const holdOff = holdsOffShed(options);
   const onError = (error: unknown, req: Req, res: Res): void => {
     log(error, requestLabel(req), error instanceof LeakproofError ? error.httpStatus : 500);
     options.onError?.(error, req, res);

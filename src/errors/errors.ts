@@ -206,10 +206,15 @@ export class LeakproofError extends Error {
     return this.httpStatus;
   }
 
-  /** `Retry-After` in whole seconds (at least 1) for errors that carry `retryAfterMs`, else undefined. */
+  /** What the answer's `Retry-After` says: whole seconds, at least 1, for errors that carry `retryAfterMs`; else undefined. */
+  get retryAfterSeconds(): number | undefined {
+    return this.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+  }
+
+  /** `Retry-After` (`retryAfterSeconds`) for errors that carry `retryAfterMs`, else undefined. */
   get headers(): Readonly<Record<string, string>> | undefined {
-    if (this.retryAfterMs === undefined) return undefined;
-    return { 'retry-after': String(Math.max(1, Math.ceil(this.retryAfterMs / 1000))) };
+    const seconds = this.retryAfterSeconds;
+    return seconds === undefined ? undefined : { 'retry-after': String(seconds) };
   }
 
   /** The answer every adapter sends for this error: the code and a generic message, never `message`. */

@@ -15,11 +15,26 @@ import type { Socket } from 'node:net';
 import { LeakproofError } from '../../errors/errors.js';
 import type { AnyRequest, AnyResponse } from './any-request.js';
 
-/** If `error` shed the request (`QUEUE_FULL`), holds its connection off for the `Retry-After` the answer carries. */
+/** The option every adapter takes (its default is read by `holdsOffShed`, here only). */
+export interface HoldOffOptions {
+  /**
+   * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
+   * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
+   * instead of costing the server a parse and an answer per retry. HTTP/1 only; other
+   * connections are not affected. Default true.
+   */
+  readonly holdOffShed?: boolean | undefined;
+}
+
+export function holdsOffShed(options: HoldOffOptions): boolean {
+  return options.holdOffShed ?? true;
+}
+
+/** If `error` shed the request (`QUEUE_FULL`), holds its connection off for the `Retry-After` its answer carries. */
 export function holdOffIfShed(error: unknown, req: AnyRequest, res: AnyResponse): void {
-  if (!(error instanceof LeakproofError) || error.code !== 'QUEUE_FULL' || error.retryAfterMs === undefined) return;
-  // What the client was told: whole seconds, at least 1 (LeakproofError.headers).
-  holdOffConnection(req, res, Math.max(1, Math.ceil(error.retryAfterMs / 1000)) * 1000);
+  if (!(error instanceof LeakproofError) || error.code !== 'QUEUE_FULL') return;
+  const seconds = error.retryAfterSeconds;
+  if (seconds !== undefined) holdOffConnection(req, res, seconds * 1000);
 }
 
 /** Stops reading `req`'s connection for `ms` once `res` has gone out, if the connection is kept alive. */
