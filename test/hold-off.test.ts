@@ -96,6 +96,26 @@ forEachEngine('holding off a shed connection', ['mariadb', 'postgres'], (engine)
   }
 });
 
+forEachEngine('a connection shed again and again', ['postgres'], (engine) => {
+  it('each hold-off takes its close listener away when it ends: a connection shed twice holds one, not two', async () => {
+    const setup = await start(engine(), ADAPTERS['node:http']!, true, 1000);
+    let shed: import('node:net').Socket | undefined;
+    setup.server.on('request', (req: http.IncomingMessage) => {
+      if (req.url === '/first') shed = req.socket;
+    });
+    assert.equal((await setup.client.get('/first')).status, 503);
+    const afterFirst = shed!.listenerCount('close');
+    // Read when the first hold-off (1 s) ends, the pool still held: shed and held off again.
+    const retried = await setup.client.get('/again');
+    assert.equal(retried.reused, true);
+    assert.equal(retried.status, 503);
+    assert.equal(shed!.listenerCount('close'), afterFirst);
+    setup.open();
+    assert.equal((await setup.holding).status, 200);
+    await finish(setup, engine());
+  });
+});
+
 forEachEngine('shutting down while a shed connection is held off', ['mariadb', 'postgres'], (engine) => {
   it('the shutdown closes the held-off connection (its unread retry is never served), ends no request, and leaves no session', async () => {
     const setup = await start(engine(), ADAPTERS['node:http']!, true);
@@ -129,9 +149,9 @@ interface Setup {
 }
 
 /** A pool of one, no waiting room: `/hold` takes the connection, the next request is shed. */
-async function start(engine: EngineContext, serveWith: ServeWith, holdOffShed: boolean): Promise<Setup> {
+async function start(engine: EngineContext, serveWith: ServeWith, holdOffShed: boolean, retryAfter = RETRY_AFTER_MS): Promise<Setup> {
   const dbs = engine.databases({
-    default: { url: engine.url, ...engine.aliasOptions, maxConnections: 1, maxWaiting: 0, retryAfter: RETRY_AFTER_MS },
+    default: { url: engine.url, ...engine.aliasOptions, maxConnections: 1, maxWaiting: 0, retryAfter },
   });
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));

@@ -55,8 +55,14 @@ function keptAlive(req: AnyRequest): boolean {
 function pauseFor(socket: Socket, ms: number): void {
   if (socket.destroyed) return;
   socket.pause();
-  const timer = setTimeout(() => socket.resume(), ms);
+  // The close listener goes when the hold-off ends: a connection shed again and again must not
+  // gather one per shed (Node warns past 10, and each holds its timer).
+  const onClose = (): void => clearTimeout(timer);
+  const timer = setTimeout(() => {
+    socket.off('close', onClose);
+    socket.resume();
+  }, ms);
   // It must not keep a process alive that is otherwise done, nor outlive the connection.
   timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  socket.once('close', onClose);
 }
