@@ -6,7 +6,8 @@
  * transaction and one clean statement error inside one; savepoints keep working; statements
  * without parameters and `statementCache: 0` prepare nothing. On MySQL (mysql2) it is opt-in:
  * statements with scalar parameters go through `execute()`, counted by the session's
- * `Com_stmt_prepare`, and answer as `query()` does; an array parameter still expands.
+ * `Com_stmt_prepare`, and answer as `query()` does; an array parameter still expands, and a
+ * statement the server refuses to prepare (1295) runs as text, in a transaction as well.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -157,5 +158,30 @@ forEachEngine('the statement cache, opt-in on mysql2', ['mariadb'], (engine) => 
     } finally {
       await dbs.run(() => db.execute(`DROP TABLE IF EXISTS ${table}`));
     }
+  });
+
+  it('a statement the server will not prepare (1295) is answered through the text protocol, in a transaction too, as with the cache off', async () => {
+    // EXECUTE IMMEDIATE is refused by the prepared-statement protocol (ER_UNSUPPORTED_PS, 1295).
+    const sql = 'EXECUTE IMMEDIATE ?';
+    /** Com_stmt_prepare's rise over one run of the statement (EXECUTE IMMEDIATE prepares its text itself). */
+    async function preparesFor(db: Database): Promise<number> {
+      const before = await preparedCount(db);
+      assert.deepEqual(await db.query(sql, ['SELECT 7 AS n']), [{ n: 7 }]);
+      return (await preparedCount(db)) - before;
+    }
+    const off = engine().databases({ default: { url: engine().url, maxConnections: 1 } });
+    const withoutCache = await off.run(() => preparesFor(off.get()));
+    const dbs = engine().databases({ default: { url: engine().url, maxConnections: 1, statementCache: 20 } });
+    const db = dbs.get();
+    await dbs.run(async () => {
+      assert.equal(await preparesFor(db), withoutCache + 1, 'execute() asked the server first, was refused, and the text ran');
+      const inside = await db.transaction(async (tx) => {
+        const rows = await tx.query(sql, ['SELECT 8 AS n']);
+        const [state] = await tx.query<{ open: number | string }>('SELECT @@in_transaction AS open');
+        return { rows, open: Number(state?.open) };
+      });
+      assert.deepEqual(inside, { rows: [{ n: 8 }], open: 1 }, 'answered, and the transaction went on');
+      assert.deepEqual(await db.query('SELECT ? AS n', [9]), [{ n: 9 }], 'the connection still serves prepared statements');
+    });
   });
 });

@@ -131,12 +131,10 @@ class Mysql2Connection implements DriverConnection {
         if (!error) return resolve(shape(result, fields));
         if (prepared && isStalePrepared(error)) {
           // The server could not re-prepare it (1615), or refuses to prepare it at all (1295):
-          // drop mysql2's copy; outside a transaction the failed run had no effect, so run it again as text.
+          // either way nothing ran, and neither error ends a MySQL transaction, so drop mysql2's
+          // copy and run it as text. With the cache on, a statement must work wherever it works off.
           this.#connection.unprepare(typeof sql === 'string' ? sql : sql.sql);
-          if (!this.#status.inTransaction)
-            return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) =>
-              settle(again, rows, columns, false),
-            );
+          return void this.#connection.query(options, mysql2Values(params), (again, rows, columns) => settle(again, rows, columns, false));
         }
         this.#noteFailure(error);
         reject(error);
