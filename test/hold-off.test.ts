@@ -19,6 +19,7 @@ import { gracefulShutdown, withDatabases } from '../src/adapters/http.js';
 import leakproofFastify from '../src/adapters/fastify.js';
 import { leakproof as leakproofExpress, leakproofErrorHandler } from '../src/adapters/express.js';
 import { leakproof as leakproofHono } from '../src/adapters/hono.js';
+import { heldOffConnections, MAX_HELD_OFF } from '../src/adapters/shared/hold-off.js';
 import { httpGet } from './harness/faults.js';
 import { trackForCleanup } from './support/cleanup.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
@@ -113,6 +114,39 @@ forEachEngine('a connection shed again and again', ['postgres'], (engine) => {
     setup.open();
     assert.equal((await setup.holding).status, 200);
     await finish(setup, engine());
+  });
+});
+
+forEachEngine('more shed connections than may be held off at once', ['postgres'], (engine) => {
+  it(`past ${MAX_HELD_OFF} held off, a shed connection is read on at once; the held ones are counted out as they close`, async () => {
+    // Retry-After 30 s: none of the hold-offs ends while the test runs.
+    const setup = await start(engine(), ADAPTERS['node:http']!, true, 30_000);
+    const held = Array.from({ length: MAX_HELD_OFF }, () => keepAliveClient(setup.port));
+    // In batches: a thousand connects at once would overflow the listen backlog.
+    for (let i = 0; i < held.length; i += 100) {
+      const answers = await Promise.all(held.slice(i, i + 100).map((client, j) => client.get(`/shed-${i + j}`)));
+      assert.ok(
+        answers.every((answer) => answer.status === 503),
+        'every one was shed',
+      );
+    }
+    assert.equal(heldOffConnections(), MAX_HELD_OFF);
+    const heldRetry = held[0]!.get('/held-again').catch(() => 'cut');
+    const extra = keepAliveClient(setup.port);
+    assert.equal((await extra.get('/extra')).status, 503);
+    const retried = await extra.get('/extra-again');
+    assert.equal(retried.reused, true, 'the retry went out on the extra shed connection');
+    assert.equal(retried.status, 503, 'read at once and shed again: the pool is still held');
+    assert.ok(!setup.seen.includes('/held-again'), 'a held-off connection was read before its Retry-After');
+    assert.equal(heldOffConnections(), MAX_HELD_OFF);
+    setup.open();
+    assert.equal((await setup.holding).status, 200);
+    for (const client of [...held, extra]) client.close();
+    await close(setup.server);
+    assert.equal(await heldRetry, 'cut', 'the held retry was never served');
+    assert.equal(heldOffConnections(), 0, 'a closed connection still counted as held off');
+    await setup.dbs.close();
+    assert.equal(await engine().waitForCount(0), 0);
   });
 });
 

@@ -15,13 +15,29 @@ import type { Socket } from 'node:net';
 import { LeakproofError } from '../../errors/errors.js';
 import type { AnyRequest, AnyResponse } from './any-request.js';
 
+/**
+ * Connections held off at once in a process, at most. Each keeps its socket open for its
+ * Retry-After, and a client that gives up on a shed connection and opens another leaves the old
+ * one held (its close is read only when the hold-off ends): unbounded, a storm of such clients
+ * would hold sockets in proportion to the shed rate, up to the process's file limit, where new
+ * connections fail. Past the cap a shed connection is read on at once, as without the hold-off.
+ */
+export const MAX_HELD_OFF = 1000;
+let heldOff = 0;
+
+/** Connections of the process held off now. */
+export function heldOffConnections(): number {
+  return heldOff;
+}
+
 /** The option every adapter takes (its default is read by `holdsOffShed`, here only). */
 export interface HoldOffOptions {
   /**
    * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
    * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
    * instead of costing the server a parse and an answer per retry. HTTP/1 only; other
-   * connections are not affected. Default true.
+   * connections are not affected; at most `MAX_HELD_OFF` (1000) connections of the process are
+   * held off at once. Default true.
    */
   readonly holdOffShed?: boolean | undefined;
 }
@@ -53,13 +69,18 @@ function keptAlive(req: AnyRequest): boolean {
 }
 
 function pauseFor(socket: Socket, ms: number): void {
-  if (socket.destroyed) return;
+  if (socket.destroyed || heldOff >= MAX_HELD_OFF) return;
+  heldOff++;
   socket.pause();
   // The close listener goes when the hold-off ends: a connection shed again and again must not
   // gather one per shed (Node warns past 10, and each holds its timer).
-  const onClose = (): void => clearTimeout(timer);
+  const onClose = (): void => {
+    clearTimeout(timer);
+    heldOff--;
+  };
   const timer = setTimeout(() => {
     socket.off('close', onClose);
+    heldOff--;
     socket.resume();
   }, ms);
   // It must not keep a process alive that is otherwise done, nor outlive the connection.
