@@ -108,9 +108,16 @@ forEachEngine('a network that stalls without closing sockets', ['mariadb', 'post
     // Every reuse is checked; connectTimeout (which bounds the ping) is far past acquireTimeout.
     const dbs = open({ healthCheckAfter: 0, connectTimeout: 8000 });
     const served = await app(dbs);
+    // Two requests that overlap, so two connections, both open and idle before the network
+    // goes: on a loaded machine two quick ones were served by one, and a second connect still
+    // in flight when the drop began made this another test (a stall mid-connect, covered above).
     assert.deepEqual(
-      (await Promise.all([timed(served.port, '/'), timed(served.port, '/')])).map((a) => a.status),
+      (await Promise.all([timed(served.port, '/slow'), timed(served.port, '/slow')])).map((a) => a.status),
       [200, 200],
+    );
+    assert.ok(
+      await eventually(async () => dbs.stats().default!.idle === 2 && (await engine().count()) === 2, 5000),
+      JSON.stringify(dbs.stats()),
     );
     proxy.stall('drop');
     const started = Date.now();

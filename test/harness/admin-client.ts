@@ -165,12 +165,19 @@ async function openPostgres(url: string): Promise<AdminConnection> {
   client.on('error', () => (dead = true));
   client.on('end', () => (dead = true));
   await client.connect();
+  // Callers may overlap; pg deprecates queueing a query on a busy client (pg 9 refuses it), so
+  // each query waits for the one before.
+  let tail: Promise<unknown> = Promise.resolve();
   return idleUnref(client.connection.stream as Socket, {
     engine: 'postgres' as const,
     get dead() {
       return dead;
     },
-    query: async (sql: string, params: readonly unknown[]) => (await client.query(sql, [...params])).rows as Row[],
+    query: (sql: string, params: readonly unknown[]) => {
+      const run = tail.then(() => client.query(sql, [...params]));
+      tail = run.catch(() => undefined);
+      return run.then((result) => result.rows as Row[]);
+    },
     close: () => client.end().catch(() => undefined),
   });
 }
