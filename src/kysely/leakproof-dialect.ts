@@ -54,16 +54,16 @@ interface EngineParts {
 }
 
 /**
- * Kysely's SQLite adapter declares one connection at a time, and Kysely then holds a mutex
+ * Kysely 0.29's SQLite adapter declares one connection at a time, and Kysely then holds a mutex
  * across the whole Kysely instance from acquire to release: every request of the process would
  * queue behind one, and a `startTransaction()` never committed would hold it for ever. Over
  * leakproof each request has its own connection (and leakproof orders SQLite's writers), so
- * the mutex has nothing to protect.
+ * the mutex has nothing to protect. An own property rather than a subclass's override: Kysely
+ * 0.28's adapter has no such member (its mutex was in its own SQLite driver), and one class
+ * cannot override it there and here.
  */
-class LeakproofSqliteAdapter extends SqliteAdapter {
-  override get supportsMultipleConnections(): boolean {
-    return true;
-  }
+function leakproofSqliteAdapter(): DialectAdapter {
+  return Object.defineProperty(new SqliteAdapter(), 'supportsMultipleConnections', { get: () => true });
 }
 
 /** Kysely's own pieces for each engine leakproof speaks. */
@@ -75,7 +75,7 @@ const ENGINE_PARTS: Readonly<Record<Engine, EngineParts>> = {
     introspector: (db) => new PostgresIntrospector(db),
   },
   sqlite: {
-    adapter: () => new LeakproofSqliteAdapter(),
+    adapter: leakproofSqliteAdapter,
     compiler: () => new SqliteQueryCompiler(),
     introspector: (db) => new SqliteIntrospector(db),
   },
