@@ -38,7 +38,7 @@ export interface PoolStats {
   readonly discarded: number;
   /** Connections that died on their own: killed on the server, server restart, network. */
   readonly lost: number;
-  /** Statements cancelled on the server: their client left, or leakproof gave up on them. */
+  /** Cancels sent to the server (a cancel request, `KILL QUERY`), counted as they go out: their client left, or leakproof gave up on the statement. */
   readonly cancels: number;
   /**
    * Connections leakproof gave up on because their statement did not come back: past

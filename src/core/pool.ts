@@ -239,8 +239,10 @@ export class Pool {
     const sending = this.#cancelRequests.run(async () => {
       if (this.#pendingCancels.get(connection) !== withdraw || !stillRunning()) return 'skipped';
       this.#pendingCancels.delete(connection);
-      await settleWithin(driver.cancel(connection.raw), SIDE_CHANNEL_TIMEOUT_MS);
+      // Counted as it goes out: the statement can fail with the cancel's error before the side
+      // channel's own exchange is over, and stats() read then must already show it.
       this.#counters.cancels++;
+      await settleWithin(driver.cancel(connection.raw), SIDE_CHANNEL_TIMEOUT_MS);
       return 'sent';
     });
     return Promise.race([sending, withdrawn]).finally(() => {
@@ -255,12 +257,13 @@ export class Pool {
     if (via === undefined) return 'skipped';
     try {
       if (!stillRunning()) return 'skipped';
+      // Counted as it goes out, as a cancel request is.
+      this.#counters.cancels++;
       if ((await settleWithin(driver.cancel(connection.raw, via.raw), SIDE_CHANNEL_TIMEOUT_MS)) === 'timeout') {
         // The KILL still runs on the server: cut, and kept in the budget until the server has let it go.
         via.broken = true;
         via.inFlight = true;
       }
-      this.#counters.cancels++;
       return 'sent';
     } finally {
       this.#endLoan(via);
