@@ -36,8 +36,8 @@ export interface HoldOffOptions {
    * After a request shed with `QUEUE_FULL` (503 + `Retry-After`) is answered, stop reading its
    * keep-alive connection for that `Retry-After`, so a client retrying at once waits as told
    * instead of costing the server a parse and an answer per retry. HTTP/1 only; other
-   * connections are not affected; at most `MAX_HELD_OFF` (1000) connections of the process are
-   * held off at once. Default true.
+   * connections are not affected; at most 1000 connections of the process are held off at once
+   * (past that a shed connection is read on at once). Default true.
    */
   readonly holdOffShed?: boolean | undefined;
 }
