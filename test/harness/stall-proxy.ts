@@ -5,7 +5,8 @@
  * recovers from); `drop` throws them away (a black hole: those sessions never hear from each
  * other again, though a close from either side still arrives once the network is back, as a
  * retransmitted FIN or a RST would). Connections opened during a stall are accepted but reach
- * the server only on `resume` (`pause`) or never (`drop`).
+ * the server only on `resume` (`pause`) or never (`drop`). `stallLink` stalls one connection
+ * only, picked by the port the server sees it from.
  *
  * @module
  */
@@ -20,6 +21,9 @@ export interface StallProxy {
   /** `url` with its host and port replaced by the proxy's. */
   urlFor(url: string): string;
   stall(mode: StallMode): void;
+  /** Stalls one link only: the one whose socket to the server has local port `port` (what the server lists as the client's port). */
+  stallLink(port: number, mode: StallMode): void;
+  /** Ends every stall, the global one and those of single links. */
   resume(): void;
   /** While on, a new connection is closed at once (connection refused, in effect); open ones go on working. */
   refuseNew(on: boolean): void;
@@ -44,6 +48,8 @@ interface Link {
   /** Opened while the network was down in `drop` mode: it never reaches the server. */
   readonly dead: boolean;
   readonly directions: Direction[];
+  /** This link's own stall (`stallLink`), over the proxy's. */
+  mode: StallMode | undefined;
 }
 
 export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>): Promise<StallProxy> {
@@ -53,13 +59,13 @@ export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>)
   const links = new Set<Link>();
   const server: Server = createServer((client) => {
     if (refusing) return void client.destroy();
-    const link: Link = { client, upstream: undefined, dead: mode === 'drop', directions: [] };
+    const link: Link = { client, upstream: undefined, dead: mode === 'drop', directions: [], mode: undefined };
     links.add(link);
     peak = Math.max(peak, links.size);
     client.on('error', () => undefined);
     client.once('close', () => {
       // During a stall the close reaches the server only when the network is back (resume).
-      if (mode !== undefined) return;
+      if (modeOf(link) !== undefined) return;
       links.delete(link);
       link.upstream?.destroy();
     });
@@ -74,22 +80,27 @@ export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>)
     const upstream = connect({ host: target.host, port: target.port });
     upstream.on('error', () => undefined);
     link.upstream = upstream;
-    link.directions.push(pipe(link.client, upstream), pipe(upstream, link.client));
+    link.directions.push(pipe(link, link.client, upstream), pipe(link, upstream, link.client));
     link.client.resume();
   }
 
-  function pipe(from: Socket, to: Socket): Direction {
+  function modeOf(link: Link): StallMode | undefined {
+    return link.mode ?? mode;
+  }
+
+  function pipe(link: Link, from: Socket, to: Socket): Direction {
     const direction: Direction = { from, to, held: [], ended: false };
     from.on('data', (chunk: Buffer) => {
-      if (mode === undefined) to.write(chunk);
-      else if (mode === 'pause') direction.held.push(chunk);
+      const now = modeOf(link);
+      if (now === undefined) to.write(chunk);
+      else if (now === 'pause') direction.held.push(chunk);
     });
     from.once('end', () => {
-      if (mode === undefined) to.end();
+      if (modeOf(link) === undefined) to.end();
       else direction.ended = true;
     });
     from.once('close', () => {
-      if (mode === undefined) to.destroy();
+      if (modeOf(link) === undefined) to.destroy();
       else direction.ended = true;
     });
     return direction;
@@ -117,12 +128,18 @@ export async function startStallProxy(target: Pick<TestServer, 'host' | 'port'>)
     stall(next) {
       mode = next;
     },
+    stallLink(port, next) {
+      const link = [...links].find((candidate) => candidate.upstream?.localPort === port);
+      if (link === undefined) throw new Error(`no link through the proxy has local port ${port} to the server`);
+      link.mode = next;
+    },
     refuseNew(on) {
       refusing = on;
     },
     resume() {
       mode = undefined;
       for (const link of links) {
+        link.mode = undefined;
         if (link.client.destroyed) {
           // The client left during the stall: the server hears it now, as a late FIN.
           link.upstream?.end();
