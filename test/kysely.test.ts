@@ -201,6 +201,30 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
     assert.equal(await engine().waitForCount(0), 0);
   });
 
+  it("a transaction one request holds open does not stop another request's statements (no one-connection mutex)", async () => {
+    await clear();
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const holder = dbs.run(async () => {
+      const trx = await k.startTransaction().execute();
+      await trx.insertInto(table).values({ label: 'held' }).execute();
+      opened();
+      await committing;
+      await trx.commit().execute();
+    });
+    await open;
+    // Kysely's mutex (SQLite's adapter declares one connection at a time) would hold this until the commit.
+    const other = dbs.run(() => k.selectFrom(table).select('label').execute());
+    const first = await Promise.race([other.then(() => 'answered'), new Promise((resolve) => setTimeout(resolve, 5000, 'waited'))]);
+    commit();
+    await holder;
+    assert.equal(first, 'answered', "the other request's statement waited for the open transaction");
+    assert.deepEqual(await labels(), ['held']);
+    assert.equal(await engine().waitForCount(0), 0);
+  });
+
   it('a transaction outside a scope holds one lease for its whole body', async () => {
     await clear();
     const acquired = dbs.stats().default!.acquired;
