@@ -111,6 +111,24 @@ forEachEngine('a connection shed again and again', ['postgres'], (engine) => {
     assert.equal(retried.reused, true);
     assert.equal(retried.status, 503);
     assert.equal(shed!.listenerCount('close'), afterFirst);
+    assert.equal(heldOffConnections(), 1, 'the first hold-off was still counted after it ended');
+    setup.open();
+    assert.equal((await setup.holding).status, 200);
+    await finish(setup, engine());
+    assert.equal(heldOffConnections(), 0);
+  });
+
+  it('a client that leaves while held off: its close is read when the hold-off ends, and the socket is gone and counted out', async () => {
+    const setup = await start(engine(), ADAPTERS['node:http']!, true, 1000);
+    const sockets = (): Promise<number> =>
+      new Promise((resolve, reject) => setup.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    assert.equal((await setup.client.get('/first')).status, 503);
+    const open = await sockets();
+    setup.client.close();
+    // Paused, the server cannot read the client's goodbye yet.
+    assert.equal(heldOffConnections(), 1);
+    assert.ok(await eventually(async () => (await sockets()) === open - 1, 5000), 'the left socket was never closed');
+    assert.equal(heldOffConnections(), 0);
     setup.open();
     assert.equal((await setup.holding).status, 200);
     await finish(setup, engine());
@@ -145,6 +163,7 @@ forEachEngine('more shed connections than may be held off at once', ['postgres']
     await close(setup.server);
     assert.equal(await heldRetry, 'cut', 'the held retry was never served');
     assert.equal(heldOffConnections(), 0, 'a closed connection still counted as held off');
+    assert.ok(setup.peak() <= 1, `the server held ${setup.peak()} sessions for a pool of 1`);
     await setup.dbs.close();
     assert.equal(await engine().waitForCount(0), 0);
   });

@@ -181,7 +181,9 @@ forEachEngine('the statement cache, opt-in on mysql2', ['mariadb'], (engine) => 
         return { rows, open: Number(state?.open) };
       });
       assert.deepEqual(inside, { rows: [{ n: 8 }], open: 1 }, 'answered, and the transaction went on');
-      assert.deepEqual(await db.query('SELECT ? AS n', [9]), [{ n: 9 }], 'the connection still serves prepared statements');
+      const before = await preparedCount(db);
+      assert.deepEqual(await db.query('SELECT ? AS n', [9]), [{ n: 9 }]);
+      assert.equal(await preparedCount(db), before + 1, 'the connection no longer prepares statements');
     });
   });
 });
