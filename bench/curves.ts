@@ -6,12 +6,14 @@
  *   clients 16 / 64 / 256 / 1024 with pools of 10;
  *   pools of 2 / 10 / 50 with 64 clients;
  *   1 against 2 server processes (node:cluster, a pool of 10 in each) with 64 clients;
- *   overload: 10× the requests the pool can hold. leakproof's pool of 10 with `maxWaiting` 90
- *   holds 100 (10 served, 90 queued), so 1000 clients; past that it answers 503 + Retry-After
- *   at once. Twice: with clients that ask again at once (a retry storm: every shed request
- *   comes straight back and costs the server its parse and answer) and with clients that wait
- *   the Retry-After they were given, as well-behaved clients do. The raw pools, which queue
- *   without bound and never shed, get the same 1000 clients.
+ *   overload, 10× what the pool can take, read two ways: 10× the requests leakproof's pool of
+ *   10 with `maxWaiting` 90 holds (10 served, 90 queued), so 1000 clients; and 10× the
+ *   connections, so 100 clients, with a queue as long as the pool (`maxWaiting` 10) and with
+ *   none (0). Past what it holds leakproof answers 503 + Retry-After at once. With clients that
+ *   ask again at once (a retry storm: every shed request comes straight back and costs the
+ *   server its parse and answer) and, with `maxWaiting` 90 and 0, with clients that wait the
+ *   Retry-After they were given, as well-behaved clients do. The raw pools, which queue without
+ *   bound and never shed, get the same 1000 and 100 clients.
  *
  * For leakproof/http and the raw pool of each engine. Every point also records what the database
  * saw (server-sessions.ts): its peak sessions and, on MariaDB, the connects it refused. With 1024
@@ -39,7 +41,17 @@ import { median } from './stats.js';
 const CLIENTS = [16, 64, 256, 1024] as const;
 const POOLS = [2, 10, 50] as const;
 const PROCESSES = [1, 2] as const;
-const OVERLOAD = { pool: 10, maxWaiting: 90, clients: 1000 } as const;
+const OVERLOAD_POOL = 10;
+/**
+ * The overload points: clients and leakproof's `maxWaiting`, and whether clients that wait
+ * Retry-After get a point of their own. What the server admits at once is what costs: served
+ * and queued requests hold their sockets, parsers and promises while they wait.
+ */
+const OVERLOADS = [
+  { clients: 1000, maxWaiting: 90, alsoPolite: true },
+  { clients: 100, maxWaiting: 10, alsoPolite: false },
+  { clients: 100, maxWaiting: 0, alsoPolite: true },
+] as const;
 /** leakproof's default acquireTimeout: no request waits longer for a connection. */
 const ACQUIRE_TIMEOUT_MS = 10_000;
 const DEFAULT_VARIANTS: readonly VariantName[] = ['raw-mysql2', 'leakproof-mysql2', 'raw-pg', 'leakproof-pg'];
@@ -133,14 +145,17 @@ function pointsOf(variant: VariantName): Point[] {
     honorRetryAfter,
     samples: [],
   });
-  const overload = (honor: boolean): Point => point(OVERLOAD.clients, OVERLOAD.pool, 1, OVERLOAD.maxWaiting, honor);
+  const sheds = variant.startsWith('leakproof');
+  // A raw pool has no maxWaiting and answers no 503 for a client to wait on: one point per client count.
+  const overloads = sheds ? OVERLOADS : OVERLOADS.filter((each, i) => OVERLOADS.findIndex((o) => o.clients === each.clients) === i);
   return [
     ...CLIENTS.map((clients) => point(clients, 10)),
     ...POOLS.filter((pool) => pool !== 10).map((pool) => point(64, pool)),
     ...PROCESSES.filter((processes) => processes !== 1).map((processes) => point(64, 10, processes)),
-    overload(false),
-    // Only leakproof sheds: a raw pool answers no 503 for a client to wait on.
-    ...(variant.startsWith('leakproof') ? [overload(true)] : []),
+    ...overloads.flatMap(({ clients, maxWaiting, alsoPolite }) => [
+      point(clients, OVERLOAD_POOL, 1, maxWaiting, false),
+      ...(sheds && alsoPolite ? [point(clients, OVERLOAD_POOL, 1, maxWaiting, true)] : []),
+    ]),
   ];
 }
 
@@ -234,7 +249,7 @@ function row(point: Point): string {
   };
   const refusals = point.samples.map((s) => s.refusals);
   const refused = refusals.some((value) => value === undefined) ? 'n/a' : String(refusals.reduce((sum, value) => sum! + value!, 0));
-  const label = `${HTTP_VARIANTS[point.variant]}${isOverload(point) ? (point.honorRetryAfter ? ', clients wait Retry-After' : ', clients retry at once') : ''}`;
+  const label = `${HTTP_VARIANTS[point.variant]}${isOverload(point) ? `, ${overloadLabel(point)}` : ''}`;
   return `| ${label} | ${point.clients} | ${point.pool} | ${point.processes} | ${m(METRICS.rps)} | ${m(METRICS.goodput)} | ${m(METRICS.p50, 1)} | ${m(METRICS.p99, 1)} | ${m(METRICS.cpu, 1)} | ${m(METRICS.shed)} (${m(METRICS.retryAfter)}) | ${m(METRICS.otherErrors)} | ${m(METRICS.sessions)} | ${refused} | ${m(METRICS.busy)} % |`;
 }
 
@@ -275,10 +290,12 @@ function renderMarkdown(meta: Meta, points: readonly Point[], variants: readonly
       (p) => p.processes,
     ),
     '',
-    `## Overload: ${OVERLOAD.clients} clients, 10× the ${OVERLOAD.pool + OVERLOAD.maxWaiting} requests leakproof's pool can hold (pool ${OVERLOAD.pool}, maxWaiting ${OVERLOAD.maxWaiting})`,
+    `## Overload: 10× what a pool of ${OVERLOAD_POOL} can take`,
+    '',
+    `1000 clients are 10× the 100 requests leakproof's pool holds with \`maxWaiting\` 90 (10 served, 90 queued); 100 clients are 10× its ${OVERLOAD_POOL} connections, with a queue as long as the pool (\`maxWaiting\` 10) or none (0). The raw pools queue without bound.`,
     '',
     HEADER,
-    ...sorted(isOverload, (p) => Number(p.honorRetryAfter)),
+    ...sorted(isOverload, overloadOrder),
     '',
     ...overloadVerdicts(points, variants),
     '',
@@ -293,7 +310,7 @@ function renderMarkdown(meta: Meta, points: readonly Point[], variants: readonly
 function overloadVerdicts(points: readonly Point[], variants: readonly VariantName[]): string[] {
   return points
     .filter(isOverload)
-    .sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || Number(a.honorRetryAfter) - Number(b.honorRetryAfter))
+    .sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || overloadOrder(a) - overloadOrder(b))
     .map((overload) => {
       const sweep = points.filter((point) => point.variant === overload.variant && isBase(point) && point.pool === 10);
       const peak = Math.max(...sweep.map((point) => medianOf(point, METRICS.goodput)));
@@ -305,9 +322,19 @@ function overloadVerdicts(points: readonly Point[], variants: readonly VariantNa
         ? 'not counted (PostgreSQL)'
         : String(refusals.reduce((sum, v) => sum! + v!, 0));
       const p99 = medianOf(overload, METRICS.p99);
-      const clients = overload.honorRetryAfter ? 'clients wait Retry-After' : 'clients retry at once';
-      return `- ${HTTP_VARIANTS[overload.variant]}, ${clients}: answered 200/s ${(medianOf(overload, METRICS.goodput) / peak).toFixed(2)}× its peak in the clients sweep (${Math.round(peak).toLocaleString('en-US')}/s); p99 ${p99.toFixed(0)} ms (${p99 <= ACQUIRE_TIMEOUT_MS ? 'within' : 'beyond'} leakproof's acquireTimeout, ${ACQUIRE_TIMEOUT_MS} ms); peak DB sessions ${medianOf(overload, METRICS.sessions)}; DB refusals ${refused}; 503s ${shed.toLocaleString('en-US')}${shed === 0 ? '' : withRetryAfter === shed ? ', every one with Retry-After' : `, ${withRetryAfter.toLocaleString('en-US')} with Retry-After`}; other errors ${total(METRICS.otherErrors)}.`;
+      return `- ${HTTP_VARIANTS[overload.variant]}, ${overloadLabel(overload)}: answered 200/s ${(medianOf(overload, METRICS.goodput) / peak).toFixed(2)}× its peak in the clients sweep (${Math.round(peak).toLocaleString('en-US')}/s); p99 ${p99.toFixed(0)} ms (${p99 <= ACQUIRE_TIMEOUT_MS ? 'within' : 'beyond'} leakproof's acquireTimeout, ${ACQUIRE_TIMEOUT_MS} ms); peak DB sessions ${medianOf(overload, METRICS.sessions)}; DB refusals ${refused}; 503s ${shed.toLocaleString('en-US')}${shed === 0 ? '' : withRetryAfter === shed ? ', every one with Retry-After' : `, ${withRetryAfter.toLocaleString('en-US')} with Retry-After`}; other errors ${total(METRICS.otherErrors)}.`;
     });
+}
+
+/** Most clients first, then the longer queue, clients retrying at once before those that wait. */
+function overloadOrder(point: Point): number {
+  return -point.clients * 10_000 - (point.maxWaiting ?? 0) * 10 + Number(point.honorRetryAfter);
+}
+
+function overloadLabel(point: Point): string {
+  if (!point.variant.startsWith('leakproof')) return `${point.clients} clients`;
+  const clients = point.honorRetryAfter ? 'clients wait Retry-After' : 'clients retry at once';
+  return `${point.clients} clients, maxWaiting ${point.maxWaiting}, ${clients}`;
 }
 
 function path(name: string): string {
