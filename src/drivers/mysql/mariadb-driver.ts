@@ -190,8 +190,12 @@ function mariadbOptions(settings: ConnectionSettings): ConnectionConfig {
 
 /**
  * Has the connector use a TCP socket leakproof opens (its `stream` option), so that destroy()
- * can cut it. A Unix socket, a `stream` of the user's own and TLS (the connector layers its
- * TLS socket over this one and listens on that) are left to the connector's own destroy().
+ * can cut it. A Unix socket, a `stream` of the user's own and TLS are left to the connector's
+ * own destroy(). Under TLS the connector layers its TLS socket over this one and keeps this
+ * one's error listener: cutting this one with an error runs its fatal path from that listener,
+ * which destroys the TLS socket mid-emit (the error then reaches that socket unheard, and
+ * Node 20 segfaulted after it in a standalone check); cut without an error, the TLS socket
+ * only closes, which the connector does not hear.
  */
 function withOwnSocket(options: ConnectionConfig, socket: { opened?: Socket }): ConnectionConfig {
   if (options.socketPath !== undefined || options.stream !== undefined || (options.ssl !== undefined && options.ssl !== false))
