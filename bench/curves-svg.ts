@@ -1,8 +1,9 @@
 /**
  * The cost curves as one SVG: a grid of small panels (req/s, p99, server CPU per request against
- * clients, pool size and processes), one line per variant, one legend for all (a variant keeps
- * its colour in every panel). The x axis is evenly spaced by step: clients grow by 4× per step,
- * pool sizes by 5×, so that is a log scale; y starts at 0 so that heights compare.
+ * clients, pool size, processes and, under overload, the requests admitted at once), one line
+ * per variant, one legend for all (a variant keeps its colour in every panel). The x axis is
+ * evenly spaced by step: clients grow by 4× per step, pool sizes by 5×, so that is a log scale;
+ * y starts at 0 so that heights compare.
  *
  * @module
  */

@@ -223,6 +223,8 @@ function panels(points: readonly Point[], variants: readonly VariantName[]): Pan
   const byClients = (point: Point): boolean => isBase(point) && point.pool === 10;
   const byPool = (point: Point): boolean => isBase(point) && point.clients === 64;
   const byProcesses = (point: Point): boolean => !isOverload(point) && point.clients === 64 && point.pool === 10;
+  // Clients that retry at once: the one behaviour measured at every overload point.
+  const byAdmitted = (point: Point): boolean => isOverload(point) && !point.honorRetryAfter;
   return [
     { title: 'answered 200/s against clients (pool 10)', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.goodput) },
     { title: 'p99 ms against clients', xLabel: 'clients', series: series(byClients, (p) => p.clients, METRICS.p99) },
@@ -234,6 +236,12 @@ function panels(points: readonly Point[], variants: readonly VariantName[]): Pan
       xLabel: 'server processes',
       series: series(byProcesses, (p) => p.processes, METRICS.rps),
     },
+    {
+      title: 'overload: answered 200/s (10× the pool)',
+      xLabel: 'requests admitted at once',
+      series: series(byAdmitted, admitted, METRICS.goodput),
+    },
+    { title: 'overload: server CPU µs/req', xLabel: 'requests admitted at once', series: series(byAdmitted, admitted, METRICS.cpu) },
   ];
 }
 
@@ -264,7 +272,7 @@ function renderMarkdown(meta: Meta, points: readonly Point[], variants: readonly
     '',
     `${meta.date} · Node ${meta.node} · ${meta.rounds} interleaved rounds × (2 s warm-up + ${meta.seconds} s) per point · ${meta.minutes.toFixed(1)} min. Medians over rounds (DB refusals: the sum). \`GET /item?id=N\`, one primary-key SELECT. The machine has 2 cores shared by the server, the load generator and the database, so the curves show where each stack saturates, not a production ceiling. "peak DB sessions": the most sessions of the bench's user the database listed at once (polled every 200 ms); "DB refusals": connects MariaDB refused for max_connections (PostgreSQL keeps no such counter: n/a).`,
     '',
-    '![req/s, p99 and server CPU per request against clients, pool size and processes](curves.svg)',
+    '![req/s, p99 and server CPU per request against clients, pool size and processes, and under overload](curves.svg)',
     '',
     '## Clients (pools of 10)',
     '',
@@ -324,6 +332,11 @@ function overloadVerdicts(points: readonly Point[], variants: readonly VariantNa
       const p99 = medianOf(overload, METRICS.p99);
       return `- ${HTTP_VARIANTS[overload.variant]}, ${overloadLabel(overload)}: answered 200/s ${(medianOf(overload, METRICS.goodput) / peak).toFixed(2)}× its peak in the clients sweep (${Math.round(peak).toLocaleString('en-US')}/s); p99 ${p99.toFixed(0)} ms (${p99 <= ACQUIRE_TIMEOUT_MS ? 'within' : 'beyond'} leakproof's acquireTimeout, ${ACQUIRE_TIMEOUT_MS} ms); peak DB sessions ${medianOf(overload, METRICS.sessions)}; DB refusals ${refused}; 503s ${shed.toLocaleString('en-US')}${shed === 0 ? '' : withRetryAfter === shed ? ', every one with Retry-After' : `, ${withRetryAfter.toLocaleString('en-US')} with Retry-After`}; other errors ${total(METRICS.otherErrors)}.`;
     });
+}
+
+/** What the server holds at once under overload: leakproof's pool and queue; a raw pool, which never sheds, every client. */
+function admitted(point: Point): number {
+  return point.variant.startsWith('leakproof') ? point.pool + (point.maxWaiting ?? 0) : point.clients;
 }
 
 /** Most clients first, then the longer queue, clients retrying at once before those that wait. */
