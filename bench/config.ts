@@ -10,7 +10,7 @@
  *   BENCH_PROCESSES=1       server processes per HTTP variant (node:cluster, a pool in each)
  *   BENCH_MAX_WAITING=n     leakproof's maxWaiting in the HTTP servers (default: leakproof's own)
  *   BENCH_HONOR_RETRY_AFTER=1  clients answered 503 wait Retry-After before asking again
- *   BENCH_HOLD_OFF_SHED=0   leakproof/http reads a shed connection on at once (holdOffShed: false)
+ *   BENCH_HOLD_OFF_SHED=0   leakproof/http and the framework adapters read a shed connection on at once (holdOffShed: false)
  *   BENCH_MICRO_ROUNDS=7    interleaved rounds of the in-process suites
  *   BENCH_ONLY=micro|http   run one part only (default both)
  *   BENCH_HTTP_VARIANTS=a,b HTTP variants to run (names in http-variants.ts; default: raw and

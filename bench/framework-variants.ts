@@ -16,7 +16,7 @@ import { Hono } from 'hono';
 import mysql from 'mysql2/promise';
 import { addressOptions, ITEM_COUNT } from './config.js';
 import type { Handler, Variant, VariantSettings } from './variant.js';
-import { loadAdapter, loadLeakproof } from './leakproof-build.js';
+import { loadAdapter, loadExpressErrorHandler, loadLeakproof } from './leakproof-build.js';
 
 /** The driver under every framework row: the default for MySQL/MariaDB URLs. */
 const SQL = 'SELECT id, name, price_cents, description FROM bench_item WHERE id = ?';
@@ -40,6 +40,12 @@ interface Source {
   close(): Promise<void>;
 }
 
+/** A leakproof adapter and the options every adapter takes here (the run's holdOffShed). */
+interface Adapter {
+  readonly plugin: unknown;
+  readonly options: { readonly holdOffShed: boolean | undefined };
+}
+
 export async function createFrameworkVariant(name: FrameworkVariantName, settings: VariantSettings): Promise<Variant> {
   switch (name) {
     case 'raw-fastify':
@@ -49,12 +55,16 @@ export async function createFrameworkVariant(name: FrameworkVariantName, setting
     case 'raw-hono':
       return honoVariant(rawSource(settings), undefined);
     case 'leakproof-fastify':
-      return fastifyVariant(await leakproofSource(settings), await loadAdapter('fastify'));
+      return fastifyVariant(await leakproofSource(settings), await adapter('fastify', settings));
     case 'leakproof-express':
-      return expressVariant(await leakproofSource(settings), await loadAdapter('express'));
+      return expressVariant(await leakproofSource(settings), await adapter('express', settings), await loadExpressErrorHandler());
     case 'leakproof-hono':
-      return honoVariant(await leakproofSource(settings), await loadAdapter('hono'));
+      return honoVariant(await leakproofSource(settings), await adapter('hono', settings));
   }
+}
+
+async function adapter(name: 'fastify' | 'express' | 'hono', settings: VariantSettings): Promise<Adapter> {
+  return { plugin: await loadAdapter(name), options: { holdOffShed: settings.holdOffShed } };
 }
 
 function rawSource(settings: VariantSettings): Source & { dbs?: undefined } {
@@ -67,7 +77,8 @@ function rawSource(settings: VariantSettings): Source & { dbs?: undefined } {
 
 async function leakproofSource(settings: VariantSettings): Promise<Source & { dbs: unknown }> {
   const { createDatabases } = await loadLeakproof();
-  const dbs = createDatabases({ default: { url: settings.mysqlUrl, client: 'mysql2', maxConnections: settings.poolSize } });
+  const alias = { url: settings.mysqlUrl, client: 'mysql2' as const, maxConnections: settings.poolSize };
+  const dbs = createDatabases({ default: settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting } });
   const db = dbs.get();
   return { dbs, find: async (id) => (await db.query(SQL, [id]))[0], close: () => dbs.close() };
 }
@@ -77,10 +88,11 @@ function itemId(raw: unknown): number | undefined {
   return Number.isInteger(id) && id >= 1 && id <= ITEM_COUNT ? id : undefined;
 }
 
-async function fastifyVariant(source: Source & { dbs?: unknown }, adapter: unknown): Promise<Variant> {
+async function fastifyVariant(source: Source & { dbs?: unknown }, adapter: Adapter | undefined): Promise<Variant> {
   const app = Fastify();
   // The plugin would close the databases with the app; the variant closes them itself.
-  if (adapter !== undefined) await app.register(adapter as never, { databases: source.dbs, closeDatabases: false } as never);
+  if (adapter !== undefined)
+    await app.register(adapter.plugin as never, { databases: source.dbs, closeDatabases: false, ...adapter.options } as never);
   app.get<{ Querystring: { id?: string } }>('/item', async (request, reply) => {
     const id = itemId(request.query.id);
     const row = id === undefined ? undefined : await source.find(id);
@@ -99,21 +111,25 @@ async function fastifyVariant(source: Source & { dbs?: unknown }, adapter: unkno
   };
 }
 
-function expressVariant(source: Source & { dbs?: unknown }, adapter: unknown): Variant {
+function expressVariant(source: Source & { dbs?: unknown }, adapter?: Adapter, errorHandler?: unknown): Variant {
   const app = express();
-  if (adapter !== undefined) app.use((adapter as (dbs: unknown) => express.RequestHandler)(source.dbs));
+  if (adapter !== undefined)
+    app.use((adapter.plugin as (dbs: unknown, options: object) => express.RequestHandler)(source.dbs, adapter.options));
   app.get('/item', async (req, res) => {
     const id = itemId(req.query['id']);
     const row = id === undefined ? undefined : await source.find(id);
     if (row === undefined) res.status(404).json({ error: 'NOT_FOUND' });
     else res.json(row);
   });
+  // As the adapter's docs say: its errors (a shed request's 503 + Retry-After) answered by leakproof's handler.
+  if (adapter !== undefined) app.use((errorHandler as (options: object) => express.ErrorRequestHandler)({ ...adapter.options }));
   return { handle: (req, res) => void app(req, res), close: () => source.close() };
 }
 
-function honoVariant(source: Source & { dbs?: unknown }, adapter: unknown): Variant {
+function honoVariant(source: Source & { dbs?: unknown }, adapter: Adapter | undefined): Variant {
   const app = new Hono();
-  if (adapter !== undefined) app.use((adapter as (dbs: unknown) => Parameters<typeof app.use>[0])(source.dbs));
+  if (adapter !== undefined)
+    app.use((adapter.plugin as (dbs: unknown, options: object) => Parameters<typeof app.use>[0])(source.dbs, adapter.options));
   app.get('/item', async (c) => {
     const id = itemId(c.req.query('id'));
     const row = id === undefined ? undefined : await source.find(id);

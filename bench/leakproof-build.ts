@@ -96,13 +96,24 @@ export async function loadLeakproof(): Promise<Leakproof> {
  * `leakproof/fastify`'s default export, the `leakproof` export of the others.
  */
 export async function loadAdapter(name: (typeof FRAMEWORKS)[number]): Promise<unknown> {
+  const module = await importAdapter(name);
+  return name === 'fastify' ? module.default : module.leakproof;
+}
+
+/** In a child: `leakproof/express`'s error middleware, which answers (and holds off) what the adapter sheds. */
+export async function loadExpressErrorHandler(): Promise<unknown> {
+  return (await importAdapter('express')).leakproofErrorHandler;
+}
+
+function importAdapter(
+  name: (typeof FRAMEWORKS)[number],
+): Promise<{ default?: unknown; leakproof?: unknown; leakproofErrorHandler?: unknown }> {
   const dist = process.env[DIST_ENV];
   const url =
     dist === undefined || dist === ''
       ? new URL(`../src/adapters/${name}.ts`, import.meta.url).href
       : pathToFileURL(join(dist, 'adapters', `${name}.js`)).href;
-  const module = (await import(url)) as { default?: unknown; leakproof?: unknown };
-  return name === 'fastify' ? module.default : module.leakproof;
+  return import(url) as Promise<{ default?: unknown; leakproof?: unknown; leakproofErrorHandler?: unknown }>;
 }
 
 interface QueryBuilderEntries {

@@ -19,6 +19,6 @@ export interface VariantSettings {
   readonly poolSize: number;
   /** leakproof's `maxWaiting`; undefined: its default. The raw pools have no such bound. */
   readonly maxWaiting?: number | undefined;
-  /** leakproof/http's `holdOffShed`; undefined: its default. */
+  /** `holdOffShed` of leakproof/http and the framework adapters; undefined: its default. */
   readonly holdOffShed?: boolean | undefined;
 }
