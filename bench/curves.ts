@@ -171,7 +171,8 @@ async function measureWatched(variant: VariantName, round: number, config: Bench
 function describe(point: Point): string {
   const extra = [
     point.processes > 1 ? `${point.processes} processes` : '',
-    point.maxWaiting === undefined ? '' : `maxWaiting ${point.maxWaiting}`,
+    // A raw pool's overload point carries a maxWaiting only to mark it as one: it has no queue bound.
+    point.maxWaiting === undefined || !point.variant.startsWith('leakproof') ? '' : `maxWaiting ${point.maxWaiting}`,
     point.honorRetryAfter ? 'clients wait Retry-After' : '',
   ];
   return [`${point.variant}, ${point.clients} clients, pool ${point.pool}`, ...extra.filter((text) => text !== '')].join(', ');

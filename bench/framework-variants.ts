@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import mysql from 'mysql2/promise';
 import { addressOptions, ITEM_COUNT } from './config.js';
-import type { Handler, Variant, VariantSettings } from './variant.js';
+import { withRunQueue, type Handler, type Variant, type VariantSettings } from './variant.js';
 import { loadAdapter, loadExpressErrorHandler, loadLeakproof } from './leakproof-build.js';
 
 /** The driver under every framework row: the default for MySQL/MariaDB URLs. */
@@ -55,15 +55,15 @@ export async function createFrameworkVariant(name: FrameworkVariantName, setting
     case 'raw-hono':
       return honoVariant(rawSource(settings), undefined);
     case 'leakproof-fastify':
-      return fastifyVariant(await leakproofSource(settings), await adapter('fastify', settings));
+      return fastifyVariant(await leakproofSource(settings), await adapterFor('fastify', settings));
     case 'leakproof-express':
-      return expressVariant(await leakproofSource(settings), await adapter('express', settings), await loadExpressErrorHandler());
+      return expressVariant(await leakproofSource(settings), await adapterFor('express', settings), await loadExpressErrorHandler());
     case 'leakproof-hono':
-      return honoVariant(await leakproofSource(settings), await adapter('hono', settings));
+      return honoVariant(await leakproofSource(settings), await adapterFor('hono', settings));
   }
 }
 
-async function adapter(name: 'fastify' | 'express' | 'hono', settings: VariantSettings): Promise<Adapter> {
+async function adapterFor(name: 'fastify' | 'express' | 'hono', settings: VariantSettings): Promise<Adapter> {
   return { plugin: await loadAdapter(name), options: { holdOffShed: settings.holdOffShed } };
 }
 
@@ -77,8 +77,9 @@ function rawSource(settings: VariantSettings): Source & { dbs?: undefined } {
 
 async function leakproofSource(settings: VariantSettings): Promise<Source & { dbs: unknown }> {
   const { createDatabases } = await loadLeakproof();
-  const alias = { url: settings.mysqlUrl, client: 'mysql2' as const, maxConnections: settings.poolSize };
-  const dbs = createDatabases({ default: settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting } });
+  const dbs = createDatabases({
+    default: withRunQueue({ url: settings.mysqlUrl, client: 'mysql2' as const, maxConnections: settings.poolSize }, settings),
+  });
   const db = dbs.get();
   return { dbs, find: async (id) => (await db.query(SQL, [id]))[0], close: () => dbs.close() };
 }

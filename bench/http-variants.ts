@@ -20,7 +20,7 @@ import { loadLeakproof } from './leakproof-build.js';
 import { ITEM_COUNT, addressOptions } from './config.js';
 import { createFrameworkVariant, FRAMEWORK_VARIANTS, type FrameworkVariantName } from './framework-variants.js';
 import { isOrmVariant, ORM_VARIANTS, ormSource, type OrmVariantName } from './orm-variants.js';
-import type { Handler, Variant, VariantSettings } from './variant.js';
+import { withRunQueue, type Handler, type Variant, type VariantSettings } from './variant.js';
 import {
   isQueryBuilderVariant,
   QUERY_BUILDER_VARIANTS,
@@ -275,7 +275,7 @@ function insideAls(variant: Variant): Variant {
 /** leakproof's documented usage: default options (persistent pool, maxConnections 10), maxWaiting where the run sets it. */
 async function viaLeakproof(alias: AliasOptions, sql: string, settings: VariantSettings): Promise<Variant> {
   const { createDatabases, withDatabases } = await loadLeakproof();
-  const dbs = createDatabases({ default: settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting } });
+  const dbs = createDatabases({ default: withRunQueue(alias, settings) });
   const db = dbs.get();
   const handle = withDatabases(
     dbs,

@@ -22,3 +22,8 @@ export interface VariantSettings {
   /** `holdOffShed` of leakproof/http and the framework adapters; undefined: its default. */
   readonly holdOffShed?: boolean | undefined;
 }
+
+/** `alias` with the run's `maxWaiting` where it sets one (leakproof's default otherwise). */
+export function withRunQueue<T extends object>(alias: T, settings: VariantSettings): T | (T & { maxWaiting: number }) {
+  return settings.maxWaiting === undefined ? alias : { ...alias, maxWaiting: settings.maxWaiting };
+}

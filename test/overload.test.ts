@@ -27,7 +27,7 @@ forEachEngine('10× overload', ['mariadb', 'postgres'], (engine) => {
 
   it(`300 clients, maxConnections ${POOL}, server limit ${SERVER_LIMIT}: no refusal by the server, excess answered 503 + Retry-After, goodput printed`, async () => {
     const overloaded = await overload({ acquireTimeout: 1000 }, 'the default queue');
-    assert.ok(overloaded.unavailable > 0, 'nothing was turned away: the load did not overload the pool');
+    assert.ok(shed(overloaded) > 0, 'nothing was turned away: the load did not overload the pool');
   });
 
   it(`300 clients, the queue no longer than the pool (maxWaiting ${POOL}): the excess is shed at once (QUEUE_FULL + Retry-After), never left to time out`, async () => {
@@ -63,7 +63,7 @@ forEachEngine('10× overload', ['mariadb', 'postgres'], (engine) => {
     await sampler;
     const goodput = overloaded.ok / overloaded.seconds / (unloaded.ok / unloaded.seconds);
     console.log(
-      `# ${engine().name}, ${label}: ${POOL} clients ${Math.round(unloaded.ok / unloaded.seconds)} ok/s; ${POOL * 10} clients ${Math.round(overloaded.ok / overloaded.seconds)} ok/s (goodput ${goodput.toFixed(2)}× the unloaded rate), ${overloaded.unavailable} answered 503 (${[...overloaded.codes].map(([code, n]) => `${n} ${code}`).join(', ')}), slowest answer ${overloaded.slowestMs} ms, peak ${peak} sessions`,
+      `# ${engine().name}, ${label}: ${POOL} clients ${Math.round(unloaded.ok / unloaded.seconds)} ok/s; ${POOL * 10} clients ${Math.round(overloaded.ok / overloaded.seconds)} ok/s (goodput ${goodput.toFixed(2)}× the unloaded rate), ${shed(overloaded)} answered 503 (${[...overloaded.codes].map(([code, n]) => `${n} ${code}`).join(', ')}), slowest answer ${overloaded.slowestMs} ms, peak ${peak} sessions`,
     );
 
     for (const phase of [unloaded, overloaded]) assert.deepEqual(phase.otherStatuses, [], JSON.stringify(phase));
@@ -83,13 +83,19 @@ forEachEngine('10× overload', ['mariadb', 'postgres'], (engine) => {
 
 interface Phase {
   ok: number;
-  unavailable: number;
   otherStatuses: number[];
   retryAfterMissing: number;
   /** The error code of each 503's JSON body, and how many. */
   codes: Map<string, number>;
   slowestMs: number;
   seconds: number;
+}
+
+/** The 503s of a phase, whatever their code. */
+function shed(phase: Phase): number {
+  let total = 0;
+  for (const count of phase.codes.values()) total += count;
+  return total;
 }
 
 /**
@@ -100,7 +106,6 @@ interface Phase {
 async function closedLoop(port: number, clients: number, waitRetryAfter = false): Promise<Phase> {
   const phase: Phase = {
     ok: 0,
-    unavailable: 0,
     otherStatuses: [],
     retryAfterMissing: 0,
     codes: new Map(),
@@ -115,7 +120,6 @@ async function closedLoop(port: number, clients: number, waitRetryAfter = false)
       phase.slowestMs = Math.max(phase.slowestMs, Date.now() - started);
       if (response.status === 200) phase.ok++;
       else if (response.status === 503) {
-        phase.unavailable++;
         if (response.headers['retry-after'] === undefined) phase.retryAfterMissing++;
         const code = String((JSON.parse(response.body) as { error?: unknown }).error);
         phase.codes.set(code, (phase.codes.get(code) ?? 0) + 1);
