@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, gt, sql } from 'drizzle-orm';
 import { createDatabases, LeakproofError, type Database } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
@@ -173,7 +173,7 @@ async function admin(engine: EngineContext, statements: readonly string[]): Prom
   await own.close();
 }
 
-forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) => {
+forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
   before(() => admin(engine(), drizzleDdl(engine().name, prefix)));
   after(() => admin(engine(), dropDrizzleTables(prefix)));
 
@@ -280,6 +280,80 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine) =
     assert.equal(ids[1]!.id, ids[0]!.id + 1);
     assert.equal(header.affectedRows, 1);
   });
+
+  // drizzle-orm's iterator is MySQL's only: pg-core and sqlite-core have none.
+  if (target === 'mariadb') {
+    it('MySQL: .iterator() maps rows as awaiting the query does, placeholders filled, on the scope’s one lease', async () => {
+      const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
+      const { items, tags } = mysqlTables(prefix);
+      const orm = drizzle(dbs.get(), { dialect: 'mysql' });
+      const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
+        const all: T[] = [];
+        for await (const row of rows) all.push(row);
+        return all;
+      };
+      const { awaited, iterated, prepared } = await dbs.run(async () => {
+        await orm.delete(tags);
+        await orm.delete(items);
+        await orm.insert(items).values([{ label: 'i1' }, { label: 'i2' }]);
+        const [first] = await orm.select({ id: items.id }).from(items).where(eq(items.label, 'i1'));
+        await orm.insert(tags).values({ itemId: first!.id, name: 'red' });
+        // A left join: i2's absent tag must come back as null, as drizzle maps it.
+        const joined = orm.select().from(items).leftJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(items.id));
+        const after = orm
+          .select({ label: items.label })
+          .from(items)
+          .where(gt(items.id, sql.placeholder('id')))
+          .prepare();
+        return {
+          awaited: await joined,
+          iterated: await collect(joined.iterator()),
+          prepared: await collect(after.iterator({ id: first!.id })),
+        };
+      });
+      assert.equal(iterated.length, 2);
+      assert.deepEqual(iterated, awaited);
+      assert.equal(iterated[1]!.drizzle_t_tags, null);
+      assert.deepEqual(prepared, [{ label: 'i2' }]);
+      assert.equal(dbs.stats().default!.acquired, 1);
+      await dbs.close();
+      assert.equal(await engine().waitForCount(0), 0);
+    });
+
+    it('MySQL: leaving an endless .iterator() early stops its statement; the scope goes on, within the budget', async () => {
+      const dbs = engine().databases({ default: { url: engine().url, maxConnections: 2, maxLifetime: 0 } });
+      const { items } = mysqlTables(prefix);
+      const orm = drizzle(dbs.get(), { dialect: 'mysql' });
+      let sessions = 0;
+      const { read, after, inLoop } = await dbs.run(async () => {
+        let read = 0;
+        let inLoop: unknown;
+        // MariaDB's sequence engine makes its rows as they are sent: no client could read them all.
+        for await (const row of orm
+          .select({ n: sql<number>`seq` })
+          .from(sql`seq_1_to_1000000000000`)
+          .iterator()) {
+          read = row.n;
+          if (read === 1)
+            inLoop = await orm
+              .select()
+              .from(items)
+              .catch((error: unknown) => error);
+          if (read === 50) break;
+        }
+        sessions = await engine().count();
+        return { read, after: await orm.select({ label: items.label }).from(items).where(eq(items.label, 'i1')), inLoop };
+      });
+      assert.equal(read, 50);
+      // The connection is the stream's until its last row: a statement inside the loop could never run.
+      assert.ok(inLoop instanceof LeakproofError && inLoop.code === 'STREAM_OPEN', String(inLoop));
+      assert.deepEqual(after, [{ label: 'i1' }]);
+      assert.ok(sessions <= 2, `the server held ${sessions} sessions after the break, over the budget of 2`);
+      assert.equal(dbs.stats().default!.acquired, 1);
+      await dbs.close();
+      assert.equal(await engine().waitForCount(0), 0);
+    });
+  }
 
   it("a dialect that is not the alias URL's is CONFIG_INVALID", () => {
     const dbs = engine().databases({ default: { url: engine().url } });

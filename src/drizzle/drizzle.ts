@@ -11,8 +11,10 @@
  *   abort. Transaction config (isolation level, access mode) is refused: QUERY_BUILDER_UNSUPPORTED.
  * - `dialect` ('postgresql' | 'mysql' | 'sqlite', the names drizzle-kit uses) types the result;
  *   it must match the alias URL's engine. Without it the result is the union of the three.
- * - Not there: iterators (stream with `db.stream()` instead), SQLite `batch()`; relational
- *   queries with `with` need LATERAL joins, which MariaDB lacks (MySQL 8 has them).
+ * - `.iterator()` on MySQL/MariaDB, as drizzle-orm/mysql2 has it, reads through `db.stream()`
+ *   (drizzle-orm has no iterator on PostgreSQL or SQLite).
+ * - Not there: SQLite `batch()`; relational queries with `with` need LATERAL joins, which
+ *   MariaDB lacks (MySQL 8 has them).
  *
  * @example
  * import { pgTable, serial, text } from 'drizzle-orm/pg-core';

@@ -1,9 +1,10 @@
 import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
-import { MySqlDialect, type MySqlTransactionConfig } from 'drizzle-orm/mysql-core';
+import { MySqlDialect, type MySqlPreparedQueryConfig, type MySqlTransactionConfig } from 'drizzle-orm/mysql-core';
 import { MySqlProxyTransaction, MySqlRemoteDatabase, MySqlRemoteSession, type RemoteCallback } from 'drizzle-orm/mysql-proxy';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
 import { passLeakproofErrorsOn } from './leakproof-errors.js';
+import { withRowIterator } from './mysql-iterator.js';
 
 type Schema = Record<string, unknown>;
 type Relations = ReturnType<typeof sessionParts>['relations'];
@@ -26,7 +27,7 @@ function mysqlCalls(db: Database): RemoteCallback {
   };
 }
 
-/** drizzle's mysql-proxy session, with transactions that are leakproof's. */
+/** drizzle's mysql-proxy session, with transactions that are leakproof's and a row iterator. */
 class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalConfig> {
   readonly #db: Database;
   readonly #dialect: MySqlDialect;
@@ -38,6 +39,13 @@ class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalC
     passLeakproofErrorsOn(this);
     this.#dialect = dialect;
     this.#relations = parts.relations;
+  }
+
+  override prepareQuery<T extends MySqlPreparedQueryConfig>(
+    ...[query, fields, mapper, ...rest]: Parameters<MySqlRemoteSession<Schema, TablesRelationalConfig>['prepareQuery']>
+  ) {
+    const prepared = super.prepareQuery<T>(query, fields, mapper, ...rest);
+    return withRowIterator(this.#db, prepared, query, fields, mapper);
   }
 
   override transaction<T>(

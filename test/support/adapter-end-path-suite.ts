@@ -51,7 +51,7 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
   const also = adapterOnly(layer);
   const through = layer === DIRECT ? '' : ` through ${layer.name}`;
   for (const adapter of ADAPTERS.filter((a) => a.name === adapterName)) {
-    forEachEngine(`request end paths (${adapter.name}${through})`, engines, (engine) => {
+    forEachEngine(`request end paths (${adapter.name}${through})`, engines, (engine, target) => {
       let dbs: Databases | undefined;
       let served: ServedApp | undefined;
       let layerCalls: LayerCalls | undefined;
@@ -300,8 +300,8 @@ export function adapterEndPaths(engines: readonly EngineTarget[], adapterName: A
       });
 
       it(
-        'a db.stream() response whose client leaves mid-stream: the stream stops (REQUEST_ENDED) and the connection is released',
-        { skip: layer.noStream ?? false },
+        "a row stream's response (db.stream(), or the query layer's) whose client leaves mid-stream: the stream stops (REQUEST_ENDED) and the connection is released",
+        { skip: layer.noStream(target) ?? false },
         async () => {
           open();
           let stoppedWith: unknown;

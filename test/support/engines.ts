@@ -54,11 +54,17 @@ export interface EngineContext {
 /** An engine to run tests on: a server engine, SQLite, or PostgreSQL behind PgBouncer in transaction mode. */
 export type EngineTarget = EngineName | 'postgres-pgbouncer';
 
-export function forEachEngine(title: string, engines: readonly EngineTarget[], body: (engine: () => EngineContext) => void): void {
+/** One `describe` per engine; `body` gets the engine's context (once its server runs) and its name. */
+export function forEachEngine(
+  title: string,
+  engines: readonly EngineTarget[],
+  body: (engine: () => EngineContext, target: EngineTarget) => void,
+): void {
   for (const name of engines) {
-    if (name === 'sqlite') describeSqlite(title, body);
-    else if (name === 'postgres-pgbouncer') describeBehindPgbouncer(title, body, pgbouncerContext);
-    else describeServer(title, name, body);
+    const bodyOf = (engine: () => EngineContext): void => body(engine, name);
+    if (name === 'sqlite') describeSqlite(title, bodyOf);
+    else if (name === 'postgres-pgbouncer') describeBehindPgbouncer(title, bodyOf, pgbouncerContext);
+    else describeServer(title, name, bodyOf);
   }
 }
 

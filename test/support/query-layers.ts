@@ -12,7 +12,8 @@ import type { Database } from '../../src/index.js';
 import { LeakproofDialect } from '../../src/kysely/leakproof-dialect.js';
 import { drizzle } from '../../src/drizzle/drizzle.js';
 import { DIALECTS, type EngineName } from './dialect.js';
-import { endlessSql } from './streaming.js';
+import type { EngineTarget } from './engines.js';
+import { endlessSql, endlessTable } from './streaming.js';
 
 export interface LayerCalls {
   /** `SELECT 1 AS one`: the number 1. */
@@ -27,14 +28,14 @@ export interface LayerCalls {
 
 export interface QueryLayer {
   readonly name: 'db' | 'kysely' | 'drizzle';
-  /** Why the layer has no row stream; undefined when it has one. */
-  readonly noStream: string | undefined;
+  /** Why the layer has no row stream on this engine; undefined when it has one. */
+  noStream(engine: EngineTarget): string | undefined;
   calls(db: Database, engine: EngineName, table: string): LayerCalls;
 }
 
 export const DIRECT: QueryLayer = {
   name: 'db',
-  noStream: undefined,
+  noStream: () => undefined,
   calls: (db, engine, table) => ({
     selectOne: async () => Number((await db.query('SELECT 1 AS one'))[0]!['one']),
     sleep: (seconds) => db.query(DIALECTS[engine].sleep(seconds)),
@@ -55,7 +56,7 @@ type KyselyDb = Record<string, ScratchTable>;
 
 export const KYSELY: QueryLayer = {
   name: 'kysely',
-  noStream: undefined,
+  noStream: () => undefined,
   calls: (db, engine, table) => {
     const k = new Kysely<KyselyDb>({ dialect: new LeakproofDialect(db) });
     return {
@@ -76,7 +77,8 @@ export const KYSELY: QueryLayer = {
 
 export const DRIZZLE: QueryLayer = {
   name: 'drizzle',
-  noStream: 'Drizzle over leakproof has no row stream (its proxy sessions have no iterator): stream with db.stream()',
+  noStream: (engine) =>
+    engine === 'mariadb' ? undefined : "drizzle-orm has no row iterator on PostgreSQL or SQLite (MySQL's only): stream with db.stream()",
   calls: (db, engine, table) => (engine === 'postgres' ? drizzlePgCalls(db, table) : drizzleMysqlCalls(db, table)),
 };
 
@@ -99,6 +101,13 @@ function drizzleMysqlCalls(db: Database, table: string): LayerCalls {
     selectOne: async () => Number(((await orm.execute(sql`SELECT 1 AS one`)) as unknown as [{ one: number }[]])[0][0]!.one),
     sleep: (seconds) => orm.execute(sql.raw(DIALECTS.mariadb.sleep(seconds))),
     insert: (label) => orm.insert(scratch).values({ label }),
-    endless: undefined,
+    // drizzle's iterator reads the rows one by one whatever the batch: db.stream's own default.
+    endless: async function* () {
+      for await (const row of orm
+        .select({ n: sql<number>`seq` })
+        .from(sql.raw(endlessTable()))
+        .iterator())
+        yield Number(row.n);
+    },
   };
 }

@@ -55,12 +55,19 @@ export function rowsSql(engine: EngineName, count: number, padBytes = 0): string
   }
 }
 
+/** More rows than any client could read: MariaDB's sequence table of them, its rows in `seq`. */
+const ENDLESS_ROWS = 1_000_000_000_000;
+
+export function endlessTable(): string {
+  return `seq_1_to_${ENDLESS_ROWS}`;
+}
+
 /**
  * A result no client could fetch whole: PostgreSQL and SQLite evaluate a recursive CTE only as
  * far as rows are fetched; MariaDB's sequence engine makes its rows as they are sent.
  */
 export function endlessSql(engine: EngineName, padBytes = 0): string {
-  if (engine === 'mariadb') return rowsSql(engine, 1_000_000_000_000, padBytes);
+  if (engine === 'mariadb') return rowsSql(engine, ENDLESS_ROWS, padBytes);
   const pad =
     padBytes === 0
       ? ''
