@@ -37,6 +37,8 @@ interface Ops {
     config?: { isolationLevel: 'serializable' },
   ): Promise<T>;
   relational(): Promise<{ label: string; tags: string[] }[]>;
+  /** A relational findFirst by label: the label, or undefined when no row has it. */
+  first(label: string): Promise<string | undefined>;
 }
 
 function pgOps(db: Database): Ops {
@@ -78,6 +80,7 @@ function pgOps(db: Database): Ops {
         label: r.label,
         tags: r.tags.map((t) => t.name),
       })),
+    first: async (label) => (await orm.query.items.findFirst({ where: eq(items.label, label) }))?.label,
   };
 }
 
@@ -120,6 +123,7 @@ function mysqlOps(db: Database): Ops {
         label: r.label,
         tags: r.tags.map((t) => t.name),
       })),
+    first: async (label) => (await orm.query.items.findFirst({ where: eq(items.label, label) }))?.label,
   };
 }
 
@@ -162,6 +166,7 @@ function sqliteOps(db: Database): Ops {
         label: r.label,
         tags: r.tags.map((t) => t.name),
       })),
+    first: async (label) => (await orm.query.items.findFirst({ where: eq(items.label, label) }))?.label,
   };
 }
 
@@ -354,6 +359,26 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
       assert.equal(await engine().waitForCount(0), 0);
     });
   }
+
+  it('a findFirst, and on SQLite a .get(), that match no row answer undefined, not a row of undefineds', async () => {
+    const { run, ops } = open();
+    const found = await run(async () => {
+      await ops.clear();
+      await ops.insert('f1');
+      return [await ops.first('f1'), await ops.first('none')];
+    });
+    assert.deepEqual(found, ['f1', undefined]);
+    if (engine().name !== 'sqlite') return;
+    const dbs = engine().databases({ default: { url: engine().url } });
+    const { items } = sqliteTables(prefix);
+    const orm = drizzle(dbs.get(), { dialect: 'sqlite' });
+    const rows = await dbs.run(async () => [
+      await orm.select().from(items).where(eq(items.label, 'f1')).get(),
+      await orm.select().from(items).where(eq(items.label, 'none')).get(),
+    ]);
+    assert.equal(rows[0]?.label, 'f1');
+    assert.equal(rows[1], undefined);
+  });
 
   it("a dialect that is not the alias URL's is CONFIG_INVALID", () => {
     const dbs = engine().databases({ default: { url: engine().url } });

@@ -13,7 +13,7 @@ const LEAKPROOF_BEGIN = { behavior: 'immediate' };
 
 /**
  * Statements through the scope's connection, answered as drizzle's sqlite-proxy expects: rows
- * as arrays (`all`, `values`), one row array (`get`), and for `run` the changes and the
+ * as arrays (`all`, `values`), one row array or undefined (`get`), and for `run` the changes and the
  * inserted rowid under better-sqlite3's names. Inside a transaction body they join it through
  * the async context.
  */
@@ -24,7 +24,8 @@ function sqliteCalls(db: Database): AsyncRemoteCallback {
       return { rows: [], changes: rowsAffected, lastInsertRowid: insertId ?? 0 };
     }
     const rows = await db.query(sql, params, { rowMode: 'array' });
-    return { rows: method === 'get' ? (rows[0] ?? []) : rows };
+    // `get` answers its one row, or nothing: drizzle maps an empty array to a row of undefineds.
+    return { rows: method === 'get' ? (rows[0] as unknown[]) : rows };
   };
 }
 
