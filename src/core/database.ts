@@ -27,7 +27,15 @@ export type ArrayRows<R extends unknown[] = unknown[]> = R[] & { readonly fields
 /** A query's rows in the mode its options ask for. */
 function queryIn(sql: string, params: Params | undefined, options: QueryOptions | undefined): (raw: DriverConnection) => Promise<object[]> {
   if (options?.rowMode !== 'array') return (raw) => raw.query(sql, params);
-  return (raw) => raw.queryArrays(sql, params).then(({ rows, fields }) => Object.assign(rows, { fields }));
+  return (raw) => raw.queryArrays(sql, params).then(({ rows, fields }) => withFields(rows, fields));
+}
+
+/**
+ * `fields` is not enumerable: the rows stay equal to a plain array of them (what a query
+ * builder hands on as its raw answer, drizzle's `.values()`), and only code asking for it sees it.
+ */
+function withFields(rows: unknown[][], fields: readonly FieldInfo[]): ArrayRows {
+  return Object.defineProperty(rows, 'fields', { value: fields, enumerable: false }) as ArrayRows;
 }
 
 /** The query surface shared by a database handle and a transaction handle. */

@@ -1,0 +1,302 @@
+/**
+ * leakproof/drizzle answers as drizzle-orm's own drivers do. Every case runs the same Drizzle
+ * calls twice on the same tables, reset to the same rows (ids restarting) before each run: once
+ * through drizzle-orm/mysql2, drizzle-orm/node-postgres or drizzle-orm/better-sqlite3 on a
+ * connection of their own, once through leakproof/drizzle in a scope; the two answers must be
+ * equal. A user moving an app over must not find a row, a type or a null changed.
+ *
+ * Raw answers (`execute(sql)`, a MySQL write's header, SQLite's `run`) differ by design: drizzle's
+ * proxy sessions, which leakproof/drizzle extends, answer them in their own shape. Those cases
+ * compare the part both have and say so (docs/query-builders.md lists the shapes).
+ *
+ * The three case lists read alike on purpose: each is type-checked against its own dialect's
+ * tables, which no one generic list over the three query builders could be.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { asc, count, eq, gt, sql } from 'drizzle-orm';
+import { drizzle as ownBetterSqlite3 } from 'drizzle-orm/better-sqlite3';
+import { drizzle as ownMysql2 } from 'drizzle-orm/mysql2';
+import { drizzle as ownNodePostgres } from 'drizzle-orm/node-postgres';
+import type { MySqlRemoteDatabase } from 'drizzle-orm/mysql-proxy';
+import type { PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
+import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
+import { drizzle } from '../src/drizzle/drizzle.js';
+import { forEachEngine, type EngineContext } from './support/engines.js';
+import type { EngineName } from './support/dialect.js';
+import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
+
+// Literal names: Drizzle keys a join's rows by table name.
+const prefix = 'drizzle_c';
+
+/**
+ * One case: what it runs through either Drizzle, and what of the answer is compared. Typed
+ * against leakproof's Drizzle (drizzle's proxy types); drizzle-orm's own driver takes the same
+ * calls.
+ */
+interface Case<O> {
+  readonly name: string;
+  readonly run: (orm: O) => Promise<unknown>;
+}
+
+const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
+  const all: T[] = [];
+  for await (const row of rows) all.push(row);
+  return all;
+};
+
+function mysqlCases() {
+  const { items, tags, ...relations } = mysqlTables(prefix);
+  const schema = { items, tags, ...relations };
+  type Orm = MySqlRemoteDatabase<typeof schema>;
+  const cases: Case<Orm>[] = [
+    { name: 'select, ordered', run: (orm) => orm.select().from(items).orderBy(asc(items.id)) },
+    { name: 'select matching nothing', run: (orm) => orm.select().from(items).where(eq(items.label, 'none')) },
+    {
+      name: 'left join, an absent side null',
+      run: (orm) => orm.select().from(items).leftJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(items.id), asc(tags.id)),
+    },
+    { name: 'aggregates: count() and a raw count(*)', run: (orm) => orm.select({ n: count(), raw: sql`count(*)` }).from(items) },
+    { name: '$count', run: (orm) => orm.$count(items, gt(items.id, 1)) },
+    { name: 'findMany', run: (orm) => orm.query.items.findMany({ orderBy: asc(items.id) }) },
+    { name: 'findFirst matching nothing', run: (orm) => orm.query.items.findFirst({ where: eq(items.label, 'none') }) },
+    {
+      name: '$returningId',
+      run: (orm) =>
+        orm
+          .insert(items)
+          .values([{ label: 'n1' }, { label: 'n2' }])
+          .$returningId(),
+    },
+    {
+      name: 'a prepared select, placeholders filled',
+      run: (orm) =>
+        orm
+          .select()
+          .from(items)
+          .where(gt(items.id, sql.placeholder('id')))
+          .prepare()
+          .execute({ id: 1 }),
+    },
+    { name: 'iterator', run: (orm) => collect(orm.select().from(items).orderBy(asc(items.id)).iterator()) },
+    {
+      name: 'a transaction: insert, then read inside it',
+      run: (orm) =>
+        orm.transaction(async (tx) => {
+          await tx.insert(items).values({ label: 't1' });
+          return tx.select().from(items).orderBy(asc(items.id));
+        }),
+    },
+    {
+      // mysql2's header has more fields (fieldCount, info, serverStatus, …); leakproof's the two Drizzle reads.
+      name: "update: the header's affectedRows",
+      run: async (orm) => (await orm.update(items).set({ label: 'u' }).where(gt(items.id, 1)))[0].affectedRows,
+    },
+    {
+      // mysql2 answers [rows, FieldPacket[]]; leakproof [rows, []]: the rows are compared.
+      name: 'execute(sql): the rows',
+      run: async (orm) => (await orm.execute(sql`SELECT id, label FROM ${items} ORDER BY id`))[0],
+    },
+  ];
+  return { schema, cases };
+}
+
+function pgCases() {
+  const { items, tags, ...relations } = pgTables(prefix);
+  const schema = { items, tags, ...relations };
+  type Orm = PgRemoteDatabase<typeof schema>;
+  const cases: Case<Orm>[] = [
+    { name: 'select, ordered', run: (orm) => orm.select().from(items).orderBy(asc(items.id)) },
+    { name: 'select matching nothing', run: (orm) => orm.select().from(items).where(eq(items.label, 'none')) },
+    {
+      name: 'left join, an absent side null',
+      run: (orm) => orm.select().from(items).leftJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(items.id), asc(tags.id)),
+    },
+    { name: 'aggregates: count() and a raw count(*)', run: (orm) => orm.select({ n: count(), raw: sql`count(*)` }).from(items) },
+    { name: '$count', run: (orm) => orm.$count(items, gt(items.id, 1)) },
+    { name: 'findMany with its tags', run: (orm) => orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) }) },
+    { name: 'findFirst matching nothing', run: (orm) => orm.query.items.findFirst({ where: eq(items.label, 'none') }) },
+    {
+      name: 'insert returning',
+      run: (orm) =>
+        orm
+          .insert(items)
+          .values([{ label: 'n1' }, { label: 'n2' }])
+          .returning(),
+    },
+    { name: 'update returning', run: (orm) => orm.update(items).set({ label: 'u' }).where(gt(items.id, 1)).returning() },
+    { name: 'delete returning', run: (orm) => orm.delete(items).where(eq(items.id, 1)).returning({ id: items.id }) },
+    {
+      name: 'a prepared select, placeholders filled',
+      run: (orm) =>
+        orm
+          .select()
+          .from(items)
+          .where(gt(items.id, sql.placeholder('id')))
+          .prepare('conformance_after')
+          .execute({ id: 1 }),
+    },
+    {
+      name: 'a transaction: insert, then read inside it',
+      run: (orm) =>
+        orm.transaction(async (tx) => {
+          await tx.insert(items).values({ label: 't1' });
+          return tx.select().from(items).orderBy(asc(items.id));
+        }),
+    },
+    {
+      // node-postgres answers its QueryResult ({ rows, rowCount, fields, … }); leakproof, as pg-proxy, the rows.
+      name: 'execute(sql): the rows',
+      run: async (orm) => {
+        const answer: unknown = await orm.execute(sql`SELECT id, label, count(*) OVER () AS total FROM ${items} ORDER BY id`);
+        return Array.isArray(answer) ? answer : (answer as { rows: unknown[] }).rows;
+      },
+    },
+  ];
+  return { schema, cases };
+}
+
+function sqliteCases() {
+  const { items, tags, ...relations } = sqliteTables(prefix);
+  const schema = { items, tags, ...relations };
+  type Orm = SqliteRemoteDatabase<typeof schema>;
+  const cases: Case<Orm>[] = [
+    { name: 'select, ordered', run: async (orm) => orm.select().from(items).orderBy(asc(items.id)) },
+    {
+      name: '.all(), .get(), .get() matching nothing, .values()',
+      run: async (orm) => {
+        const q = orm.select().from(items).orderBy(asc(items.id));
+        return [await q.all(), await q.get(), await orm.select().from(items).where(eq(items.label, 'none')).get(), await q.values()];
+      },
+    },
+    {
+      name: 'left join, an absent side null',
+      run: async (orm) => orm.select().from(items).leftJoin(tags, eq(tags.itemId, items.id)).orderBy(asc(items.id), asc(tags.id)),
+    },
+    { name: 'aggregates: count() and a raw count(*)', run: async (orm) => orm.select({ n: count(), raw: sql`count(*)` }).from(items) },
+    { name: '$count', run: async (orm) => orm.$count(items, gt(items.id, 1)) },
+    { name: 'findMany with its tags', run: async (orm) => orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) }) },
+    { name: 'findFirst matching nothing', run: async (orm) => orm.query.items.findFirst({ where: eq(items.label, 'none') }) },
+    {
+      name: 'insert returning',
+      run: async (orm) =>
+        orm
+          .insert(items)
+          .values([{ label: 'n1' }, { label: 'n2' }])
+          .returning(),
+    },
+    { name: 'update returning', run: async (orm) => orm.update(items).set({ label: 'u' }).where(gt(items.id, 1)).returning() },
+    { name: 'delete returning', run: async (orm) => orm.delete(items).where(eq(items.id, 1)).returning({ id: items.id }) },
+    {
+      name: 'a prepared select, placeholders filled',
+      run: async (orm) =>
+        orm
+          .select()
+          .from(items)
+          .where(gt(items.id, sql.placeholder('id')))
+          .prepare()
+          .all({ id: 1 }),
+    },
+    {
+      // better-sqlite3 answers its RunResult; leakproof, as sqlite-proxy, with `changes` among its fields.
+      name: 'run(): the changes',
+      // (sqlite-proxy's result type names only `rows`.)
+      run: async (orm) =>
+        ((await orm.update(items).set({ label: 'r' }).where(gt(items.id, 1)).run()) as unknown as { changes: number }).changes,
+    },
+  ];
+  return { schema, cases };
+}
+
+/** Empties both tables, restarting their ids, and puts back the same rows: item 1 tagged twice, item 2 without a tag. */
+function resetStatements(engine: EngineName): string[] {
+  const tables = [`${prefix}_tags`, `${prefix}_items`];
+  const empty =
+    engine === 'postgres'
+      ? [`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`]
+      : engine === 'mariadb'
+        ? tables.map((t) => `TRUNCATE TABLE ${t}`)
+        : [...tables.map((t) => `DELETE FROM ${t}`), `DELETE FROM sqlite_sequence WHERE name IN ('${tables.join("', '")}')`];
+  return [
+    ...empty,
+    `INSERT INTO ${prefix}_items (label) VALUES ('first'), ('second')`,
+    `INSERT INTO ${prefix}_tags (item_id, name) VALUES (1, 'red'), (1, 'blue')`,
+  ];
+}
+
+forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
+  const opened: Databases[] = [];
+  let own: { orm: unknown; close(): Promise<void> } | undefined;
+
+  async function admin(statements: readonly string[]): Promise<void> {
+    const scratch = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
+    await scratch.run(async () => {
+      for (const statement of statements) await scratch.get().execute(statement);
+    });
+    await scratch.close();
+  }
+
+  before(async () => {
+    await admin(drizzleDdl(engine().name, prefix));
+    own = await ownDriver(engine());
+  });
+  after(async () => {
+    await own?.close();
+    for (const dbs of opened) await dbs.close();
+    await admin(dropDrizzleTables(prefix));
+  });
+
+  const { schema, cases } = target === 'mariadb' ? mysqlCases() : target === 'postgres' ? pgCases() : sqliteCases();
+  // On MySQL both of leakproof's clients must answer as drizzle-orm/mysql2 does.
+  const clients = target === 'mariadb' ? (['mysql2', 'mariadb'] as const) : ([undefined] as const);
+  for (const client of clients) {
+    let dbs: Databases | undefined;
+    for (const { name, run } of cases as Case<unknown>[]) {
+      it(client === undefined ? name : `${name} (leakproof on ${client})`, async () => {
+        if (dbs === undefined) {
+          dbs = createDatabases({ default: { url: engine().url, ...clientOptions(client) } });
+          opened.push(dbs);
+        }
+        const ours = drizzle(dbs.get(), { schema, dialect: DIALECT[engine().name] });
+        await admin(resetStatements(engine().name));
+        const expected = await run(own!.orm);
+        await admin(resetStatements(engine().name));
+        const actual = await dbs.run(() => run(ours));
+        assert.deepEqual(actual, expected);
+      });
+    }
+  }
+});
+
+/**
+ * The MySQL client's alias options. The mariadb connector answers a BIGINT (a raw COUNT(*)) as a
+ * BigInt unless told otherwise, mysql2 as a number: docs/query-builders.md says to set this.
+ */
+function clientOptions(client: 'mysql2' | 'mariadb' | undefined): Partial<AliasOptions> {
+  if (client === undefined) return {};
+  return client === 'mariadb' ? { client, driver: { bigIntAsNumber: true } } : { client };
+}
+
+const DIALECT = { mariadb: 'mysql', postgres: 'postgresql', sqlite: 'sqlite' } as const;
+
+/** drizzle-orm's own driver on a connection of its own to the engine's database. */
+async function ownDriver(engine: EngineContext): Promise<{ orm: unknown; close(): Promise<void> }> {
+  if (engine.name === 'mariadb') {
+    const { schema } = mysqlCases();
+    const connection = await mysql.createConnection({ uri: engine.url });
+    return { orm: ownMysql2(connection, { schema, mode: 'default' }), close: () => connection.end() };
+  }
+  if (engine.name === 'postgres') {
+    const { schema } = pgCases();
+    const client = new pg.Client({ connectionString: engine.url });
+    await client.connect();
+    return { orm: ownNodePostgres(client, { schema }), close: () => client.end() };
+  }
+  const { schema } = sqliteCases();
+  const file = new BetterSqlite3(engine.url.replace(/^sqlite:/, ''));
+  return { orm: ownBetterSqlite3(file, { schema }), close: async () => void file.close() };
+}
