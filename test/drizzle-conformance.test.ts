@@ -28,6 +28,7 @@ import { createDatabases, type AliasOptions, type Databases } from '../src/index
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
 
 // Literal names: Drizzle keys a join's rows by table name.
@@ -232,13 +233,7 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
   const opened: Databases[] = [];
   let own: { orm: unknown; close(): Promise<void> } | undefined;
 
-  async function admin(statements: readonly string[]): Promise<void> {
-    const scratch = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
-    await scratch.run(async () => {
-      for (const statement of statements) await scratch.get().execute(statement);
-    });
-    await scratch.close();
-  }
+  const admin = (statements: readonly string[]): Promise<void> => runStatements(engine().url, statements);
 
   before(async () => {
     await admin(drizzleDdl(engine().name, prefix));

@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { asc, eq, gt, sql } from 'drizzle-orm';
-import { createDatabases, LeakproofError, type Database } from '../src/index.js';
+import { LeakproofError, type Database } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
-import { forEachEngine, type EngineContext } from './support/engines.js';
+import { forEachEngine } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
 
 // Literal names: Drizzle keys a join's rows by table name, and the types follow.
@@ -172,15 +173,9 @@ function sqliteOps(db: Database): Ops {
 
 const OPS: Readonly<Record<EngineName, (db: Database) => Ops>> = { postgres: pgOps, mariadb: mysqlOps, sqlite: sqliteOps };
 
-async function admin(engine: EngineContext, statements: readonly string[]): Promise<void> {
-  const own = createDatabases({ default: { url: engine.url, maxLifetime: 0 } });
-  for (const statement of statements) await own.run(() => own.get().execute(statement));
-  await own.close();
-}
-
 forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
-  before(() => admin(engine(), drizzleDdl(engine().name, prefix)));
-  after(() => admin(engine(), dropDrizzleTables(prefix)));
+  before(() => runStatements(engine().url, drizzleDdl(engine().name, prefix)));
+  after(() => runStatements(engine().url, dropDrizzleTables(prefix)));
 
   function open(options: Record<string, unknown> = {}): { run: <T>(fn: () => Promise<T>) => Promise<T>; ops: Ops; acquired: () => number } {
     const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0, ...options } });

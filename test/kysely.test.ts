@@ -10,9 +10,10 @@ import { dirname, join } from 'node:path';
 import { after, before, beforeEach, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Kysely, sql, type Generated } from 'kysely';
-import { createDatabases, LeakproofError, type Databases } from '../src/index.js';
+import { LeakproofError, type Databases } from '../src/index.js';
 import { LeakproofDialect } from '../src/kysely/leakproof-dialect.js';
 import { forEachEngine } from './support/engines.js';
+import { runStatements } from './support/run-statements.js';
 import { eventually } from './support/serve.js';
 
 /** Kysely 0.29 takes per-call options (an AbortSignal); 0.28, run by test/kysely-0.28.test.ts, none. */
@@ -40,11 +41,7 @@ forEachEngine('leakproof/kysely', ['mariadb', 'postgres', 'sqlite'], (engine) =>
   let dbs: Databases;
   let k: Kysely<DB>;
 
-  const admin = async (...statements: string[]): Promise<void> => {
-    const own = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
-    for (const statement of statements) await own.run(() => own.get().execute(statement));
-    await own.close();
-  };
+  const admin = (...statements: string[]): Promise<void> => runStatements(engine().url, statements);
   before(() => admin(`DROP TABLE IF EXISTS ${table}`, engine().dialect.createTable(table)));
   after(() => admin(`DROP TABLE IF EXISTS ${table}`));
   // Each test's own alias (closed after it by the engine loop).

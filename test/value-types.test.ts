@@ -18,6 +18,7 @@ import pg from 'pg';
 import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { runStatements } from './support/run-statements.js';
 
 const TABLE = `value_types_${process.pid}`;
 
@@ -151,13 +152,7 @@ function readers(engine: EngineName): Reader[] {
 forEachEngine('values as the driver hands them on', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
   const opened: Databases[] = [];
 
-  async function admin(statements: readonly string[]): Promise<void> {
-    const scratch = createDatabases({ default: { url: engine().url, maxLifetime: 0 } });
-    await scratch.run(async () => {
-      for (const statement of statements) await scratch.get().execute(statement);
-    });
-    await scratch.close();
-  }
+  const admin = (statements: readonly string[]): Promise<void> => runStatements(engine().url, statements);
 
   before(async () => {
     const { ddl, insert } = COLUMNS[engine().name];
