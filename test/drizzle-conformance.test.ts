@@ -29,7 +29,7 @@ import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
 import { runStatements } from './support/run-statements.js';
-import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
+import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, refillStatements, sqliteTables } from './support/drizzle-tables.js';
 
 // Literal names: Drizzle keys a join's rows by table name.
 const prefix = 'drizzle_c';
@@ -213,22 +213,6 @@ function sqliteCases() {
   return { schema, cases };
 }
 
-/** Empties both tables, restarting their ids, and puts back the same rows: item 1 tagged twice, item 2 without a tag. */
-function resetStatements(engine: EngineName): string[] {
-  const tables = [`${prefix}_tags`, `${prefix}_items`];
-  const empty =
-    engine === 'postgres'
-      ? [`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`]
-      : engine === 'mariadb'
-        ? tables.map((t) => `TRUNCATE TABLE ${t}`)
-        : [...tables.map((t) => `DELETE FROM ${t}`), `DELETE FROM sqlite_sequence WHERE name IN ('${tables.join("', '")}')`];
-  return [
-    ...empty,
-    `INSERT INTO ${prefix}_items (label) VALUES ('first'), ('second')`,
-    `INSERT INTO ${prefix}_tags (item_id, name) VALUES (1, 'red'), (1, 'blue')`,
-  ];
-}
-
 forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
   const opened: Databases[] = [];
   let own: { orm: unknown; close(): Promise<void> } | undefined;
@@ -257,9 +241,9 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
           opened.push(dbs);
         }
         const ours = drizzle(dbs.get(), { schema, dialect: DIALECT[engine().name] });
-        await admin(resetStatements(engine().name));
+        await admin(refillStatements(engine().name, prefix));
         const expected = await run(own!.orm);
-        await admin(resetStatements(engine().name));
+        await admin(refillStatements(engine().name, prefix));
         const actual = await dbs.run(() => run(ours));
         assert.deepEqual(actual, expected);
       });

@@ -20,6 +20,13 @@ export interface ExecuteResult {
    * PostgreSQL has none (use `RETURNING id` with `query`), so it is `undefined` there.
    */
   readonly insertId: number | bigint | undefined;
+  /**
+   * MySQL/MariaDB through mysql2: the rows whose values the statement changed, where
+   * `rowsAffected` counts the rows it matched (an UPDATE setting a value a row already has
+   * matches it without changing it). Absent on the other drivers, whose servers or connector
+   * do not report it.
+   */
+  readonly rowsChanged?: number;
 }
 
 /** One column of a result, in order, as `rowMode: 'array'` reports it (names may repeat). */

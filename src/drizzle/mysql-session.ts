@@ -15,15 +15,16 @@ const ANSWERS_ROWS = /^[\s(]*(?:select|with|show|values|table|describe|desc|expl
 /**
  * Statements through the scope's connection, answered in the shapes drizzle's mysql2 session
  * gives: arrays for the rows Drizzle maps (`all`); for `execute`, `[header, fields]` after a
- * write (`insertId`, `affectedRows`, which `$returningId()` reads) and `[rows, fields]` after a
+ * write (`insertId`, `affectedRows`, which `$returningId()` reads, and mysql2's `changedRows`) and `[rows, fields]` after a
  * raw SELECT. Inside a transaction body they join it through the async context.
  */
 function mysqlCalls(db: Database): RemoteCallback {
   return async (sql, params, method) => {
     if (method === 'all') return { rows: await db.query(sql, params, { rowMode: 'array' }) };
     if (ANSWERS_ROWS.test(sql)) return { rows: [await db.query(sql, params), []] };
-    const { rowsAffected, insertId } = await db.execute(sql, params);
-    return { rows: [{ affectedRows: rowsAffected, insertId: Number(insertId ?? 0) }, []] };
+    const { rowsAffected, insertId, rowsChanged } = await db.execute(sql, params);
+    const header = { affectedRows: rowsAffected, insertId: Number(insertId ?? 0) };
+    return { rows: [rowsChanged === undefined ? header : { ...header, changedRows: rowsChanged }, []] };
   };
 }
 

@@ -11,6 +11,10 @@ interface KyselyCallOptions {
 /** Query nodes whose statement changes rows and, without RETURNING, answers none. */
 const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
 
+/** A raw statement (`sql\`…\`.execute()`) that writes: Kysely's own drivers answer it with its counts. */
+const RAW_WRITE = /^[\s(]*(?:insert|update|delete|replace|merge)\b/i;
+const RETURNING = /\breturning\b/i;
+
 /**
  * What Kysely runs its statements on. It is no physical connection: each statement runs
  * through leakproof in the async context it was issued from, so on the request's own lease
@@ -35,10 +39,11 @@ export class LeakproofConnection implements DatabaseConnection {
     const target = this.#target();
     const call = callOptions(options);
     if (writesWithoutRows(compiled)) {
-      return target.execute(compiled.sql, compiled.parameters, call).then(({ rowsAffected, insertId }) => ({
+      return target.execute(compiled.sql, compiled.parameters, call).then(({ rowsAffected, insertId, rowsChanged }) => ({
         rows: [],
         numAffectedRows: BigInt(rowsAffected),
         ...(insertId === undefined ? {} : { insertId: BigInt(insertId) }),
+        ...(rowsChanged === undefined ? {} : { numChangedRows: BigInt(rowsChanged) }),
       }));
     }
     const write = isWrite(compiled);
@@ -106,9 +111,11 @@ function callOptions(options: KyselyCallOptions | undefined): CallOptions | unde
 }
 
 function isWrite(compiled: CompiledQuery): boolean {
-  return WRITES.has(compiled.query.kind);
+  return WRITES.has(compiled.query.kind) || (compiled.query.kind === 'RawNode' && RAW_WRITE.test(compiled.sql));
 }
 
 function writesWithoutRows(compiled: CompiledQuery): boolean {
-  return isWrite(compiled) && (compiled.query as { returning?: unknown }).returning === undefined;
+  if (!isWrite(compiled)) return false;
+  if (compiled.query.kind === 'RawNode') return !RETURNING.test(compiled.sql);
+  return (compiled.query as { returning?: unknown }).returning === undefined;
 }

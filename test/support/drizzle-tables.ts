@@ -66,3 +66,19 @@ export function drizzleDdl(engine: EngineName, prefix: string): string[] {
 export function dropDrizzleTables(prefix: string): string[] {
   return [`DROP TABLE IF EXISTS ${prefix}_tags`, `DROP TABLE IF EXISTS ${prefix}_items`];
 }
+
+/** Empties both tables, restarting their ids, and puts back the same rows: item 1 tagged twice, item 2 without a tag. */
+export function refillStatements(engine: EngineName, prefix: string): string[] {
+  const tables = [`${prefix}_tags`, `${prefix}_items`];
+  const empty =
+    engine === 'postgres'
+      ? [`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`]
+      : engine === 'mariadb'
+        ? tables.map((t) => `TRUNCATE TABLE ${t}`)
+        : [...tables.map((t) => `DELETE FROM ${t}`), `DELETE FROM sqlite_sequence WHERE name IN ('${tables.join("', '")}')`];
+  return [
+    ...empty,
+    `INSERT INTO ${prefix}_items (label) VALUES ('first'), ('second')`,
+    `INSERT INTO ${prefix}_tags (item_id, name) VALUES (1, 'red'), (1, 'blue')`,
+  ];
+}

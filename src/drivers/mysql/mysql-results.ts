@@ -11,6 +11,8 @@ import type { ArrayResult, ExecuteResult, FieldInfo } from '../driver.js';
 interface OkResult {
   readonly affectedRows: number | bigint;
   readonly insertId: number | bigint;
+  /** mysql2 only, read from the server's info message ("Rows matched: 2  Changed: 1"). */
+  readonly changedRows?: number;
 }
 
 /** Rows of a plain SELECT; for a CALL (row sets, then an OK result) the last row set; `[]` without rows. */
@@ -51,7 +53,8 @@ export function fieldsOf(columns: unknown): FieldInfo[] {
 export function toExecuteResult(result: unknown): ExecuteResult {
   const last: unknown = Array.isArray(result) ? result.findLast(isOkResult) : result;
   const ok = isOkResult(last) ? last : undefined;
-  return { rowsAffected: Number(ok?.affectedRows ?? 0), insertId: generatedId(ok?.insertId) };
+  const counts = { rowsAffected: Number(ok?.affectedRows ?? 0), insertId: generatedId(ok?.insertId) };
+  return typeof ok?.changedRows === 'number' ? { ...counts, rowsChanged: ok.changedRows } : counts;
 }
 
 function isOkResult(result: unknown): result is OkResult {
