@@ -27,7 +27,6 @@ import pg from 'pg';
 import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
-import type { EngineName } from './support/dialect.js';
 import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, refillStatements, sqliteTables } from './support/drizzle-tables.js';
 
