@@ -7,7 +7,8 @@
  *    process under a separate load generator (bench/http-*.ts, bench/load.ts).
  *
  * Progress goes to stderr; the markdown report to stdout, bench/results.md and, with every
- * per-round number, bench/results.json. Settings come from the environment (bench/config.ts).
+ * per-round number, bench/results.json (results.md also shows the last cost curves, bench/results-file.ts);
+ * `npm run bench -- --render` only rewrites results.md. Settings come from the environment (bench/config.ts).
  * Not part of the test suite: nothing here asserts a timing.
  *
  * @module
@@ -23,13 +24,19 @@ import { runHttp } from './http-run.js';
 import { DEFAULT_HTTP_VARIANTS } from './http-variants.js';
 import { buildLeakproof } from './leakproof-build.js';
 import { runMicro } from './micro-run.js';
-import { renderMarkdown, type BenchResults } from './report.js';
+import type { BenchResults } from './report.js';
+import { writeResultsMarkdown } from './results-file.js';
 
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--render')) {
+    writeResultsMarkdown();
+    log('rewrote bench/results.md from bench/results.json and bench/curves.json');
+    return;
+  }
   const config = readConfig();
   const startedAt = Date.now();
   const loadAverageBefore = os.loadavg();
@@ -71,9 +78,8 @@ async function main(): Promise<void> {
     micro,
     http,
   };
-  const markdown = renderMarkdown(results);
   writeFileSync(fileURLToPath(new URL('results.json', import.meta.url)), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(fileURLToPath(new URL('results.md', import.meta.url)), markdown);
+  const markdown = writeResultsMarkdown(results);
   process.stdout.write(markdown);
   log('wrote bench/results.md and bench/results.json');
 }
