@@ -375,6 +375,33 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
     assert.equal(rows[1], undefined);
   });
 
+  if (target === 'sqlite') {
+    it('SQLite: batch() runs its statements in one transaction, all or none, each answered as alone', async () => {
+      const dbs = engine().databases({ default: { url: engine().url } });
+      const { items, tags, ...relations } = sqliteTables(prefix);
+      const orm = drizzle(dbs.get(), { schema: { items, tags, ...relations }, dialect: 'sqlite' });
+      const [inserted, , selected, first] = await dbs.run(async () => {
+        await orm.delete(items);
+        return orm.batch([
+          orm.insert(items).values({ label: 'b1' }).returning({ label: items.label }),
+          orm.insert(items).values({ label: 'b2' }),
+          orm.select({ label: items.label }).from(items).orderBy(asc(items.id)),
+          orm.query.items.findFirst({ where: eq(items.label, 'none') }),
+        ]);
+      });
+      assert.deepEqual(inserted, [{ label: 'b1' }]);
+      assert.deepEqual(selected, [{ label: 'b1' }, { label: 'b2' }]);
+      assert.equal(first, undefined);
+      // The second statement fails (label is NOT NULL): the first is rolled back with it.
+      const failed = await dbs
+        .run(() => orm.batch([orm.insert(items).values({ label: 'b3' }), orm.insert(items).values({ label: null as unknown as string })]))
+        .catch((error: unknown) => error);
+      assert.ok(failed instanceof Error && /NOT NULL/i.test(`${failed.message} ${String(failed.cause)}`), String(failed));
+      const labels = await dbs.run(() => orm.select({ label: items.label }).from(items).orderBy(asc(items.id)));
+      assert.deepEqual(labels, [{ label: 'b1' }, { label: 'b2' }]);
+    });
+  }
+
   it("a dialect that is not the alias URL's is CONFIG_INVALID", () => {
     const dbs = engine().databases({ default: { url: engine().url } });
     const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';

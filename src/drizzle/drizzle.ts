@@ -13,8 +13,9 @@
  *   it must match the alias URL's engine. Without it the result is the union of the three.
  * - `.iterator()` on MySQL/MariaDB, as drizzle-orm/mysql2 has it, reads through `db.stream()`
  *   (drizzle-orm has no iterator on PostgreSQL or SQLite).
- * - Not there: SQLite `batch()`; relational queries with `with` need LATERAL joins, which
- *   MariaDB lacks (MySQL 8 has them).
+ * - SQLite's `batch([...])` runs its statements in one leakproof transaction, all or none.
+ * - Not there on MariaDB: relational queries with `with`, which need LATERAL joins (MySQL 8
+ *   has them).
  *
  * @example
  * import { pgTable, serial, text } from 'drizzle-orm/pg-core';

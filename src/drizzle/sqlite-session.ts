@@ -1,6 +1,12 @@
 import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
 import { SQLiteAsyncDialect, type SQLiteTransactionConfig } from 'drizzle-orm/sqlite-core';
-import { SQLiteProxyTransaction, SqliteRemoteDatabase, SQLiteRemoteSession, type AsyncRemoteCallback } from 'drizzle-orm/sqlite-proxy';
+import {
+  SQLiteProxyTransaction,
+  SqliteRemoteDatabase,
+  SQLiteRemoteSession,
+  type AsyncBatchRemoteCallback,
+  type AsyncRemoteCallback,
+} from 'drizzle-orm/sqlite-proxy';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
 import { passLeakproofErrorsOn } from './leakproof-errors.js';
@@ -29,14 +35,29 @@ function sqliteCalls(db: Database): AsyncRemoteCallback {
   };
 }
 
-/** drizzle's sqlite-proxy session, with transactions that are leakproof's. */
+/**
+ * `orm.batch([...])`: the statements one after another in one leakproof transaction (a savepoint
+ * inside another, or under `transactionPerRequest`), all or none, as drizzle's batching drivers
+ * (libsql, D1) run a batch; each answered as it would be alone.
+ */
+function sqliteBatch(db: Database, calls: AsyncRemoteCallback): AsyncBatchRemoteCallback {
+  return (statements) =>
+    db.transaction(async () => {
+      const answers: { rows: unknown[] }[] = [];
+      for (const { sql, params, method } of statements) answers.push(await calls(sql, params, method));
+      return answers;
+    });
+}
+
+/** drizzle's sqlite-proxy session, with transactions and batches that are leakproof's. */
 class LeakproofSqliteSession extends SQLiteRemoteSession<Schema, TablesRelationalConfig> {
   readonly #db: Database;
   readonly #dialect: SQLiteAsyncDialect;
   readonly #relations: Relations;
 
   constructor(db: Database, dialect: SQLiteAsyncDialect, parts: ReturnType<typeof sessionParts>) {
-    super(sqliteCalls(db), dialect, parts.relations, undefined, { logger: parts.logger });
+    const calls = sqliteCalls(db);
+    super(calls, dialect, parts.relations, sqliteBatch(db, calls), { logger: parts.logger });
     this.#db = db;
     passLeakproofErrorsOn(this);
     this.#dialect = dialect;
