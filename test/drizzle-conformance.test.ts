@@ -62,7 +62,7 @@ function mysqlCases() {
     },
     { name: 'aggregates: count() and a raw count(*)', run: (orm) => orm.select({ n: count(), raw: sql`count(*)` }).from(items) },
     { name: '$count', run: (orm) => orm.$count(items, gt(items.id, 1)) },
-    { name: 'findMany', run: (orm) => orm.query.items.findMany({ orderBy: asc(items.id) }) },
+    { name: 'findMany with its tags', run: (orm) => orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) }) },
     { name: 'findFirst matching nothing', run: (orm) => orm.query.items.findFirst({ where: eq(items.label, 'none') }) },
     {
       name: '$returningId',
@@ -239,7 +239,7 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
           dbs = createDatabases({ default: { url: engine().url, ...clientOptions(client) } });
           opened.push(dbs);
         }
-        const ours = drizzle(dbs.get(), { schema, dialect: DIALECT[engine().name] });
+        const ours = drizzle(dbs.get(), { schema, dialect: DIALECT[engine().name], ...(target === 'mariadb' ? { mode: MYSQL_MODE } : {}) });
         await admin(refillStatements(engine().name, prefix));
         const expected = await run(own!.orm);
         await admin(refillStatements(engine().name, prefix));
@@ -259,6 +259,9 @@ function clientOptions(client: 'mysql2' | 'mariadb' | undefined): Partial<AliasO
   return client === 'mariadb' ? { client, driver: { bigIntAsNumber: true } } : { client };
 }
 
+/** MariaDB has no LATERAL join: relational queries with `with` need drizzle's planetscale mode, on both sides. */
+const MYSQL_MODE = 'planetscale';
+
 const DIALECT = { mariadb: 'mysql', postgres: 'postgresql', sqlite: 'sqlite' } as const;
 
 /** drizzle-orm's own driver on a connection of its own to the engine's database. */
@@ -266,7 +269,7 @@ async function ownDriver(engine: EngineContext): Promise<{ orm: unknown; close()
   if (engine.name === 'mariadb') {
     const { schema } = mysqlCases();
     const connection = await mysql.createConnection({ uri: engine.url });
-    return { orm: ownMysql2(connection, { schema, mode: 'default' }), close: () => connection.end() };
+    return { orm: ownMysql2(connection, { schema, mode: MYSQL_MODE }), close: () => connection.end() };
   }
   if (engine.name === 'postgres') {
     const { schema } = pgCases();

@@ -283,6 +283,37 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
 
   // drizzle-orm's iterator is MySQL's only: pg-core and sqlite-core have none.
   if (target === 'mariadb') {
+    it("MySQL: mode 'planetscale' runs relational queries with `with` on MariaDB, inside a transaction too", async () => {
+      const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
+      const { items, tags, ...relations } = mysqlTables(prefix);
+      const orm = drizzle(dbs.get(), { schema: { items, tags, ...relations }, dialect: 'mysql', mode: 'planetscale' });
+      const labelled = (rows: { label: string; tags: { name: string }[] }[]): { label: string; tags: string[] }[] =>
+        rows.map((r) => ({ label: r.label, tags: r.tags.map((t) => t.name) }));
+      const read = () => orm.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) });
+      const [outside, inside] = await dbs.run(async () => {
+        await orm.delete(tags);
+        await orm.delete(items);
+        await orm.insert(items).values([{ label: 'p1' }, { label: 'p2' }]);
+        const [p1] = await orm.select({ id: items.id }).from(items).where(eq(items.label, 'p1'));
+        await orm.insert(tags).values([
+          { itemId: p1!.id, name: 'a' },
+          { itemId: p1!.id, name: 'b' },
+        ]);
+        return [
+          labelled(await read()),
+          await orm.transaction(async (tx) => labelled(await tx.query.items.findMany({ with: { tags: true }, orderBy: asc(items.id) }))),
+        ];
+      });
+      const expected = [
+        { label: 'p1', tags: ['a', 'b'] },
+        { label: 'p2', tags: [] },
+      ];
+      assert.deepEqual(outside, expected);
+      assert.deepEqual(inside, expected);
+      await dbs.close();
+      assert.equal(await engine().waitForCount(0), 0);
+    });
+
     it('MySQL: .iterator() maps rows as awaiting the query does, placeholders filled, on the scope’s one lease', async () => {
       const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
       const { items, tags } = mysqlTables(prefix);
@@ -402,16 +433,15 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
     });
   }
 
-  it("a dialect that is not the alias URL's is CONFIG_INVALID", () => {
+  it("a dialect that is not the alias URL's, or a mode off MySQL, is CONFIG_INVALID", () => {
     const dbs = engine().databases({ default: { url: engine().url } });
     const other = engine().name === 'postgres' ? 'mysql' : 'postgresql';
-    assert.throws(
-      () => drizzle(dbs.get(), { dialect: other }),
-      (error: unknown) => error instanceof LeakproofError && error.code === 'CONFIG_INVALID',
-    );
+    const invalid = (error: unknown): boolean => error instanceof LeakproofError && error.code === 'CONFIG_INVALID';
+    assert.throws(() => drizzle(dbs.get(), { dialect: other }), invalid);
+    if (engine().name !== 'mariadb') assert.throws(() => drizzle(dbs.get(), { mode: 'planetscale' }), invalid);
   });
 
-  it('relational queries with `with` (MariaDB has no LATERAL join: the server refuses them)', async () => {
+  it("relational queries with `with` (MariaDB has no LATERAL join: the server refuses drizzle's default mode)", async () => {
     const { run, ops } = open();
     const outcome = await run(async () => {
       await ops.clear();

@@ -14,8 +14,8 @@
  * - `.iterator()` on MySQL/MariaDB, as drizzle-orm/mysql2 has it, reads through `db.stream()`
  *   (drizzle-orm has no iterator on PostgreSQL or SQLite).
  * - SQLite's `batch([...])` runs its statements in one leakproof transaction, all or none.
- * - Not there on MariaDB: relational queries with `with`, which need LATERAL joins (MySQL 8
- *   has them).
+ * - Relational queries with `with` on MariaDB need `mode: 'planetscale'` (drizzle-orm/mysql2's
+ *   option): the default mode builds LATERAL joins, which MariaDB lacks.
  *
  * @example
  * import { pgTable, serial, text } from 'drizzle-orm/pg-core';
@@ -31,6 +31,7 @@
  * @module
  */
 import type { DrizzleConfig } from 'drizzle-orm';
+import type { Mode as MySqlMode } from 'drizzle-orm/mysql-core';
 import type { MySqlRemoteDatabase } from 'drizzle-orm/mysql-proxy';
 import type { PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
@@ -50,6 +51,11 @@ export type DrizzleDialect = 'postgresql' | 'mysql' | 'sqlite';
 export interface LeakproofDrizzleConfig<S extends Schema = Record<string, never>> extends DrizzleConfig<S> {
   /** Must be the alias URL's engine; it picks the result's type. */
   readonly dialect?: DrizzleDialect;
+  /**
+   * MySQL/MariaDB only, drizzle-orm/mysql2's `mode`: `'planetscale'` builds relational queries
+   * (`findMany({ with })`) without LATERAL joins, which MariaDB does not have. Default `'default'`.
+   */
+  readonly mode?: MySqlMode;
 }
 
 export type LeakproofPgDatabase<S extends Schema = Record<string, never>> = PgRemoteDatabase<S>;
@@ -88,12 +94,17 @@ export function drizzle<S extends Schema = Record<string, never>>(
   db: Database,
   config: LeakproofDrizzleConfig<S> = {},
 ): LeakproofDrizzleDatabase<S> {
-  const { dialect, ...drizzleConfig } = config;
+  const { dialect, mode, ...drizzleConfig } = config;
   const engineDialect = DIALECT_OF[db.engine];
   if (dialect !== undefined && dialect !== engineDialect) {
     throw new ConfigError([`drizzle() was given dialect "${dialect}" for alias "${db.alias}", whose URL is ${engineDialect}`]);
   }
+  if (mode !== undefined && db.engine !== 'mysql') {
+    throw new ConfigError([
+      `drizzle() was given mode "${mode}" for alias "${db.alias}": a mode is MySQL's only, its URL is ${engineDialect}`,
+    ]);
+  }
   if (db.engine === 'postgres') return pgDrizzle(db, drizzleConfig);
-  if (db.engine === 'mysql') return mysqlDrizzle(db, drizzleConfig);
+  if (db.engine === 'mysql') return mysqlDrizzle(db, drizzleConfig, mode ?? 'default');
   return sqliteDrizzle(db, drizzleConfig);
 }

@@ -1,5 +1,5 @@
 import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
-import { MySqlDialect, type MySqlPreparedQueryConfig, type MySqlTransactionConfig } from 'drizzle-orm/mysql-core';
+import { MySqlDialect, type Mode, type MySqlPreparedQueryConfig, type MySqlTransactionConfig } from 'drizzle-orm/mysql-core';
 import { MySqlProxyTransaction, MySqlRemoteDatabase, MySqlRemoteSession, type RemoteCallback } from 'drizzle-orm/mysql-proxy';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
@@ -34,9 +34,13 @@ class LeakproofMySqlSession extends MySqlRemoteSession<Schema, TablesRelationalC
   readonly #dialect: MySqlDialect;
   readonly #relations: Relations;
 
-  constructor(db: Database, dialect: MySqlDialect, parts: ReturnType<typeof sessionParts>) {
+  /** drizzle-orm/mysql2's mode, which its transactions' relational queries build with too. */
+  readonly relationalMode: Mode;
+
+  constructor(db: Database, dialect: MySqlDialect, parts: ReturnType<typeof sessionParts>, mode: Mode) {
     super(mysqlCalls(db), dialect, parts.relations, { logger: parts.logger });
     this.#db = db;
+    this.relationalMode = mode;
     passLeakproofErrorsOn(this);
     this.#dialect = dialect;
     this.#relations = parts.relations;
@@ -67,7 +71,7 @@ class LeakproofMySqlTransaction extends MySqlProxyTransaction<Schema, TablesRela
   readonly #depth: number;
 
   constructor(db: Database, dialect: MySqlDialect, session: LeakproofMySqlSession, relations: Relations, depth: number) {
-    super(dialect, session as never, relations, depth, 'default');
+    super(dialect, session as never, relations, depth, session.relationalMode);
     this.#db = db;
     this.#dialect = dialect;
     this.#session = session;
@@ -83,9 +87,9 @@ class LeakproofMySqlTransaction extends MySqlProxyTransaction<Schema, TablesRela
 }
 
 /** Drizzle's MySQL/MariaDB database over a leakproof alias. */
-export function mysqlDrizzle<S extends Schema>(db: Database, config: DrizzleConfig<S>): MySqlRemoteDatabase<S> {
+export function mysqlDrizzle<S extends Schema>(db: Database, config: DrizzleConfig<S>, mode: Mode): MySqlRemoteDatabase<S> {
   const dialect = new MySqlDialect({ casing: config.casing });
   const parts = sessionParts(config);
   // The relational config is built from `S` at run time; its static type is drizzle's to infer.
-  return new MySqlRemoteDatabase<S>(dialect, new LeakproofMySqlSession(db, dialect, parts) as never, parts.relations as never, 'default');
+  return new MySqlRemoteDatabase<S>(dialect, new LeakproofMySqlSession(db, dialect, parts, mode) as never, parts.relations as never, mode);
 }
