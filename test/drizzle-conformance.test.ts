@@ -23,15 +23,61 @@ import type { MySqlRemoteDatabase } from 'drizzle-orm/mysql-proxy';
 import type { PgRemoteDatabase } from 'drizzle-orm/pg-proxy';
 import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import mysql from 'mysql2/promise';
+import { date, datetime, int, mysqlTable, timestamp } from 'drizzle-orm/mysql-core';
+import { date as pgDate, integer, interval, pgTable, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { integer as sqliteInteger, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
 import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
+import type { EngineName } from './support/dialect.js';
 import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, refillStatements, sqliteTables } from './support/drizzle-tables.js';
 
 // Literal names: Drizzle keys a join's rows by table name.
 const prefix = 'drizzle_c';
+
+/**
+ * The process runs off UTC, at a fractional offset: a date or time parsed in the process's zone
+ * instead of as Drizzle's columns parse it comes back a different value. Read when each Date is
+ * made or parsed, so set before the first.
+ */
+process.env['TZ'] = 'Asia/Kolkata';
+
+const AT = new Date('2026-01-02T03:04:05.678Z');
+const DAY = new Date('2026-01-02T00:00:00Z');
+const DATES = `${prefix}_dates`;
+
+const mysqlDates = mysqlTable(DATES, {
+  id: int('id').primaryKey(),
+  at: datetime('at', { fsp: 3 }),
+  day: date('day'),
+  daySt: date('day_s', { mode: 'string' }),
+  ts: timestamp('ts', { fsp: 3 }),
+  atSt: datetime('at_s', { mode: 'string' }),
+});
+const pgDates = pgTable(DATES, {
+  id: integer('id').primaryKey(),
+  at: pgTimestamp('at', { precision: 3 }),
+  atz: pgTimestamp('atz', { precision: 3, withTimezone: true }),
+  atSt: pgTimestamp('at_s', { mode: 'string' }),
+  day: pgDate('day', { mode: 'date' }),
+  daySt: pgDate('day_s'),
+  span: interval('span'),
+});
+const sqliteDates = sqliteTable(DATES, {
+  id: sqliteInteger('id').primaryKey(),
+  at: sqliteInteger('at', { mode: 'timestamp_ms' }),
+  atSeconds: sqliteInteger('at_seconds', { mode: 'timestamp' }),
+  day: text('day'),
+});
+
+/** The dates table's DDL, per engine. */
+const DATES_DDL: Readonly<Record<EngineName, string>> = {
+  mariadb: `CREATE TABLE ${DATES} (id INT PRIMARY KEY, at DATETIME(3), day DATE, day_s DATE, ts TIMESTAMP(3) NULL, at_s DATETIME)`,
+  postgres: `CREATE TABLE ${DATES} (id INT PRIMARY KEY, at TIMESTAMP(3), atz TIMESTAMPTZ(3), at_s TIMESTAMP, day DATE, day_s DATE, span INTERVAL)`,
+  sqlite: `CREATE TABLE ${DATES} (id INTEGER PRIMARY KEY, at INTEGER, at_seconds INTEGER, day TEXT)`,
+};
 
 /**
  * One case: what it runs through either Drizzle, and what of the answer is compared. Typed
@@ -101,6 +147,14 @@ function mysqlCases() {
       name: 'execute(sql): the rows',
       run: async (orm) => (await orm.execute(sql`SELECT id, label FROM ${items} ORDER BY id`))[0],
     },
+    {
+      name: 'dates and times, written and read back (the process off UTC)',
+      run: async (orm) => {
+        await orm.delete(mysqlDates);
+        await orm.insert(mysqlDates).values({ id: 1, at: AT, day: DAY, daySt: '2026-01-02', ts: AT, atSt: '2026-01-02 03:04:05' });
+        return orm.select().from(mysqlDates);
+      },
+    },
   ];
   return { schema, cases };
 }
@@ -156,6 +210,16 @@ function pgCases() {
         return Array.isArray(answer) ? answer : (answer as { rows: unknown[] }).rows;
       },
     },
+    {
+      name: 'dates, times and intervals, written and read back (the process off UTC)',
+      run: async (orm) => {
+        await orm.delete(pgDates);
+        await orm
+          .insert(pgDates)
+          .values({ id: 1, at: AT, atz: AT, atSt: '2026-01-02 03:04:05', day: DAY, daySt: '2026-01-02', span: '1 day 02:00:00' });
+        return orm.select().from(pgDates);
+      },
+    },
   ];
   return { schema, cases };
 }
@@ -208,6 +272,14 @@ function sqliteCases() {
       run: async (orm) =>
         ((await orm.update(items).set({ label: 'r' }).where(gt(items.id, 1)).run()) as unknown as { changes: number }).changes,
     },
+    {
+      name: 'dates as numbers and text, written and read back',
+      run: async (orm) => {
+        await orm.delete(sqliteDates);
+        await orm.insert(sqliteDates).values({ id: 1, at: AT, atSeconds: new Date('2026-01-02T03:04:05Z'), day: '2026-01-02' });
+        return orm.select().from(sqliteDates);
+      },
+    },
   ];
   return { schema, cases };
 }
@@ -219,13 +291,13 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
   const admin = (statements: readonly string[]): Promise<void> => runStatements(engine().url, statements);
 
   before(async () => {
-    await admin(drizzleDdl(engine().name, prefix));
+    await admin([...drizzleDdl(engine().name, prefix), `DROP TABLE IF EXISTS ${DATES}`, DATES_DDL[engine().name]]);
     own = await ownDriver(engine());
   });
   after(async () => {
     await own?.close();
     for (const dbs of opened) await dbs.close();
-    await admin(dropDrizzleTables(prefix));
+    await admin([...dropDrizzleTables(prefix), `DROP TABLE IF EXISTS ${DATES}`]);
   });
 
   const { schema, cases } = target === 'mariadb' ? mysqlCases() : target === 'postgres' ? pgCases() : sqliteCases();

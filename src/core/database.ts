@@ -1,4 +1,4 @@
-import type { DriverConnection, Engine, ExecuteResult, FieldInfo, RowMode } from '../drivers/driver.js';
+import type { DriverConnection, Engine, ExecuteResult, FieldInfo, ReadOptions, RowMode } from '../drivers/driver.js';
 import { ScopeError } from '../errors/errors.js';
 import type { Lease } from './lease.js';
 import type { Pool } from './pool.js';
@@ -19,6 +19,14 @@ export interface QueryOptions extends CallOptions {
    * query builders read joined rows with. Default `'object'`.
    */
   readonly rowMode?: RowMode;
+  /**
+   * Dates and times as the server's text instead of the driver's `Date`s (and pg's interval
+   * objects): MySQL/MariaDB DATETIME, TIMESTAMP and DATE (`'2026-01-02 03:04:05.678'`);
+   * PostgreSQL timestamp, timestamptz, date, interval and their arrays. What Drizzle's date
+   * columns read, so they parse them the same in every time zone. SQLite stores dates as text
+   * or numbers already. Default false (the driver's own parsing).
+   */
+  readonly dateStrings?: boolean;
 }
 
 /** The rows of a `rowMode: 'array'` query: arrays in column order, with the columns as `fields`. */
@@ -26,9 +34,12 @@ export type ArrayRows<R extends unknown[] = unknown[]> = R[] & { readonly fields
 
 /** A query's rows in the mode its options ask for. */
 function queryIn(sql: string, params: Params | undefined, options: QueryOptions | undefined): (raw: DriverConnection) => Promise<object[]> {
-  if (options?.rowMode !== 'array') return (raw) => raw.query(sql, params);
-  return (raw) => raw.queryArrays(sql, params).then(({ rows, fields }) => withFields(rows, fields));
+  const read = options?.dateStrings === true ? TEXT_DATES : undefined;
+  if (options?.rowMode !== 'array') return (raw) => raw.query(sql, params, read);
+  return (raw) => raw.queryArrays(sql, params, read).then(({ rows, fields }) => withFields(rows, fields));
 }
+
+const TEXT_DATES: ReadOptions = { dateStrings: true };
 
 /**
  * `fields` is not enumerable: the rows stay equal to a plain array of them (what a query

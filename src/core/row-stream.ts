@@ -18,6 +18,8 @@ export interface StreamOptions {
    * columns once the first rows are read). Default `'object'`.
    */
   readonly rowMode?: RowMode;
+  /** Dates and times as the server's text, as `query`'s option of that name. Default false. */
+  readonly dateStrings?: boolean;
 }
 
 /** What a lease gives a stream when its turn comes (not part of the public API). */
@@ -71,6 +73,7 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
   readonly #params: readonly unknown[] | undefined;
   readonly #batchSize: number;
   readonly #rowMode: RowMode;
+  readonly #dateStrings: boolean;
   readonly #open: StreamOpener;
   #phase: Phase = 'new';
   #rows: R[] = [];
@@ -107,6 +110,7 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
     this.#params = params;
     this.#batchSize = batchSizeOf(options);
     this.#rowMode = options?.rowMode ?? 'object';
+    this.#dateStrings = options?.dateStrings === true;
     this.#bound = isBounded(options) ? options : undefined;
     this.#target = target;
     this.#open = open;
@@ -162,7 +166,11 @@ export class RowStream<R extends object = Row> implements AsyncIterableIterator<
     }
     const finished = new Promise<void>((resolve, reject) => (this.#finished = { resolve, reject }));
     this.#control = control;
-    this.#driver = await raw.stream(this.#sql, this.#params, { batchSize: this.#batchSize, rowMode: this.#rowMode });
+    this.#driver = await raw.stream(this.#sql, this.#params, {
+      batchSize: this.#batchSize,
+      rowMode: this.#rowMode,
+      dateStrings: this.#dateStrings,
+    });
     // A return() may have come while the driver was opening (TypeScript cannot see it change across the await).
     const returned = (this.#phase as Phase) === 'closing';
     this.#phase = 'open';

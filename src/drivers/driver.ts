@@ -75,12 +75,12 @@ export interface DriverConnection {
   /** The server's own id for this session: MySQL thread id, PostgreSQL backend pid, SQLite a counter. */
   readonly serverId: number;
   /** Runs a statement and returns its rows (an empty array for statements without rows). */
-  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  query(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<Record<string, unknown>[]>;
   /**
    * Runs a statement and returns its rows as arrays in column order, with the columns: what a
    * query builder reading joined rows needs, since two columns of the same name both survive.
    */
-  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult>;
+  queryArrays(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<ArrayResult>;
   /** Runs a statement and returns the affected-row count and generated id. */
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult>;
   /**
@@ -116,7 +116,16 @@ export interface DriverConnection {
   onBroken(callback: (error: Error) => void): void;
 }
 
-export interface DriverStreamOptions {
+/** How one statement's values are read, where the caller asks for other than the driver's defaults. */
+export interface ReadOptions {
+  /**
+   * Dates and times as the server's text: MySQL DATETIME, TIMESTAMP and DATE; PostgreSQL
+   * timestamp, timestamptz, date and interval (and their arrays). SQLite has no date type.
+   */
+  readonly dateStrings?: boolean;
+}
+
+export interface DriverStreamOptions extends ReadOptions {
   /** Rows read per batch (per round trip where the protocol has one). */
   readonly batchSize: number;
   /** Rows as objects (default) or as arrays in column order. */

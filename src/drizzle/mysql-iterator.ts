@@ -12,6 +12,7 @@ import { fillPlaceholders, NoopLogger, type Query } from 'drizzle-orm';
 import type { MySqlPreparedQueryConfig } from 'drizzle-orm/mysql-core';
 import { PreparedQuery, type MySqlRemoteSession } from 'drizzle-orm/mysql-proxy';
 import type { Database } from '../core/database.js';
+import { DRIZZLE_ROWS } from './drizzle-rows.js';
 
 type PrepareArgs = Parameters<MySqlRemoteSession<Record<string, unknown>, never>['prepareQuery']>;
 type Fields = PrepareArgs[1];
@@ -50,7 +51,7 @@ async function* iterate(
   }
   let current: unknown[] = [];
   const mapRow = rowMapper(prepared, query, fields, mapper, () => current);
-  for await (const row of db.stream<unknown[]>(query.sql, params, { rowMode: 'array' })) {
+  for await (const row of db.stream<unknown[]>(query.sql, params, DRIZZLE_ROWS)) {
     current = row;
     yield await mapRow.execute();
   }

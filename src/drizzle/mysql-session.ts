@@ -4,6 +4,7 @@ import { MySqlProxyTransaction, MySqlRemoteDatabase, MySqlRemoteSession, type Re
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
 import { passLeakproofErrorsOn } from './leakproof-errors.js';
+import { DRIZZLE_RAW_ROWS, DRIZZLE_ROWS } from './drizzle-rows.js';
 import { withRowIterator } from './mysql-iterator.js';
 
 type Schema = Record<string, unknown>;
@@ -20,8 +21,8 @@ const ANSWERS_ROWS = /^[\s(]*(?:select|with|show|values|table|describe|desc|expl
  */
 function mysqlCalls(db: Database): RemoteCallback {
   return async (sql, params, method) => {
-    if (method === 'all') return { rows: await db.query(sql, params, { rowMode: 'array' }) };
-    if (ANSWERS_ROWS.test(sql)) return { rows: [await db.query(sql, params), []] };
+    if (method === 'all') return { rows: await db.query(sql, params, DRIZZLE_ROWS) };
+    if (ANSWERS_ROWS.test(sql)) return { rows: [await db.query(sql, params, DRIZZLE_RAW_ROWS), []] };
     const { rowsAffected, insertId, rowsChanged } = await db.execute(sql, params);
     const header = { affectedRows: rowsAffected, insertId: Number(insertId ?? 0) };
     return { rows: [rowsChanged === undefined ? header : { ...header, changedRows: rowsChanged }, []] };

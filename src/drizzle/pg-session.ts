@@ -4,17 +4,18 @@ import type { PgTransactionConfig } from 'drizzle-orm/pg-core';
 import type { DrizzleConfig, TablesRelationalConfig } from 'drizzle-orm';
 import type { Database } from '../core/database.js';
 import { refuseTransactionConfig, sessionParts } from './drizzle-config.js';
+import { DRIZZLE_RAW_ROWS, DRIZZLE_ROWS } from './drizzle-rows.js';
 import { passLeakproofErrorsOn } from './leakproof-errors.js';
 
 type Schema = Record<string, unknown>;
 
 /**
  * Statements through the scope's connection: arrays for the rows Drizzle maps (`all`), object
- * rows for `db.execute(sql)`. Inside a transaction body they join it through the async context.
+ * rows for `db.execute(sql)`, dates as text in both. Inside a transaction body they join it through the async context.
  */
 function pgCalls(db: Database): RemoteCallback {
   return async (sql, params, method) => ({
-    rows: method === 'all' ? await db.query(sql, params, { rowMode: 'array' }) : await db.query(sql, params),
+    rows: method === 'all' ? await db.query(sql, params, DRIZZLE_ROWS) : await db.query(sql, params, DRIZZLE_RAW_ROWS),
   });
 }
 

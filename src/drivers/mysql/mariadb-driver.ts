@@ -18,6 +18,7 @@ import type {
   DriverRowStream,
   DriverStreamOptions,
   ExecuteResult,
+  ReadOptions,
 } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
@@ -28,7 +29,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, datesAsAsked, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { statementTimeoutSql } from './mysql-session.js';
 import { mysqlDriver } from './mysql-driver.js';
@@ -83,13 +84,16 @@ class MariadbConnection implements DriverConnection {
 
   // Plain `then` chains, not async methods: this is the per-query path, where each extra
   // promise also runs AsyncLocalStorage's hook on Node 20.
-  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.#send(sql, params).then(lastRowSet, this.#failed);
+  query(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<Record<string, unknown>[]> {
+    return this.#send(read?.dateStrings === true ? { sql, dateStrings: true } : sql, params).then(lastRowSet, this.#failed);
   }
 
   /** The connector puts each row set's columns on a non-enumerable `meta` of its rows. */
-  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
-    return this.#send({ sql, rowsAsArray: true }, params).then((result) => arrayResult(result, undefined), this.#failed);
+  queryArrays(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<ArrayResult> {
+    return this.#send(datesAsAsked({ sql, rowsAsArray: true }, read), params).then(
+      (result) => arrayResult(result, undefined),
+      this.#failed,
+    );
   }
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
@@ -98,7 +102,10 @@ class MariadbConnection implements DriverConnection {
 
   /** The connector's row stream pauses the socket once its buffer (16 rows) is full. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
-    const rows = this.#connection.queryStream({ sql, rowsAsArray: options.rowMode === 'array' }, params as unknown[] | undefined);
+    const rows = this.#connection.queryStream(
+      datesAsAsked({ sql, rowsAsArray: options.rowMode === 'array' }, options),
+      params as unknown[] | undefined,
+    );
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);
   }

@@ -1,4 +1,4 @@
-import type { ArrayResult, ExecuteResult, FieldInfo } from '../driver.js';
+import type { ArrayResult, ExecuteResult, FieldInfo, ReadOptions } from '../driver.js';
 
 /**
  * Shapes the results of mysql2 (`ResultSetHeader`) and the mariadb connector (`OkPacket`), which
@@ -13,6 +13,15 @@ interface OkResult {
   readonly insertId: number | bigint;
   /** mysql2 only, read from the server's info message ("Rows matched: 2  Changed: 1"). */
   readonly changedRows?: number;
+}
+
+/**
+ * A statement's options with `dateStrings` only when asked for: the mariadb connector lets a
+ * statement's options override the connection's, so an explicit false would undo a
+ * `driver: { dateStrings: true }`.
+ */
+export function datesAsAsked<O extends object>(options: O, read: ReadOptions | undefined): O {
+  return read?.dateStrings === true ? { ...options, dateStrings: true } : options;
 }
 
 /** Rows of a plain SELECT; for a CALL (row sets, then an OK result) the last row set; `[]` without rows. */

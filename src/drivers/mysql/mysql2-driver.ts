@@ -19,6 +19,7 @@ import type {
   DriverRowStream,
   DriverStreamOptions,
   ExecuteResult,
+  ReadOptions,
 } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly } from '../connect-params.js';
@@ -29,7 +30,7 @@ import { markConnectError } from '../error-class.js';
 import { importPackage } from '../import-package.js';
 import { closeGracefully } from '../time-bound.js';
 import { classifyMysqlError } from './mysql-errors.js';
-import { arrayResult, lastRowSet, toExecuteResult } from './mysql-results.js';
+import { arrayResult, datesAsAsked, lastRowSet, toExecuteResult } from './mysql-results.js';
 import { MysqlRowStream } from './mysql-row-stream.js';
 import { ServerStatusTracker } from './mysql2-server-status.js';
 import { statementTimeoutSql } from './mysql-session.js';
@@ -102,12 +103,12 @@ class Mysql2Connection implements DriverConnection {
 
   // One promise per statement, made in #send: this is the per-query path, where each extra
   // promise also runs AsyncLocalStorage's hook on Node 20.
-  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.#send(sql, params, lastRowSet);
+  query(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<Record<string, unknown>[]> {
+    return this.#send(read?.dateStrings === true ? { sql, dateStrings: true } : sql, params, lastRowSet);
   }
 
-  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
-    return this.#send({ sql, rowsAsArray: true }, params, arrayResult);
+  queryArrays(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<ArrayResult> {
+    return this.#send(datesAsAsked({ sql, rowsAsArray: true }, read), params, arrayResult);
   }
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
@@ -117,7 +118,7 @@ class Mysql2Connection implements DriverConnection {
   /** mysql2's row stream pauses the socket once `highWaterMark` rows wait unread. */
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
     const rows = this.#connection
-      .query({ sql, rowsAsArray: options.rowMode === 'array' }, mysql2Values(params))
+      .query(datesAsAsked({ sql, rowsAsArray: options.rowMode === 'array' }, options), mysql2Values(params))
       .stream({ highWaterMark: options.batchSize });
     rows.on('error', (error: unknown) => this.#noteFailure(error));
     return new MysqlRowStream(rows, options.batchSize);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Client, ClientConfig } from 'pg';
+import type { Client, ClientConfig, CustomTypesConfig } from 'pg';
 import type {
   ArrayResult,
   ConnectionSettings,
@@ -16,6 +16,7 @@ import type {
   DriverRowStream,
   DriverStreamOptions,
   ExecuteResult,
+  ReadOptions,
 } from '../driver.js';
 import { BrokenSignal } from '../broken-signal.js';
 import { definedOnly, withSettings } from '../connect-params.js';
@@ -73,6 +74,8 @@ class PgConnection implements DriverConnection {
   readonly cancelTarget: CancelTarget;
   readonly #client: Client;
   readonly #Query: Pg['Query'];
+  /** pg's type parsers with the dates and times left as the server's text, for `dateStrings`. */
+  readonly #textDates: PgTypes;
   readonly #transactionStatus: () => string | null;
   readonly #broken = new BrokenSignal();
   /** Parameterised statements kept prepared on this session; undefined when the cache is off. */
@@ -85,6 +88,7 @@ class PgConnection implements DriverConnection {
   private constructor(pg: Pg, client: Client, transactionStatus: () => string | null, statementCache: number) {
     const internals = client as unknown as ClientInternals;
     this.#Query = pg.Query;
+    this.#textDates = textDates(pg.types);
     this.#client = client;
     this.#transactionStatus = transactionStatus;
     this.#statements = statementCache > 0 ? new StatementCache(statementCache) : undefined;
@@ -119,12 +123,12 @@ class PgConnection implements DriverConnection {
 
   // pg's callback form and one promise of our own: this is the per-query path, where each
   // extra promise also runs AsyncLocalStorage's hook on Node 20.
-  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    return this.#send(sql, params, rowsOf);
+  query(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<Record<string, unknown>[]> {
+    return this.#send(sql, params, rowsOf, this.#reading(undefined, read));
   }
 
-  queryArrays(sql: string, params?: readonly unknown[]): Promise<ArrayResult> {
-    return this.#send(sql, params, arrayResultOf, 'array');
+  queryArrays(sql: string, params?: readonly unknown[], read?: ReadOptions): Promise<ArrayResult> {
+    return this.#send(sql, params, arrayResultOf, this.#reading('array', read));
   }
 
   execute(sql: string, params?: readonly unknown[]): Promise<ExecuteResult> {
@@ -134,16 +138,23 @@ class PgConnection implements DriverConnection {
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
     const Cursor = await loadCursor();
     const cursor = this.#client.query(
-      new Cursor(sql, params as unknown[] | undefined, options.rowMode === 'array' ? { rowMode: 'array' } : undefined),
+      new Cursor(sql, params as unknown[] | undefined, this.#reading(options.rowMode === 'array' ? 'array' : undefined, options)),
     );
     return new PgRowStream(cursor, options.batchSize, (error) => this.#noteFailure(error));
+  }
+
+  /** pg's per-statement read settings, or undefined for its defaults (the common case: no config object). */
+  #reading(rowMode: 'array' | undefined, read: ReadOptions | undefined): PgReading | undefined {
+    const types = read?.dateStrings === true ? this.#textDates : undefined;
+    if (rowMode === undefined && types === undefined) return undefined;
+    return { ...(rowMode === undefined ? {} : { rowMode }), ...(types === undefined ? {} : { types }) };
   }
 
   #send<T>(
     sql: string,
     params: readonly unknown[] | undefined,
     shape: (result: PgResult | PgResult[]) => T,
-    rowMode?: 'array',
+    reading?: PgReading,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const settle = (error: Error | null, result: unknown, stale: boolean): void => {
@@ -153,12 +164,12 @@ class PgConnection implements DriverConnection {
         // afresh; inside one the transaction is already aborted: the error is the answer.
         if (stale && isStalePlan(error) && this.#statements?.has(sql) === true) {
           this.#staleSql.add(sql);
-          if (this.#transactionStatus() === 'I') return this.#run(sql, params, rowMode, (again, rows) => settle(again, rows, false));
+          if (this.#transactionStatus() === 'I') return this.#run(sql, params, reading, (again, rows) => settle(again, rows, false));
         }
         this.#noteFailure(error);
         reject(error);
       };
-      this.#run(sql, params, rowMode, (error, result) => settle(error, result, true));
+      this.#run(sql, params, reading, (error, result) => settle(error, result, true));
     });
   }
 
@@ -167,19 +178,19 @@ class PgConnection implements DriverConnection {
    * without parameters may be several, which only the simple protocol runs). Names evicted or
    * gone stale are deallocated first, in one round trip that only an eviction costs. A
    * statement is issued only once pg has nothing queued, so pg never queues two of ours.
-   * `rowMode` is pg's alone (rows as arrays): the statement prepared is the same.
+   * `reading` is pg's alone (rows as arrays, type parsers): the statement prepared is the same.
    */
   #run(
     sql: string,
     params: readonly unknown[] | undefined,
-    rowMode: 'array' | undefined,
+    reading: PgReading | undefined,
     done: (error: Error | null, result: unknown) => void,
   ): void {
     const name = this.#statements !== undefined && params !== undefined && params.length > 0 ? this.#nameFor(sql) : undefined;
     const send = (): void => {
       // A text, not a config object, where it can be: pg copies a config object's property
       // descriptors on every call (1.7 % of the server's CPU in a profile).
-      const text = rowMode === undefined ? sql : { text: sql, rowMode };
+      const text = reading === undefined ? sql : { text: sql, ...reading };
       // pg treats undefined values as none (a simple query).
       if (name === undefined) return void this.#client.query(text as string, params as unknown[], done);
       const query = new this.#Query(text, params as unknown[], done as QueryCallback) as InstanceType<Pg['Query']> & { name?: string };
@@ -243,6 +254,30 @@ class PgConnection implements DriverConnection {
     this.#broken.closing();
     destroyClient(this.#client);
   }
+}
+
+/** What pg takes as a statement's `types`: its parser for each type oid. */
+type PgTypes = CustomTypesConfig;
+
+/** A statement's read settings in pg's own names. */
+interface PgReading {
+  readonly rowMode?: 'array';
+  readonly types?: PgTypes;
+}
+
+/**
+ * timestamptz, timestamp, date, interval, their arrays and numeric[]: the types drizzle-orm's
+ * node-postgres session reads as text, so that its columns parse them themselves (a timestamp
+ * without zone as UTC, a date as the date it is), not pg's defaults in the process's zone.
+ */
+const TEXT_DATE_OIDS = new Set([1184, 1114, 1082, 1186, 1185, 1115, 1182, 1187, 1231]);
+
+function textDates(types: Pg['types']): PgTypes {
+  const asText = (value: string): string => value;
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      TEXT_DATE_OIDS.has(oid) ? asText : types.getTypeParser(oid, format)) as PgTypes['getTypeParser'],
+  };
 }
 
 interface PgResult {

@@ -12,7 +12,13 @@ export interface Cursor extends Submittable {
   close(): Promise<void>;
 }
 
-type CursorConstructor = new (text: string, values: unknown[] | undefined, config?: { rowMode: 'array' }) => Cursor;
+/** Rows as arrays, and the statement's own type parsers (pg's `types`), as pg's queries take them. */
+interface CursorConfig {
+  readonly rowMode?: 'array';
+  readonly types?: unknown;
+}
+
+type CursorConstructor = new (text: string, values: unknown[] | undefined, config?: CursorConfig) => Cursor;
 
 /** pg-cursor keeps the RowDescription on its result object; it has no public accessor. */
 interface CursorInternals {
