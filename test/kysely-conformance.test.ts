@@ -32,11 +32,26 @@ import { runStatements } from './support/run-statements.js';
 const prefix = 'kysely_c';
 const items = `${prefix}_items` as const;
 const tags = `${prefix}_tags` as const;
+const dates = `${prefix}_dates` as const;
+
+/**
+ * Off UTC at a fractional offset, so that a Date written or read in another zone than the raw
+ * driver's would come back a different value.
+ */
+process.env['TZ'] = 'Asia/Kolkata';
 
 interface DB {
   [items]: { id: Generated<number>; label: string };
   [tags]: { id: Generated<number>; item_id: number; name: string };
+  [dates]: { id: number; at: Date; day: Date };
 }
+
+/** A DATETIME/timestamp and a DATE column, written as Dates and read back as the driver reads them. */
+const DATES_DDL: Readonly<Record<EngineName, string>> = {
+  mariadb: `CREATE TABLE ${dates} (id INT PRIMARY KEY, at DATETIME(3), day DATE)`,
+  postgres: `CREATE TABLE ${dates} (id INT PRIMARY KEY, at TIMESTAMP(3), day DATE)`,
+  sqlite: `CREATE TABLE ${dates} (id INTEGER PRIMARY KEY, at TEXT, day TEXT)`,
+};
 
 interface Case {
   readonly name: string;
@@ -110,6 +125,18 @@ const CASES: readonly Case[] = [
       }),
   },
   { name: 'stream', run: (k) => collect(k.selectFrom(items).selectAll().orderBy('id').stream(1)) },
+  {
+    name: 'dates written as Dates and read back (the process off UTC)',
+    only: ['mariadb', 'postgres'],
+    run: async (k) => {
+      await k.deleteFrom(dates).execute();
+      await k
+        .insertInto(dates)
+        .values({ id: 1, at: new Date('2026-01-02T03:04:05.678Z'), day: new Date('2026-01-02T00:00:00Z') })
+        .execute();
+      return k.selectFrom(dates).selectAll().execute();
+    },
+  },
 ];
 
 forEachEngine('leakproof/kysely answers as Kysely’s own dialect', ['mariadb', 'postgres', 'sqlite'], (engine, target) => {
@@ -118,13 +145,13 @@ forEachEngine('leakproof/kysely answers as Kysely’s own dialect', ['mariadb', 
   const admin = (statements: readonly string[]): Promise<void> => runStatements(engine().url, statements);
 
   before(async () => {
-    await admin(drizzleDdl(engine().name, prefix));
+    await admin([...drizzleDdl(engine().name, prefix), `DROP TABLE IF EXISTS ${dates}`, DATES_DDL[engine().name]]);
     own = new Kysely<DB>({ dialect: await ownDialect(engine()) });
   });
   after(async () => {
     await own?.destroy();
     for (const dbs of opened) await dbs.close();
-    await admin(dropDrizzleTables(prefix));
+    await admin([...dropDrizzleTables(prefix), `DROP TABLE IF EXISTS ${dates}`]);
   });
 
   const name: EngineName = target === 'postgres-pgbouncer' ? 'postgres' : target;
