@@ -12,12 +12,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import * as mariadb from 'mariadb';
-import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { withMariadb, withMysql2, withPg } from './support/own-connections.js';
 import { runStatements } from './support/run-statements.js';
 
 const TABLE = `value_types_${process.pid}`;
@@ -62,45 +61,17 @@ async function ownRead(
   client: 'mysql2' | 'mariadb' | undefined,
   dateStrings: boolean,
 ): Promise<Record<string, unknown>> {
+  type Row = Record<string, unknown>;
   if (client === 'mysql2') {
-    const connection = await mysql.createConnection({ uri: engine.url, dateStrings });
-    try {
-      const [rows] = await connection.query(SELECT.mariadb, [1]);
-      return (rows as Record<string, unknown>[])[0]!;
-    } finally {
-      await connection.end();
-    }
+    return withMysql2(engine.url, { dateStrings }, async (c) => ((await c.query(SELECT.mariadb, [1]))[0] as Row[])[0]!);
   }
   if (client === 'mariadb') {
-    const url = new URL(engine.url);
-    const connection = await mariadb.createConnection({
-      host: url.hostname,
-      port: Number(url.port),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      database: url.pathname.slice(1),
-      dateStrings,
-    });
-    try {
-      const rows: Record<string, unknown>[] = await connection.query(SELECT.mariadb, [1]);
-      // The connector's rows carry its column metadata (`meta`), which leakproof's do not.
-      return { ...rows[0]! };
-    } finally {
-      await connection.end();
-    }
+    // The connector's rows carry its column metadata (`meta`), which leakproof's do not.
+    return withMariadb(engine.url, { dateStrings }, async (c) => ({ ...(await c.query<Row[]>(SELECT.mariadb, [1]))[0]! }));
   }
   if (engine.name === 'postgres') {
-    const connection = new pg.Client({ connectionString: engine.url });
-    await connection.connect();
-    try {
-      const types = dateStrings ? { getTypeParser: textDateParser } : undefined;
-      return (await connection.query({ text: SELECT.postgres, values: [1], ...(types === undefined ? {} : { types }) })).rows[0] as Record<
-        string,
-        unknown
-      >;
-    } finally {
-      await connection.end();
-    }
+    const types = dateStrings ? { types: { getTypeParser: textDateParser } } : {};
+    return withPg(engine.url, async (c) => (await c.query<Row>({ text: SELECT.postgres, values: [1], ...types })).rows[0]!);
   }
   const file = new BetterSqlite3(engine.url.replace(/^sqlite:/, ''), { readonly: true });
   try {
