@@ -89,6 +89,25 @@ interface Case<O> {
   readonly run: (orm: O) => Promise<unknown>;
 }
 
+/**
+ * What a failed call threw, as code reading it sees it: its class and message, and its cause's
+ * code, errno and SQLSTATE (what code matches on; the cause's own class and message are the
+ * client's, and on MySQL leakproof has two).
+ */
+async function thrown(run: PromiseLike<unknown>): Promise<Record<string, unknown>> {
+  const error: unknown = await Promise.resolve(run).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof Error, `it did not fail: ${String(error)}`);
+  const cause = error.cause as Record<string, unknown> | undefined;
+  const codes = (e: Record<string, unknown>): Record<string, unknown> => ({ code: e['code'], errno: e['errno'], sqlState: e['sqlState'] });
+  return {
+    class: error.constructor.name,
+    ...(cause === undefined ? codes(error as unknown as Record<string, unknown>) : { message: error.message, cause: codes(cause) }),
+  };
+}
+
 const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
   const all: T[] = [];
   for await (const row of rows) all.push(row);
@@ -155,6 +174,10 @@ function mysqlCases() {
         return orm.select().from(mysqlDates);
       },
     },
+    {
+      name: "a duplicate key: the error drizzle wraps the driver's in",
+      run: (orm) => thrown(orm.insert(items).values({ id: 1, label: 'again' })),
+    },
   ];
   return { schema, cases };
 }
@@ -220,6 +243,10 @@ function pgCases() {
         return orm.select().from(pgDates);
       },
     },
+    {
+      name: "a duplicate key: the error drizzle wraps the driver's in",
+      run: (orm) => thrown(orm.insert(items).values({ id: 1, label: 'again' })),
+    },
   ];
   return { schema, cases };
 }
@@ -279,6 +306,10 @@ function sqliteCases() {
         await orm.insert(sqliteDates).values({ id: 1, at: AT, atSeconds: new Date('2026-01-02T03:04:05Z'), day: '2026-01-02' });
         return orm.select().from(sqliteDates);
       },
+    },
+    {
+      name: "a duplicate key: the error drizzle wraps the driver's in",
+      run: (orm) => thrown(orm.insert(items).values({ id: 1, label: 'again' })),
     },
   ];
   return { schema, cases };

@@ -59,7 +59,8 @@ class LeakproofSqliteSession extends SQLiteRemoteSession<Schema, TablesRelationa
     const calls = sqliteCalls(db);
     super(calls, dialect, parts.relations, sqliteBatch(db, calls), { logger: parts.logger });
     this.#db = db;
-    passLeakproofErrorsOn(this);
+    // drizzle-orm/better-sqlite3 throws the database's errors as they are: so does this session.
+    passLeakproofErrorsOn(this, 'as they are');
     this.#dialect = dialect;
     this.#relations = parts.relations;
   }
