@@ -74,8 +74,9 @@ class PgConnection implements DriverConnection {
   readonly cancelTarget: CancelTarget;
   readonly #client: Client;
   readonly #Query: Pg['Query'];
-  /** pg's type parsers with the dates and times left as the server's text, for `dateStrings`. */
-  readonly #textDates: PgTypes;
+  /** Read settings with pg's type parsers that leave dates and times as text (`dateStrings`), as objects and as arrays. */
+  readonly #textDates: PgReading;
+  readonly #arraysTextDates: PgReading;
   readonly #transactionStatus: () => string | null;
   readonly #broken = new BrokenSignal();
   /** Parameterised statements kept prepared on this session; undefined when the cache is off. */
@@ -88,7 +89,8 @@ class PgConnection implements DriverConnection {
   private constructor(pg: Pg, client: Client, transactionStatus: () => string | null, statementCache: number) {
     const internals = client as unknown as ClientInternals;
     this.#Query = pg.Query;
-    this.#textDates = textDates(pg.types);
+    this.#textDates = { types: textDates(pg.types) };
+    this.#arraysTextDates = { ...ARRAYS, ...this.#textDates };
     this.#client = client;
     this.#transactionStatus = transactionStatus;
     this.#statements = statementCache > 0 ? new StatementCache(statementCache) : undefined;
@@ -138,16 +140,17 @@ class PgConnection implements DriverConnection {
   async stream(sql: string, params: readonly unknown[] | undefined, options: DriverStreamOptions): Promise<DriverRowStream> {
     const Cursor = await loadCursor();
     const cursor = this.#client.query(
-      new Cursor(sql, params as unknown[] | undefined, this.#reading(options.rowMode === 'array' ? 'array' : undefined, options)),
+      // A copy: the settings are shared by every statement of the connection.
+      new Cursor(sql, params as unknown[] | undefined, { ...this.#reading(options.rowMode === 'array' ? 'array' : undefined, options) }),
     );
     return new PgRowStream(cursor, options.batchSize, (error) => this.#noteFailure(error));
   }
 
-  /** pg's per-statement read settings, or undefined for its defaults (the common case: no config object). */
+  /** pg's per-statement read settings, made once; undefined for its defaults (the common case: no config object). */
   #reading(rowMode: 'array' | undefined, read: ReadOptions | undefined): PgReading | undefined {
-    const types = read?.dateStrings === true ? this.#textDates : undefined;
-    if (rowMode === undefined && types === undefined) return undefined;
-    return { ...(rowMode === undefined ? {} : { rowMode }), ...(types === undefined ? {} : { types }) };
+    const dates = read?.dateStrings === true;
+    if (rowMode === 'array') return dates ? this.#arraysTextDates : ARRAYS;
+    return dates ? this.#textDates : undefined;
   }
 
   #send<T>(
@@ -264,6 +267,8 @@ interface PgReading {
   readonly rowMode?: 'array';
   readonly types?: PgTypes;
 }
+
+const ARRAYS: PgReading = { rowMode: 'array' };
 
 /**
  * timestamptz, timestamp, date, interval, their arrays and numeric[]: the types drizzle-orm's
