@@ -16,8 +16,9 @@ const ANSWERS_ROWS = /^[\s(]*(?:select|with|show|values|table|describe|desc|expl
 /**
  * Statements through the scope's connection, answered in the shapes drizzle's mysql2 session
  * gives: arrays for the rows Drizzle maps (`all`); for `execute`, `[header, fields]` after a
- * write (`insertId`, `affectedRows`, which `$returningId()` reads, and mysql2's `changedRows`) and `[rows, fields]` after a
- * raw SELECT. Inside a transaction body they join it through the async context.
+ * write (`insertId`, `affectedRows`, which `$returningId()` reads, and mysql2's `changedRows`)
+ * and `[rows, fields]` after a raw SELECT. Inside a transaction body they join it through the
+ * async context.
  */
 function mysqlCalls(db: Database): RemoteCallback {
   return async (sql, params, method) => {

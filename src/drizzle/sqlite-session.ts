@@ -19,9 +19,9 @@ const LEAKPROOF_BEGIN = { behavior: 'immediate' };
 
 /**
  * Statements through the scope's connection, answered as drizzle's sqlite-proxy expects: rows
- * as arrays (`all`, `values`), one row array or undefined (`get`), and for `run` the changes and the
- * inserted rowid under better-sqlite3's names. Inside a transaction body they join it through
- * the async context.
+ * as arrays (`all`, `values`), one row array or undefined (`get`), and for `run` the changes
+ * and the inserted rowid under better-sqlite3's names. Inside a transaction body they join it
+ * through the async context.
  */
 function sqliteCalls(db: Database): AsyncRemoteCallback {
   return async (sql, params, method) => {
