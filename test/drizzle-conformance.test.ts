@@ -178,6 +178,21 @@ function mysqlCases() {
       name: "a duplicate key: the error drizzle wraps the driver's in",
       run: (orm) => thrown(orm.insert(items).values({ id: 1, label: 'again' })),
     },
+    {
+      name: 'tx.rollback() inside a nested transaction: what it throws, and the rows left',
+      run: async (orm) => {
+        const outcome = await thrown(
+          orm.transaction(async (tx) => {
+            await tx.insert(items).values({ label: 'kept?' });
+            await tx.transaction(async (inner) => {
+              await inner.insert(items).values({ label: 'inner' });
+              inner.rollback();
+            });
+          }),
+        );
+        return { outcome, rows: await orm.select({ label: items.label }).from(items).orderBy(asc(items.id)) };
+      },
+    },
   ];
   return { schema, cases };
 }
@@ -246,6 +261,21 @@ function pgCases() {
     {
       name: "a duplicate key: the error drizzle wraps the driver's in",
       run: (orm) => thrown(orm.insert(items).values({ id: 1, label: 'again' })),
+    },
+    {
+      name: 'tx.rollback() inside a nested transaction: what it throws, and the rows left',
+      run: async (orm) => {
+        const outcome = await thrown(
+          orm.transaction(async (tx) => {
+            await tx.insert(items).values({ label: 'kept?' });
+            await tx.transaction(async (inner) => {
+              await inner.insert(items).values({ label: 'inner' });
+              inner.rollback();
+            });
+          }),
+        );
+        return { outcome, rows: await orm.select({ label: items.label }).from(items).orderBy(asc(items.id)) };
+      },
     },
   ];
   return { schema, cases };
