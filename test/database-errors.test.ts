@@ -14,6 +14,7 @@ import { createDatabases, type AliasOptions, type Databases } from '../src/index
 import type { EngineName } from './support/dialect.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import { withMariadb, withMysql2, withPg } from './support/own-connections.js';
+import { rejectionOf, withoutConnectionId } from './support/compare.js';
 import { runStatements } from './support/run-statements.js';
 
 const PARENT = `errors_parent_${process.pid}`;
@@ -36,13 +37,10 @@ const FIELDS = [
 
 function said(error: unknown): Record<string, unknown> {
   assert.ok(error instanceof Error, `not an Error: ${String(error)}`);
-  const fields = Object.fromEntries(FIELDS.map((field) => [field, sameConnection((error as unknown as Record<string, unknown>)[field])]));
+  const fields = Object.fromEntries(
+    FIELDS.map((field) => [field, withoutConnectionId((error as unknown as Record<string, unknown>)[field])]),
+  );
   return { class: error.constructor.name, ...fields };
-}
-
-/** The mariadb connector names its connection in each message (`(conn:18, …)`): another connection, the same error. */
-function sameConnection(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(/\(conn:\d+,/, '(conn:N,') : value;
 }
 
 /** The failing statements per engine, each with its parameters; every one runs after the same seed. */
@@ -58,24 +56,17 @@ function failing(engine: EngineName): { name: string; sql: string; params: unkno
   ];
 }
 
-/** What `run` was rejected with; undefined if it succeeded. */
-const failure = (run: Promise<unknown>): Promise<unknown> =>
-  run.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-
 /** The error the driver package itself throws for `sql`, on a connection of its own. */
 async function ownError(engine: EngineContext, reader: Reader, sql: string, params: unknown[]): Promise<unknown> {
   const { client } = reader;
   if (client === 'mysql2') {
     // With the statement cache leakproof sends through execute(): the error is a prepared statement's.
     return withMysql2(engine.url, {}, (c) =>
-      failure(reader.prepared === true ? c.execute(sql, params as ExecuteValues[]) : c.query(sql, params)),
+      rejectionOf(reader.prepared === true ? c.execute(sql, params as ExecuteValues[]) : c.query(sql, params)),
     );
   }
-  if (client === 'mariadb') return withMariadb(engine.url, {}, (c) => failure(c.query(sql, params)));
-  if (engine.name === 'postgres') return withPg(engine.url, (c) => failure(c.query(sql, params)));
+  if (client === 'mariadb') return withMariadb(engine.url, {}, (c) => rejectionOf(c.query(sql, params)));
+  if (engine.name === 'postgres') return withPg(engine.url, (c) => rejectionOf(c.query(sql, params)));
   const file = new BetterSqlite3(engine.url.replace(/^sqlite:/, ''));
   file.pragma('foreign_keys = ON');
   try {

@@ -27,10 +27,11 @@ import { date, datetime, int, mysqlTable, timestamp } from 'drizzle-orm/mysql-co
 import { date as pgDate, integer, interval, pgTable, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
 import { integer as sqliteInteger, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
-import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
+import { createDatabases, type Databases } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { collect, mysqlClientOptions, rejectionOf } from './support/compare.js';
 import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, refillStatements, sqliteTables } from './support/drizzle-tables.js';
 
@@ -95,10 +96,7 @@ interface Case<O> {
  * client's, and on MySQL leakproof has two).
  */
 async function thrown(run: PromiseLike<unknown>): Promise<Record<string, unknown>> {
-  const error: unknown = await Promise.resolve(run).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await rejectionOf(run);
   assert.ok(error instanceof Error, `it did not fail: ${String(error)}`);
   const cause = error.cause as Record<string, unknown> | undefined;
   const codes = (e: Record<string, unknown>): Record<string, unknown> => ({ code: e['code'], errno: e['errno'], sqlState: e['sqlState'] });
@@ -107,12 +105,6 @@ async function thrown(run: PromiseLike<unknown>): Promise<Record<string, unknown
     ...(cause === undefined ? codes(error as unknown as Record<string, unknown>) : { message: error.message, cause: codes(cause) }),
   };
 }
-
-const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
-  const all: T[] = [];
-  for await (const row of rows) all.push(row);
-  return all;
-};
 
 function mysqlCases() {
   const { items, tags, ...relations } = mysqlTables(prefix);
@@ -369,7 +361,7 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
     for (const { name, run } of cases as Case<unknown>[]) {
       it(client === undefined ? name : `${name} (leakproof on ${client})`, async () => {
         if (dbs === undefined) {
-          dbs = createDatabases({ default: { url: engine().url, ...clientOptions(client) } });
+          dbs = createDatabases({ default: { url: engine().url, ...mysqlClientOptions(client) } });
           opened.push(dbs);
         }
         const ours = drizzle(dbs.get(), { schema, dialect: DIALECT[engine().name], ...(target === 'mariadb' ? { mode: MYSQL_MODE } : {}) });
@@ -382,15 +374,6 @@ forEachEngine('leakproof/drizzle answers as drizzle-orm’s own driver', ['maria
     }
   }
 });
-
-/**
- * The MySQL client's alias options. The mariadb connector answers a BIGINT (a raw COUNT(*)) as a
- * BigInt unless told otherwise, mysql2 as a number: docs/query-builders.md says to set this.
- */
-function clientOptions(client: 'mysql2' | 'mariadb' | undefined): Partial<AliasOptions> {
-  if (client === undefined) return {};
-  return client === 'mariadb' ? { client, driver: { bigIntAsNumber: true } } : { client };
-}
 
 /** MariaDB has no LATERAL join: relational queries with `with` need drizzle's planetscale mode, on both sides. */
 const MYSQL_MODE = 'planetscale';

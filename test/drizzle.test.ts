@@ -12,6 +12,7 @@ import { LeakproofError, type Database } from '../src/index.js';
 import { drizzle } from '../src/drizzle/drizzle.js';
 import { forEachEngine } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
+import { collect } from './support/compare.js';
 import { runStatements } from './support/run-statements.js';
 import { drizzleDdl, dropDrizzleTables, mysqlTables, pgTables, sqliteTables } from './support/drizzle-tables.js';
 
@@ -318,11 +319,6 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
       const dbs = engine().databases({ default: { url: engine().url, maxLifetime: 0 } });
       const { items, tags } = mysqlTables(prefix);
       const orm = drizzle(dbs.get(), { dialect: 'mysql' });
-      const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
-        const all: T[] = [];
-        for await (const row of rows) all.push(row);
-        return all;
-      };
       const { awaited, iterated, prepared } = await dbs.run(async () => {
         await orm.delete(tags);
         await orm.delete(items);
@@ -356,7 +352,10 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
       const { items } = mysqlTables(prefix);
       const orm = drizzle(dbs.get(), { dialect: 'mysql' });
       let sessions = 0;
+      let stillRunning = true;
       const { read, after, inLoop } = await dbs.run(async () => {
+        await orm.delete(items);
+        await orm.insert(items).values({ label: 'i1' });
         let read = 0;
         let inLoop: unknown;
         // MariaDB's sequence engine makes its rows as they are sent: no client could read them all.
@@ -373,12 +372,16 @@ forEachEngine('leakproof/drizzle', ['mariadb', 'postgres', 'sqlite'], (engine, t
           if (read === 50) break;
         }
         sessions = await engine().count();
-        return { read, after: await orm.select({ label: items.label }).from(items).where(eq(items.label, 'i1')), inLoop };
+        const after = await orm.select({ label: items.label }).from(items).where(eq(items.label, 'i1'));
+        // On the server: no session of this app still runs the endless statement.
+        stillRunning = await engine().statementRunning(/seq_1_to_1000000000000/, 1, 300);
+        return { read, after, inLoop };
       });
       assert.equal(read, 50);
       // The connection is the stream's until its last row: a statement inside the loop could never run.
       assert.ok(inLoop instanceof LeakproofError && inLoop.code === 'STREAM_OPEN', String(inLoop));
       assert.deepEqual(after, [{ label: 'i1' }]);
+      assert.equal(stillRunning, false, 'the endless statement still runs on the server');
       assert.ok(sessions <= 2, `the server held ${sessions} sessions after the break, over the budget of 2`);
       assert.equal(dbs.stats().default!.acquired, 1);
       await dbs.close();

@@ -22,11 +22,12 @@ import {
 } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
-import { createDatabases, type AliasOptions, type Databases } from '../src/index.js';
+import { createDatabases, type Databases } from '../src/index.js';
 import { LeakproofDialect } from '../src/kysely/leakproof-dialect.js';
 import { forEachEngine, type EngineContext } from './support/engines.js';
 import type { EngineName } from './support/dialect.js';
 import { drizzleDdl, dropDrizzleTables, refillStatements } from './support/drizzle-tables.js';
+import { collect, mysqlClientOptions, rejectionOf, withoutConnectionId } from './support/compare.js';
 import { runStatements } from './support/run-statements.js';
 
 const prefix = 'kysely_c';
@@ -62,26 +63,17 @@ interface Case {
 
 /** What a failed call threw: its class, message (the mariadb connector's without its connection id) and codes. */
 async function thrown(run: Promise<unknown>): Promise<Record<string, unknown>> {
-  const error: unknown = await run.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await rejectionOf(run);
   assert.ok(error instanceof Error, `it did not fail: ${String(error)}`);
   const fields = error as unknown as Record<string, unknown>;
   return {
     class: error.constructor.name,
-    message: error.message.replace(/\(conn:\d+,/, '(conn:N,'),
+    message: withoutConnectionId(error.message),
     code: fields['code'],
     errno: fields['errno'],
     sqlState: fields['sqlState'],
   };
 }
-
-const collect = async <T>(rows: AsyncIterable<T>): Promise<T[]> => {
-  const all: T[] = [];
-  for await (const row of rows) all.push(row);
-  return all;
-};
 
 const CASES: readonly Case[] = [
   { name: 'select, ordered', run: (k) => k.selectFrom(items).selectAll().orderBy('id').execute() },
@@ -181,7 +173,7 @@ forEachEngine('leakproof/kysely answers as Kysely’s own dialect', ['mariadb', 
     for (const { name: title, run } of CASES.filter((c) => c.only === undefined || c.only.includes(name))) {
       it(client === undefined ? title : `${title} (leakproof on ${client})`, async () => {
         if (dbs === undefined) {
-          dbs = createDatabases({ default: { url: engine().url, ...clientOptions(client) } });
+          dbs = createDatabases({ default: { url: engine().url, ...mysqlClientOptions(client) } });
           opened.push(dbs);
         }
         const ours = new Kysely<DB>({ dialect: new LeakproofDialect(dbs.get()) });
@@ -212,12 +204,6 @@ function compared(value: unknown, drop: ReadonlySet<string>): unknown {
     Object.create(Object.getPrototypeOf(value) as object) as object,
     Object.fromEntries(kept.map(([k, v]) => [k, compared(v, drop)])),
   );
-}
-
-/** The mariadb connector answers a BIGINT (COUNT(*)) as a BigInt unless told otherwise, mysql2 as a number. */
-function clientOptions(client: 'mysql2' | 'mariadb' | undefined): Partial<AliasOptions> {
-  if (client === undefined) return {};
-  return client === 'mariadb' ? { client, driver: { bigIntAsNumber: true } } : { client };
 }
 
 /** Kysely's own dialect for the engine, on a pool (or file) of its own; its pg streams need pg-cursor. */
