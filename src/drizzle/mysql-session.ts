@@ -25,8 +25,12 @@ function mysqlCalls(db: Database): RemoteCallback {
     if (method === 'all') return { rows: await db.query(sql, params, DRIZZLE_ROWS) };
     if (ANSWERS_ROWS.test(sql)) return { rows: [await db.query(sql, params, DRIZZLE_RAW_ROWS), []] };
     const { rowsAffected, insertId, rowsChanged } = await db.execute(sql, params);
-    const header = { affectedRows: rowsAffected, insertId: Number(insertId ?? 0) };
-    return { rows: [rowsChanged === undefined ? header : { ...header, changedRows: rowsChanged }, []] };
+    const id = Number(insertId ?? 0);
+    const header =
+      rowsChanged === undefined
+        ? { affectedRows: rowsAffected, insertId: id }
+        : { affectedRows: rowsAffected, insertId: id, changedRows: rowsChanged };
+    return { rows: [header, []] };
   };
 }
 

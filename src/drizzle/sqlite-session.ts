@@ -14,6 +14,9 @@ import { passLeakproofErrorsOn } from './leakproof-errors.js';
 type Schema = Record<string, unknown>;
 type Relations = ReturnType<typeof sessionParts>['relations'];
 
+/** How Drizzle reads rows on SQLite (no date types to read as text there). */
+const ARRAY_ROWS = { rowMode: 'array' } as const;
+
 /** leakproof's SQLite transactions begin IMMEDIATE, so asking for that is no change. */
 const LEAKPROOF_BEGIN = { behavior: 'immediate' };
 
@@ -29,7 +32,7 @@ function sqliteCalls(db: Database): AsyncRemoteCallback {
       const { rowsAffected, insertId } = await db.execute(sql, params);
       return { rows: [], changes: rowsAffected, lastInsertRowid: insertId ?? 0 };
     }
-    const rows = await db.query(sql, params, { rowMode: 'array' });
+    const rows = await db.query(sql, params, ARRAY_ROWS);
     // `get` answers its one row, or nothing: drizzle maps an empty array to a row of undefineds.
     return { rows: method === 'get' ? (rows[0] as unknown[]) : rows };
   };

@@ -1,5 +1,6 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type { Database, Queryable } from '../core/database.js';
+import type { ExecuteResult } from '../drivers/driver.js';
 import type { CallOptions } from '../core/call-options.js';
 import { HeldTransaction } from './held-transaction.js';
 
@@ -38,15 +39,10 @@ export class LeakproofConnection implements DatabaseConnection {
   executeQuery<R>(compiled: CompiledQuery, options?: KyselyCallOptions): Promise<QueryResult<R>> {
     const target = this.#target();
     const call = callOptions(options);
-    if (writesWithoutRows(compiled)) {
-      return target.execute(compiled.sql, compiled.parameters, call).then(({ rowsAffected, insertId, rowsChanged }) => ({
-        rows: [],
-        numAffectedRows: BigInt(rowsAffected),
-        ...(insertId === undefined ? {} : { insertId: BigInt(insertId) }),
-        ...(rowsChanged === undefined ? {} : { numChangedRows: BigInt(rowsChanged) }),
-      }));
-    }
     const write = isWrite(compiled);
+    if (write && !returnsRows(compiled)) {
+      return target.execute(compiled.sql, compiled.parameters, call).then(writeResult);
+    }
     return target
       .query<R & object>(compiled.sql, compiled.parameters, call)
       .then((rows) => (write ? { rows, numAffectedRows: BigInt(rows.length) } : { rows }));
@@ -106,6 +102,17 @@ export class LeakproofConnection implements DatabaseConnection {
   }
 }
 
+/** A write's counts as Kysely's own drivers answer them; the keys it has no value for left out. */
+function writeResult({ rowsAffected, insertId, rowsChanged }: ExecuteResult): QueryResult<never> {
+  const result: { rows: never[]; numAffectedRows: bigint; insertId?: bigint; numChangedRows?: bigint } = {
+    rows: [],
+    numAffectedRows: BigInt(rowsAffected),
+  };
+  if (insertId !== undefined) result.insertId = BigInt(insertId);
+  if (rowsChanged !== undefined) result.numChangedRows = BigInt(rowsChanged);
+  return result;
+}
+
 function callOptions(options: KyselyCallOptions | undefined): CallOptions | undefined {
   return options?.signal === undefined ? undefined : { signal: options.signal };
 }
@@ -114,8 +121,8 @@ function isWrite(compiled: CompiledQuery): boolean {
   return WRITES.has(compiled.query.kind) || (compiled.query.kind === 'RawNode' && RAW_WRITE.test(compiled.sql));
 }
 
-function writesWithoutRows(compiled: CompiledQuery): boolean {
-  if (!isWrite(compiled)) return false;
-  if (compiled.query.kind === 'RawNode') return !RETURNING.test(compiled.sql);
-  return (compiled.query as { returning?: unknown }).returning === undefined;
+/** Whether a write answers rows (RETURNING): a query node says so, a raw statement's text does. */
+function returnsRows(compiled: CompiledQuery): boolean {
+  if (compiled.query.kind === 'RawNode') return RETURNING.test(compiled.sql);
+  return (compiled.query as { returning?: unknown }).returning !== undefined;
 }

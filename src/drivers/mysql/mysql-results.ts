@@ -62,8 +62,10 @@ export function fieldsOf(columns: unknown): FieldInfo[] {
 export function toExecuteResult(result: unknown): ExecuteResult {
   const last: unknown = Array.isArray(result) ? result.findLast(isOkResult) : result;
   const ok = isOkResult(last) ? last : undefined;
-  const counts = { rowsAffected: Number(ok?.affectedRows ?? 0), insertId: generatedId(ok?.insertId) };
-  return typeof ok?.changedRows === 'number' ? { ...counts, rowsChanged: ok.changedRows } : counts;
+  const rowsAffected = Number(ok?.affectedRows ?? 0);
+  const insertId = generatedId(ok?.insertId);
+  // One object either way: this runs for every db.execute on MySQL.
+  return typeof ok?.changedRows === 'number' ? { rowsAffected, insertId, rowsChanged: ok.changedRows } : { rowsAffected, insertId };
 }
 
 function isOkResult(result: unknown): result is OkResult {
